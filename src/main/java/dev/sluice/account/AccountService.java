@@ -1,0 +1,257 @@
+package dev.sluice.account;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+
+import dev.sluice.UtcNow;
+import dev.sluice.account.AccountViews.AccountView;
+import dev.sluice.account.AccountViews.LimitChange;
+import dev.sluice.audit.AuditLog;
+import dev.sluice.audit.AuditTrail;
+import dev.sluice.auth.Principal;
+import dev.sluice.limit.Credits;
+import dev.sluice.limit.GlobalCeiling;
+import dev.sluice.plan.Plan;
+import dev.sluice.token.ApiToken;
+import dev.sluice.token.TokenService;
+import dev.sluice.token.TokenViews;
+import dev.sluice.web.SluiceException;
+
+/**
+ * Accounts: creation with their first service token, limits under the global ceiling, suspension.
+ *
+ * <p>Lock order, everywhere: the account row ({@code FOR UPDATE}) first, then the {@code global_allocation} row
+ * (inside {@link GlobalCeiling#reserve}), so concurrent changes cannot deadlock and the delta added to the
+ * allocation is always computed from the limit that is really being replaced.
+ */
+@ApplicationScoped
+public class AccountService {
+
+    static final int DEFAULT_PAGE = 50;
+    static final int MAX_PAGE = 500;
+
+    @Inject
+    Credits credits;
+    @Inject
+    GlobalCeiling ceiling;
+    @Inject
+    TokenService tokens;
+    @Inject
+    AuditTrail audit;
+    @Inject
+    AccountDefaults defaults;
+    @Inject
+    AuditLog auditLog;
+
+    private static final AuditLog.Actor SYSTEM = new AuditLog.Actor("system", "bootstrap");
+
+    @Transactional
+    public AccountViews.Created create(AccountViews.CreateRequest request) {
+        LimitChange limits = request.limits();
+        Account account = new Account();
+        account.slug = request.slug();
+        account.name = request.name();
+        account.email = request.email();
+        account.plan = (request.plan() == null ? Plan.FREE : request.plan()).id();
+        account.stripeCustomerId = request.stripeCustomerId();
+        account.dayLimit = dayCredits(limits, credits.fromUsd(defaults.signupDayUsd, "SIGNUP_DAY_LIMIT"));
+        account.monthLimit = monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd, "SIGNUP_MONTH_LIMIT"));
+        account.concurrentMax = Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax);
+        account.leaseChunk = Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk);
+        requireFree(account);
+        ceiling.reserve(account.dayLimit, account.monthLimit);
+        // Checked again under the allocation row lock: a racing create of the same slug has committed by now.
+        requireFree(account);
+        insert(account);
+        TokenViews.Minted token = tokens.mint(account, ApiToken.SERVICE, "default", null);
+        audit.succeeded(account.slug, "account:" + account.slug,
+                "dayLimit=" + account.dayLimit + " monthLimit=" + account.monthLimit + " plan=" + account.plan);
+        return new AccountViews.Created(view(account), token.token(), token.id());
+    }
+
+    /**
+     * Creates the internal account unless it exists, reserving its allocation; safe when several replicas race
+     * to do it, because the existence check runs under the allocation row lock.
+     */
+    @Transactional
+    Account provisionInternal() {
+        Account existing = Account.bySlug(defaults.internalSlug);
+        if (existing != null) {
+            return existing;
+        }
+        Account account = new Account();
+        account.slug = Accounts.validSlug(defaults.internalSlug);
+        account.name = "Internal";
+        account.plan = Plan.PRO.id();
+        account.dayLimit = credits.fromUsd(defaults.internalDayUsd, "INTERNAL_DAY_LIMIT");
+        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd, "INTERNAL_MONTH_LIMIT");
+        account.concurrentMax = defaults.internalConcurrent.orElse(defaults.concurrentMax);
+        account.leaseChunk = defaults.leaseChunk;
+        ceiling.reserve(account.dayLimit, account.monthLimit);
+        Account raced = Account.bySlug(account.slug);
+        if (raced != null) {
+            // Another replica won the race; give back what this transaction reserved.
+            ceiling.reserve(-account.dayLimit, -account.monthLimit);
+            return raced;
+        }
+        insert(account);
+        auditLog.append(SYSTEM, "account.create", account.slug, "account:" + account.slug, AuditLog.OK,
+                "internal account provisioned on first use");
+        return account;
+    }
+
+    public AccountView get(String slug) {
+        return view(Accounts.require(slug));
+    }
+
+    public AccountViews.Page list(Integer limit, String cursor) {
+        int size = limit == null ? DEFAULT_PAGE : limit;
+        if (size < 1 || size > MAX_PAGE) {
+            throw SluiceException.validation("limit", "'limit' must be between 1 and " + MAX_PAGE + ".");
+        }
+        long after = cursor == null ? 0 : decodeCursor(cursor);
+        List<Account> page = Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list();
+        String next = page.size() > size ? encodeCursor(page.get(size - 1).accountId) : null;
+        List<AccountView> views = page.stream().limit(size).map(this::view).toList();
+        GlobalCeiling.Allocation a = ceiling.current();
+        AccountViews.Global global = new AccountViews.Global(a.dayCeiling(), a.monthCeiling(),
+                new AccountViews.Windows(a.dayAllocated(), a.monthAllocated()),
+                new AccountViews.UsdWindows(credits.toUsd(a.dayCeiling()), credits.toUsd(a.monthCeiling()),
+                        new AccountViews.UsdAllocated(credits.toUsd(a.dayAllocated()),
+                                credits.toUsd(a.monthAllocated()))));
+        return new AccountViews.Page(views, global, next);
+    }
+
+    @Transactional
+    public AccountView patch(String slug, AccountViews.PatchRequest request) {
+        Account account = Accounts.lock(slug);
+        if (request.name() != null) {
+            account.name = request.name();
+        }
+        if (request.email() != null) {
+            account.email = request.email();
+        }
+        if (request.stripeCustomerId() != null && !request.stripeCustomerId().equals(account.stripeCustomerId)) {
+            account.stripeCustomerId = request.stripeCustomerId();
+            requireCustomerFree(account);
+        }
+        audit.succeeded(slug, "account:" + slug, null);
+        return view(account);
+    }
+
+    @Transactional
+    public AccountViews.Updated updateLimits(String slug, LimitChange change) {
+        Account account = Accounts.lock(slug);
+        long day = dayCredits(change, account.dayLimit);
+        long month = monthCredits(change, account.monthLimit);
+        ceiling.reserve(day - account.dayLimit, month - account.monthLimit);
+        String detail = "dayLimit " + account.dayLimit + "->" + day + " monthLimit " + account.monthLimit + "->"
+                + month;
+        account.dayLimit = day;
+        account.monthLimit = month;
+        if (change.concurrentMax() != null) {
+            detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax();
+            account.concurrentMax = change.concurrentMax();
+        }
+        if (change.leaseChunk() != null) {
+            detail += " leaseChunk " + account.leaseChunk + "->" + change.leaseChunk();
+            account.leaseChunk = change.leaseChunk();
+        }
+        audit.succeeded(slug, "limits", detail);
+        return new AccountViews.Updated(true, view(account));
+    }
+
+    /** A root suspension can be lifted only by root; a service token never weakens one. */
+    @Transactional
+    public AccountViews.StatusChanged suspend(Principal caller, String slug) {
+        Account account = Accounts.lock(slug);
+        String by = caller.isRoot() ? "root" : "service";
+        if (Account.ACTIVE.equals(account.status) || caller.isRoot()) {
+            account.status = Account.SUSPENDED;
+            account.suspendedBy = by;
+        }
+        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy);
+        return new AccountViews.StatusChanged(true, slug, account.status);
+    }
+
+    @Transactional
+    public AccountViews.StatusChanged resume(Principal caller, String slug) {
+        Account account = Accounts.lock(slug);
+        if ("root".equals(account.suspendedBy) && !caller.isRoot()) {
+            throw SluiceException.forbidden("The account was suspended by root; only root can resume it.");
+        }
+        account.status = Account.ACTIVE;
+        account.suspendedBy = null;
+        audit.succeeded(slug, "account:" + slug, null);
+        return new AccountViews.StatusChanged(true, slug, account.status);
+    }
+
+    AccountView view(Account a) {
+        return new AccountView(a.slug, a.name, a.email, a.status, a.suspendedBy, a.plan, a.dayLimit, a.monthLimit,
+                a.concurrentMax, a.leaseChunk, new AccountViews.Usd(credits.toUsd(a.dayLimit),
+                        credits.toUsd(a.monthLimit)),
+                a.stripeCustomerId, a.createdAt);
+    }
+
+    private static void insert(Account account) {
+        account.status = Account.ACTIVE;
+        account.createdAt = UtcNow.get();
+        account.persist();
+    }
+
+    private void requireFree(Account account) {
+        if (Account.bySlug(account.slug) != null) {
+            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug
+                    + "' already exists.", Map.of("field", "slug"), Map.of());
+        }
+        requireCustomerFree(account);
+    }
+
+    private static void requireCustomerFree(Account account) {
+        if (account.stripeCustomerId != null
+                && Account.count("stripeCustomerId = ?1 and slug <> ?2", account.stripeCustomerId, account.slug) > 0) {
+            throw new SluiceException(409, "ACCOUNT_EXISTS", "That Stripe customer is linked to another account.",
+                    Map.of("field", "stripeCustomerId"), Map.of());
+        }
+    }
+
+    private long dayCredits(LimitChange change, long otherwise) {
+        return credits(change.dayUsd(), "dayUsd", change.dayLimit(), "dayLimit", otherwise);
+    }
+
+    private long monthCredits(LimitChange change, long otherwise) {
+        return credits(change.monthUsd(), "monthUsd", change.monthLimit(), "monthLimit", otherwise);
+    }
+
+    private long credits(java.math.BigDecimal usd, String usdField, Long credits, String creditField,
+            long otherwise) {
+        if (usd != null && credits != null) {
+            throw SluiceException.validation(usdField, "Give '" + usdField + "' or '" + creditField
+                    + "', not both.");
+        }
+        if (usd != null) {
+            return this.credits.fromUsd(usd, usdField);
+        }
+        return credits != null ? credits : otherwise;
+    }
+
+    private static String encodeCursor(long accountId) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(accountId)
+                .getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static long decodeCursor(String cursor) {
+        try {
+            return Long.parseLong(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+            throw SluiceException.validation("cursor", "'cursor' is not a cursor this service returned.");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.sluice.account;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.validation.constraints.Email;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.PositiveOrZero;
+import jakarta.validation.constraints.Size;
+
+import dev.sluice.plan.Plan;
+
+/** The account API's records: what clients send and what they get back. */
+public final class AccountViews {
+
+    private AccountViews() {
+    }
+
+    public record CreateRequest(
+            @NotNull @Pattern(regexp = Accounts.SLUG_PATTERN, message = "must be 2-63 characters of a-z, 0-9 and '-'") String slug,
+            @Size(max = 200) String name,
+            Plan plan,
+            @PositiveOrZero BigDecimal dayUsd,
+            @PositiveOrZero BigDecimal monthUsd,
+            @PositiveOrZero Long dayLimit,
+            @PositiveOrZero Long monthLimit,
+            @Min(1) @Max(100_000) Integer concurrentMax,
+            @Min(1) Long leaseChunk,
+            @Size(max = 255) String stripeCustomerId,
+            @Email @Size(max = 254) String email) {
+
+        LimitChange limits() {
+            return new LimitChange(dayUsd, dayLimit, monthUsd, monthLimit, concurrentMax, leaseChunk);
+        }
+    }
+
+    public record PatchRequest(@Size(max = 200) String name, @Email @Size(max = 254) String email,
+            @Size(max = 255) String stripeCustomerId) {
+    }
+
+    /** A limits change; each window in dollars or credits, not both. */
+    public record LimitChange(
+            @PositiveOrZero BigDecimal dayUsd,
+            @PositiveOrZero Long dayLimit,
+            @PositiveOrZero BigDecimal monthUsd,
+            @PositiveOrZero Long monthLimit,
+            @Min(1) @Max(100_000) Integer concurrentMax,
+            @Min(1) Long leaseChunk) {
+    }
+
+    public record Usd(BigDecimal dayLimit, BigDecimal monthLimit) {
+    }
+
+    public record AccountView(String slug, String name, String email, String status, String suspendedBy, String plan,
+            long dayLimit, long monthLimit, int concurrentMax, long leaseChunk, Usd usd, String stripeCustomerId,
+            Instant createdAt) {
+    }
+
+    public record Created(AccountView account, String serviceToken, UUID tokenId) {
+    }
+
+    public record Updated(boolean ok, AccountView account) {
+    }
+
+    public record StatusChanged(boolean ok, String slug, String status) {
+    }
+
+    public record Windows(long day, long month) {
+    }
+
+    public record UsdWindows(BigDecimal day, BigDecimal month, UsdAllocated allocated) {
+    }
+
+    public record UsdAllocated(BigDecimal day, BigDecimal month) {
+    }
+
+    public record Global(long day, long month, Windows allocated, UsdWindows usd) {
+    }
+
+    public record Page(List<AccountView> accounts, Global global, String nextCursor) {
+    }
+}

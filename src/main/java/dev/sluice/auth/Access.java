@@ -1,0 +1,26 @@
+package dev.sluice.auth;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Who may call a resource method, checked by {@link AccessFilter} before the body is read, so a caller without
+ * the right token learns nothing from validation errors.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Access {
+
+    Who value();
+
+    enum Who {
+        /** The root token only. */
+        ROOT,
+        /** Root, or the service token of the {@code {slug}} in the path ({@code svc*}). */
+        MANAGER,
+        /** Root, or any service token, which is then limited to its own account by the service. */
+        ROOT_OR_SERVICE
+    }
+}

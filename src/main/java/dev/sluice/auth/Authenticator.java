@@ -1,0 +1,60 @@
+package dev.sluice.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.sluice.account.InternalAccount;
+import dev.sluice.token.TokenFormat;
+import dev.sluice.token.TokenService;
+import dev.sluice.web.SluiceException;
+
+/**
+ * Turns an {@code Authorization} header into a {@link Principal}. A malformed token, or one whose checksum is
+ * wrong, is refused without touching the database; a service or api token costs one indexed lookup by hash,
+ * uncached, so a revocation is effective on every replica at once.
+ */
+@ApplicationScoped
+public class Authenticator {
+
+    private static final String BEARER = "Bearer ";
+
+    private final RootTokens rootTokens;
+    private final TokenService tokens;
+    private final InternalAccount internalAccount;
+    private final Optional<byte[]> tunnelSecret;
+
+    public Authenticator(RootTokens rootTokens, TokenService tokens, InternalAccount internalAccount,
+            @ConfigProperty(name = "tunnel-secret") Optional<String> tunnelSecret) {
+        this.rootTokens = rootTokens;
+        this.tokens = tokens;
+        this.internalAccount = internalAccount;
+        this.tunnelSecret = tunnelSecret.filter(s -> !s.isBlank()).map(s -> s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public Principal authenticate(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            throw SluiceException.unauthorized();
+        }
+        String token = authorization.substring(BEARER.length()).trim();
+        if (tunnelSecret.isPresent()
+                && MessageDigest.isEqual(tunnelSecret.get(), token.getBytes(StandardCharsets.UTF_8))) {
+            return internalAccount.legacyPrincipal();
+        }
+        TokenFormat.Parsed parsed = TokenFormat.parse(token);
+        if (parsed == null) {
+            throw SluiceException.unauthorized();
+        }
+        if (parsed.tier() == TokenFormat.Tier.ROOT) {
+            if (rootTokens.matches(token)) {
+                return Principal.root();
+            }
+            throw SluiceException.unauthorized();
+        }
+        return tokens.authenticate(token, parsed).orElseThrow(SluiceException::unauthorized);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.sluice.auth;
+
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.core.HttpHeaders;
+
+import dev.sluice.audit.AuditLog;
+import dev.sluice.audit.AuditTrail;
+import dev.sluice.web.RequestIds;
+import dev.sluice.web.SluiceException;
+
+/**
+ * The authenticated caller of the current request, resolved on first use, and the authorisation rules of §2 and
+ * §4. A service token that names another slug is refused before the slug is looked up, so it cannot learn
+ * whether that account exists.
+ */
+@RequestScoped
+public class Caller {
+
+    @Inject
+    HttpHeaders headers;
+    @Inject
+    Authenticator authenticator;
+    @Inject
+    AuditTrail auditTrail;
+
+    private Principal principal;
+
+    public Principal principal() {
+        if (principal == null) {
+            principal = authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
+            auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()));
+            if (principal.slug() != null) {
+                RequestIds.tenant(principal.slug());
+            }
+        }
+        return principal;
+    }
+
+    public Principal requireRoot() {
+        Principal p = principal();
+        if (!p.isRoot()) {
+            throw SluiceException.forbidden("This operation needs the root token.");
+        }
+        return p;
+    }
+
+    /** Root, or the service token of {@code slug} ({@code svc*} in §4). */
+    public Principal requireManagerOf(String slug) {
+        Principal p = principal();
+        if (p.isRoot()) {
+            return p;
+        }
+        if (p.kind() != Principal.Kind.SERVICE || !p.slug().equals(slug)) {
+            throw SluiceException.forbidden("This token may not manage that account.");
+        }
+        return p;
+    }
+}

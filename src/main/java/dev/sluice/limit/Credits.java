@@ -1,0 +1,44 @@
+package dev.sluice.limit;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.sluice.web.SluiceException;
+
+/**
+ * Converts between dollars and credits exactly: {@code credits = round(usd / COST_PER_OP_USD)}, half up, in
+ * {@link BigDecimal}; credits are {@code long}. A dollar amount that is negative or does not fit a 64-bit
+ * credit count is a 400 naming the field.
+ */
+@ApplicationScoped
+public class Credits {
+
+    private final BigDecimal costPerOp;
+
+    public Credits(@ConfigProperty(name = "cost-per-op-usd", defaultValue = "0.000001") BigDecimal costPerOp) {
+        if (costPerOp.signum() <= 0) {
+            throw new IllegalStateException("COST_PER_OP_USD must be positive, got " + costPerOp.toPlainString());
+        }
+        this.costPerOp = costPerOp;
+    }
+
+    public long fromUsd(BigDecimal usd, String field) {
+        if (usd.signum() < 0) {
+            throw SluiceException.validation(field, "'" + field + "' must not be negative.");
+        }
+        BigDecimal credits = usd.divide(costPerOp, 0, RoundingMode.HALF_UP);
+        if (credits.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+            throw SluiceException.validation(field, "'" + field + "' is too large.");
+        }
+        return credits.longValueExact();
+    }
+
+    public BigDecimal toUsd(long credits) {
+        BigDecimal usd = BigDecimal.valueOf(credits).multiply(costPerOp).stripTrailingZeros();
+        return usd.scale() < 0 ? usd.setScale(0) : usd;
+    }
+}

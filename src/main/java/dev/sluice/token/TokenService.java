@@ -1,0 +1,163 @@
+package dev.sluice.token;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
+import dev.sluice.audit.AuditTrail;
+import dev.sluice.auth.Principal;
+import dev.sluice.web.SluiceException;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+
+/** Mints, lists, revokes, rolls and authenticates service and api tokens. */
+@ApplicationScoped
+public class TokenService {
+
+    /** lastUsedAt is kept to this precision, so authentication writes at most once per token per interval. */
+    static final Duration LAST_USED_PRECISION = Duration.ofMinutes(1);
+
+    @Inject
+    EntityManager em;
+    @Inject
+    AuditTrail audit;
+
+    /** One indexed lookup by hash (joined with the account), then checks that cost nothing. */
+    public Optional<Principal> authenticate(String token, TokenFormat.Parsed parsed) {
+        List<Object[]> rows = em.createQuery("""
+                select t, a.slug from ApiToken t join Account a on a.accountId = t.accountId
+                 where t.tokenHash = :hash""", Object[].class)
+                .setParameter("hash", TokenFormat.sha256(token))
+                .getResultList();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        ApiToken found = (ApiToken) rows.get(0)[0];
+        String slug = (String) rows.get(0)[1];
+        Instant now = UtcNow.get();
+        Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
+        boolean consistent = slug.equals(parsed.slug()) && found.kind.equals(kind == Principal.Kind.SERVICE
+                ? ApiToken.SERVICE : ApiToken.API);
+        if (!consistent || !found.isLive(now)) {
+            return Optional.empty();
+        }
+        if (found.lastUsedAt == null || found.lastUsedAt.isBefore(now.minus(LAST_USED_PRECISION))) {
+            touch(found.accountId, found.tokenId, now);
+        }
+        return Optional.of(new Principal(kind, found.accountId, slug, found.tokenId));
+    }
+
+    private void touch(long accountId, UUID tokenId, Instant now) {
+        // Its own short transaction: a stale lastUsedAt must never fail or slow down the caller's request more
+        // than once a minute, and it is not part of the caller's unit of work.
+        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("""
+                update api_token set last_used_at = :now
+                 where account_id = :account and token_id = :token
+                   and (last_used_at is null or last_used_at < :now)""")
+                .setParameter("now", now)
+                .setParameter("account", accountId)
+                .setParameter("token", tokenId)
+                .executeUpdate());
+    }
+
+    /** Mints a token inside the caller's transaction; the plaintext exists only in the returned record. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public TokenViews.Minted mint(Account account, String kind, String name, Instant expiresAt) {
+        TokenFormat.Tier tier = ApiToken.SERVICE.equals(kind) ? TokenFormat.Tier.SERVICE : TokenFormat.Tier.API;
+        String plaintext = TokenFormat.generate(tier, account.slug);
+        ApiToken token = new ApiToken();
+        token.tokenId = UUID.randomUUID();
+        token.accountId = account.accountId;
+        token.kind = kind;
+        token.name = name;
+        token.tokenHash = TokenFormat.sha256(plaintext);
+        token.last4 = TokenFormat.last4(plaintext);
+        token.createdAt = UtcNow.get();
+        token.expiresAt = expiresAt;
+        token.persist();
+        return new TokenViews.Minted(token.tokenId, kind, name, plaintext, token.last4, token.createdAt, expiresAt);
+    }
+
+    @Transactional
+    public TokenViews.Minted mint(Principal caller, String slug, TokenViews.MintRequest request) {
+        String kind = request.kind() == null ? ApiToken.API : request.kind();
+        if (ApiToken.SERVICE.equals(kind) && !caller.isRoot()) {
+            throw SluiceException.forbidden("Only root may mint service tokens.");
+        }
+        if (request.expiresAt() != null && !request.expiresAt().isAfter(Instant.now())) {
+            throw SluiceException.validation("expiresAt", "'expiresAt' must be in the future.");
+        }
+        Account account = Accounts.require(slug);
+        TokenViews.Minted minted = mint(account, kind, request.name(), request.expiresAt());
+        audit.succeeded(slug, "token:" + minted.id(), "kind=" + kind);
+        return minted;
+    }
+
+    public TokenViews.TokenList list(String slug) {
+        Account account = Accounts.require(slug);
+        List<ApiToken> tokens = ApiToken.list("accountId = ?1 order by createdAt, tokenId", account.accountId);
+        return new TokenViews.TokenList(tokens.stream().map(TokenViews.Listed::of).toList());
+    }
+
+    /** Revokes at once; idempotent. Authentication is uncached, so every replica refuses it from now on. */
+    @Transactional
+    public TokenViews.Revoked revoke(Principal caller, String slug, String tokenId) {
+        ApiToken token = manageable(caller, slug, tokenId);
+        if (token.revokedAt == null) {
+            token.revokedAt = UtcNow.get();
+        }
+        audit.succeeded(slug, "token:" + token.tokenId, null);
+        return new TokenViews.Revoked(true, token.tokenId);
+    }
+
+    /**
+     * Mints a successor with the same kind, name and expiry; the old token keeps working for the overlap and
+     * then expires (with no overlap it is revoked at once).
+     */
+    @Transactional
+    public TokenViews.Minted roll(Principal caller, String slug, String tokenId, TokenViews.RollRequest request) {
+        ApiToken old = manageable(caller, slug, tokenId);
+        Instant now = UtcNow.get();
+        if (!old.isLive(now)) {
+            throw SluiceException.notFound("No live token with that id.");
+        }
+        int overlap = request == null || request.overlapSeconds() == null ? 0 : request.overlapSeconds();
+        TokenViews.Minted successor = mint(Accounts.require(slug), old.kind, old.name, old.expiresAt);
+        if (overlap == 0) {
+            old.revokedAt = now;
+        } else {
+            Instant end = now.plusSeconds(overlap);
+            old.expiresAt = old.expiresAt == null || old.expiresAt.isAfter(end) ? end : old.expiresAt;
+        }
+        audit.succeeded(slug, "token:" + old.tokenId, "successor=" + successor.id() + " overlapSeconds=" + overlap);
+        return successor;
+    }
+
+    /** The token, if it belongs to the account and the caller may manage its kind (service ones: root only). */
+    private ApiToken manageable(Principal caller, String slug, String tokenId) {
+        Account account = Accounts.require(slug);
+        UUID id;
+        try {
+            id = UUID.fromString(tokenId);
+        } catch (IllegalArgumentException e) {
+            throw SluiceException.notFound("No token with that id.");
+        }
+        ApiToken token = ApiToken.find("accountId = ?1 and tokenId = ?2", account.accountId, id).firstResult();
+        if (token == null) {
+            throw SluiceException.notFound("No token with that id.");
+        }
+        if (ApiToken.SERVICE.equals(token.kind) && !caller.isRoot()) {
+            throw SluiceException.forbidden("Only root may revoke or roll service tokens.");
+        }
+        return token;
+    }
+}

@@ -1,0 +1,187 @@
+package dev.sluice.web;
+
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import jakarta.inject.Inject;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.Path;
+import jakarta.validation.ValidationException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+
+import dev.sluice.audit.AuditTrail;
+
+/**
+ * The one mapper: every failure becomes a {@link SluiceException} and is rendered as the contract's
+ * {@code {"code", "message", ...extras}} body. Bad input is a 4xx with a human message that names the
+ * field, never a stack trace or a class name; a lost database is 503 {@code UNAVAILABLE}; anything
+ * else is logged with the request id and answered with a bare 500.
+ */
+public class ErrorMapper {
+
+    private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
+
+    @Inject
+    AuditTrail auditTrail;
+
+    @ServerExceptionMapper({ Throwable.class, WebApplicationException.class, JsonProcessingException.class,
+            MismatchedInputException.class, ValidationException.class })
+    public Response map(Throwable failure) {
+        SluiceException error = translate(failure);
+        auditTrail.recordFailure(error);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", error.code());
+        body.put("message", error.getMessage());
+        body.putAll(error.extras());
+        String requestId = RequestIds.current();
+        if (requestId != null) {
+            body.put("requestId", requestId);
+        }
+        Response.ResponseBuilder response = Response.status(error.status()).type(MediaType.APPLICATION_JSON)
+                .entity(body);
+        error.headers().forEach(response::header);
+        return response.build();
+    }
+
+    static SluiceException translate(Throwable failure) {
+        if (failure instanceof SluiceException sluice) {
+            return sluice;
+        }
+        if (failure instanceof JsonProcessingException json) {
+            return fromJson(json);
+        }
+        if (failure instanceof ConstraintViolationException violations) {
+            return fromViolations(violations);
+        }
+        if (failure instanceof WebApplicationException web) {
+            return fromWeb(web);
+        }
+        if (databaseUnreachable(failure)) {
+            LOG.warnf("database unreachable: %s", failure.getMessage());
+            return SluiceException.unavailable();
+        }
+        LOG.error("unhandled failure", failure);
+        return new SluiceException(500, "INTERNAL", "Internal error.");
+    }
+
+    private static SluiceException fromWeb(WebApplicationException web) {
+        Throwable cause = web.getCause();
+        if (cause instanceof JsonProcessingException json) {
+            return fromJson(json);
+        }
+        int status = web.getResponse().getStatus();
+        return switch (status) {
+            case 401 -> SluiceException.unauthorized();
+            case 403 -> SluiceException.forbidden("Forbidden.");
+            case 404 -> SluiceException.notFound("No such resource.");
+            case 413 -> PayloadLimits.tooLarge();
+            default -> status >= 500
+                    ? translateServerError(web)
+                    : new SluiceException(status, "VALIDATION_FAILED", describe(status));
+        };
+    }
+
+    private static SluiceException translateServerError(WebApplicationException web) {
+        if (databaseUnreachable(web)) {
+            return SluiceException.unavailable();
+        }
+        LOG.error("unhandled failure", web);
+        return new SluiceException(500, "INTERNAL", "Internal error.");
+    }
+
+    private static String describe(int status) {
+        return switch (status) {
+            case 405 -> "Method not allowed on this path.";
+            case 406 -> "Only application/json responses are produced.";
+            case 415 -> "Request bodies must be application/json.";
+            default -> "Bad request.";
+        };
+    }
+
+    private static SluiceException fromJson(JsonProcessingException json) {
+        String field = fieldOf(json);
+        String message;
+        if (json instanceof UnrecognizedPropertyException) {
+            message = "Unknown field '" + field + "'.";
+        } else if (json instanceof InputCoercionException) {
+            message = "Number out of range" + (field == null ? "." : " for '" + field + "'.");
+        } else if (json instanceof JsonParseException || json instanceof StreamReadException) {
+            message = "Malformed JSON.";
+        } else if (field != null) {
+            message = "Invalid value for '" + field + "'.";
+        } else {
+            message = "The request body does not have the expected shape.";
+        }
+        return SluiceException.validation(field, message);
+    }
+
+    private static String fieldOf(JsonProcessingException json) {
+        if (json instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            return mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : String.valueOf(ref.getIndex()))
+                    .collect(Collectors.joining("."));
+        }
+        if (json instanceof StreamReadException read && read.getProcessor() != null) {
+            try {
+                return read.getProcessor().currentName();
+            } catch (java.io.IOException | RuntimeException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static SluiceException fromViolations(ConstraintViolationException violations) {
+        ConstraintViolation<?> first = violations.getConstraintViolations().stream()
+                .min(java.util.Comparator.comparing(v -> v.getPropertyPath().toString()))
+                .orElse(null);
+        if (first == null) {
+            return SluiceException.validation(null, "Invalid request.");
+        }
+        String field = null;
+        for (Path.Node node : first.getPropertyPath()) {
+            if (node.getKind() == jakarta.validation.ElementKind.PROPERTY
+                    || node.getKind() == jakarta.validation.ElementKind.PARAMETER) {
+                field = node.getName();
+            }
+        }
+        String message = field == null ? first.getMessage() : "'" + field + "' " + first.getMessage() + ".";
+        return SluiceException.validation(field, message);
+    }
+
+    private static boolean databaseUnreachable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLTransientConnectionException || t instanceof ConnectException
+                    || t instanceof org.hibernate.exception.JDBCConnectionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getMessage() != null
+                    && sql.getMessage().contains("acquisition timeout")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
