@@ -139,8 +139,8 @@ public class AccountService {
             account.email = request.email();
         }
         if (request.stripeCustomerId() != null && !request.stripeCustomerId().equals(account.stripeCustomerId)) {
+            requireCustomerFree(slug, request.stripeCustomerId());
             account.stripeCustomerId = request.stripeCustomerId();
-            requireCustomerFree(account);
         }
         audit.succeeded(slug, "account:" + slug, null);
         return view(account);
@@ -211,12 +211,13 @@ public class AccountService {
             throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug
                     + "' already exists.", Map.of("field", "slug"), Map.of());
         }
-        requireCustomerFree(account);
+        requireCustomerFree(account.slug, account.stripeCustomerId);
     }
 
-    private static void requireCustomerFree(Account account) {
-        if (account.stripeCustomerId != null
-                && Account.count("stripeCustomerId = ?1 and slug <> ?2", account.stripeCustomerId, account.slug) > 0) {
+    /** Checked before the entity changes, so the query's auto-flush never trips the unique index. */
+    private static void requireCustomerFree(String slug, String stripeCustomerId) {
+        if (stripeCustomerId != null
+                && Account.count("stripeCustomerId = ?1 and slug <> ?2", stripeCustomerId, slug) > 0) {
             throw new SluiceException(409, "ACCOUNT_EXISTS", "That Stripe customer is linked to another account.",
                     Map.of("field", "stripeCustomerId"), Map.of());
         }

@@ -33,6 +33,10 @@ public class ApiToken extends PanacheEntityBase {
     public Instant lastUsedAt;
 
     boolean isLive(Instant now) {
+        return isLive(revokedAt, expiresAt, now);
+    }
+
+    static boolean isLive(Instant revokedAt, Instant expiresAt, Instant now) {
         return revokedAt == null && (expiresAt == null || expiresAt.isAfter(now));
     }
 }

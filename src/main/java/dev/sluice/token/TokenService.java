@@ -31,29 +31,37 @@ public class TokenService {
     @Inject
     AuditTrail audit;
 
-    /** One indexed lookup by hash (joined with the account), then checks that cost nothing. */
+    /**
+     * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
+     * entities, so nothing stale lingers in the request's persistence context.
+     */
     public Optional<Principal> authenticate(String token, TokenFormat.Parsed parsed) {
-        List<Object[]> rows = em.createQuery("""
-                select t, a.slug from ApiToken t join Account a on a.accountId = t.accountId
-                 where t.tokenHash = :hash""", Object[].class)
+        List<TokenMatch> rows = em.createQuery("""
+                select new dev.sluice.token.TokenService$TokenMatch(
+                       t.accountId, a.slug, t.tokenId, t.kind, t.expiresAt, t.revokedAt, t.lastUsedAt)
+                  from ApiToken t join Account a on a.accountId = t.accountId
+                 where t.tokenHash = :hash""", TokenMatch.class)
                 .setParameter("hash", TokenFormat.sha256(token))
                 .getResultList();
         if (rows.isEmpty()) {
             return Optional.empty();
         }
-        ApiToken found = (ApiToken) rows.get(0)[0];
-        String slug = (String) rows.get(0)[1];
+        TokenMatch found = rows.get(0);
         Instant now = UtcNow.get();
         Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
-        boolean consistent = slug.equals(parsed.slug()) && found.kind.equals(kind == Principal.Kind.SERVICE
-                ? ApiToken.SERVICE : ApiToken.API);
-        if (!consistent || !found.isLive(now)) {
+        String expectedKind = kind == Principal.Kind.SERVICE ? ApiToken.SERVICE : ApiToken.API;
+        boolean live = ApiToken.isLive(found.revokedAt(), found.expiresAt(), now);
+        if (!found.slug().equals(parsed.slug()) || !found.kind().equals(expectedKind) || !live) {
             return Optional.empty();
         }
-        if (found.lastUsedAt == null || found.lastUsedAt.isBefore(now.minus(LAST_USED_PRECISION))) {
-            touch(found.accountId, found.tokenId, now);
+        if (found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION))) {
+            touch(found.accountId(), found.tokenId(), now);
         }
-        return Optional.of(new Principal(kind, found.accountId, slug, found.tokenId));
+        return Optional.of(new Principal(kind, found.accountId(), found.slug(), found.tokenId()));
+    }
+
+    record TokenMatch(long accountId, String slug, UUID tokenId, String kind, Instant expiresAt, Instant revokedAt,
+            Instant lastUsedAt) {
     }
 
     private void touch(long accountId, UUID tokenId, Instant now) {

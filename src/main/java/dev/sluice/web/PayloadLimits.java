@@ -9,12 +9,9 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
-import org.jboss.resteasy.reactive.server.ServerResponseFilter;
-
-import jakarta.ws.rs.container.ContainerResponseContext;
 
 /**
- * Request ids in the MDC, and the body size limits of §3: 64 KiB for every endpoint, 1 MiB for the Stripe
+ * The body size limits of §3: 64 KiB for every endpoint, 1 MiB for the Stripe
  * webhook (whose events can be large). Bodies sent without a Content-Length are counted as they are read.
  */
 public class PayloadLimits {
@@ -24,12 +21,6 @@ public class PayloadLimits {
 
     static SluiceException tooLarge() {
         return new SluiceException(413, "PAYLOAD_TOO_LARGE", "The request body is too large.", Map.of(), Map.of());
-    }
-
-    @ServerRequestFilter(preMatching = true)
-    public void startRequest(ContainerRequestContext request) {
-        String id = RequestIds.start(request.getHeaderString(RequestIds.HEADER));
-        request.setProperty(RequestIds.HEADER, id);
     }
 
     @ServerRequestFilter
@@ -48,14 +39,6 @@ public class PayloadLimits {
         }
         if (request.hasEntity()) {
             request.setEntityStream(new ByteArrayInputStream(readAtMost(request.getEntityStream(), limit)));
-        }
-    }
-
-    @ServerResponseFilter
-    public void echoRequestId(ContainerRequestContext request, ContainerResponseContext response) {
-        Object id = request.getProperty(RequestIds.HEADER);
-        if (id != null) {
-            response.getHeaders().putSingle(RequestIds.HEADER, id);
         }
     }
 
