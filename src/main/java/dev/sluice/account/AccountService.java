@@ -22,6 +22,7 @@ import dev.sluice.plan.Plan;
 import dev.sluice.token.ApiToken;
 import dev.sluice.token.TokenService;
 import dev.sluice.token.TokenViews;
+import dev.sluice.tunnel.TunnelService;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -49,6 +50,8 @@ public class AccountService {
     AccountDefaults defaults;
     @Inject
     AuditLog auditLog;
+    @Inject
+    TunnelService tunnels;
 
     private static final AuditLog.Actor SYSTEM = new AuditLog.Actor("system", "bootstrap");
 
@@ -177,7 +180,9 @@ public class AccountService {
             account.status = Account.SUSPENDED;
             account.suspendedBy = by;
         }
-        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy);
+        Account.getEntityManager().flush();
+        int closed = tunnels.closeOpen(account.accountId, null, "suspended");
+        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy + " closedTunnels=" + closed);
         return new AccountViews.StatusChanged(true, slug, account.status);
     }
 
@@ -204,6 +209,11 @@ public class AccountService {
         account.status = Account.ACTIVE;
         account.createdAt = UtcNow.get();
         account.persist();
+        Account.getEntityManager().flush();
+        Account.getEntityManager().createNativeQuery("""
+                insert into account_usage (account_id, day_start, month_start)
+                values (:account, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""")
+                .setParameter("account", account.accountId).executeUpdate();
     }
 
     private void requireFree(Account account) {

@@ -32,8 +32,12 @@ public class AuditTrail {
         this.account = account;
     }
 
-    public void actor(AuditLog.Actor actor) {
+    /** The authenticated caller; its own account is the entry's account when the path names none. */
+    public void actor(AuditLog.Actor actor, String ownAccount) {
         this.actor = actor;
+        if (account == null) {
+            account = ownAccount;
+        }
     }
 
     @Transactional(Transactional.TxType.MANDATORY)

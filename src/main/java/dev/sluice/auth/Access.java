@@ -21,6 +21,12 @@ public @interface Access {
         /** Root, or the service token of the {@code {slug}} in the path ({@code svc*}). */
         MANAGER,
         /** Root, or any service token, which is then limited to its own account by the service. */
-        ROOT_OR_SERVICE
+        ROOT_OR_SERVICE,
+        /** An api token (or the legacy TUNNEL_SECRET): the relay's calls that spend. */
+        API,
+        /** An api or service token: reads of the token's own account. */
+        ACCOUNT_TOKEN,
+        /** A service token: the owner managing its own account's resources. */
+        SERVICE
     }
 }

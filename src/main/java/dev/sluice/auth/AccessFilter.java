@@ -25,11 +25,19 @@ public class AccessFilter {
         switch (access.value()) {
             case ROOT -> caller.requireRoot();
             case MANAGER -> caller.requireManagerOf(uri.getPathParameters().getFirst("slug"));
-            case ROOT_OR_SERVICE -> {
-                if (!caller.principal().isRoot() && caller.principal().kind() != Principal.Kind.SERVICE) {
-                    throw SluiceException.forbidden("This operation needs the root or a service token.");
-                }
+            case ROOT_OR_SERVICE -> require(caller.principal(), Principal.Kind.ROOT, Principal.Kind.SERVICE);
+            case API -> require(caller.spendingPrincipal(), Principal.Kind.API);
+            case ACCOUNT_TOKEN -> require(caller.principal(), Principal.Kind.API, Principal.Kind.SERVICE);
+            case SERVICE -> require(caller.principal(), Principal.Kind.SERVICE);
+        }
+    }
+
+    private static void require(Principal principal, Principal.Kind... allowed) {
+        for (Principal.Kind kind : allowed) {
+            if (principal.kind() == kind) {
+                return;
             }
         }
+        throw SluiceException.forbidden("This token's tier may not make this call.");
     }
 }

@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import dev.sluice.account.Account;
 import dev.sluice.account.InternalAccount;
 import dev.sluice.token.TokenFormat;
 import dev.sluice.token.TokenService;
@@ -37,10 +38,7 @@ public class Authenticator {
     }
 
     public Principal authenticate(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            throw SluiceException.unauthorized();
-        }
-        String token = authorization.substring(BEARER.length()).trim();
+        String token = bearer(authorization);
         if (tunnelSecret.isPresent()
                 && MessageDigest.isEqual(tunnelSecret.get(), token.getBytes(StandardCharsets.UTF_8))) {
             return internalAccount.legacyPrincipal();
@@ -56,5 +54,22 @@ public class Authenticator {
             throw SluiceException.unauthorized();
         }
         return tokens.authenticate(token, parsed).orElseThrow(SluiceException::unauthorized);
+    }
+
+    /** Whether a well-formed api token names an account that is suspended (whatever the token's own state). */
+    boolean namesSuspendedAccount(String authorization) {
+        TokenFormat.Parsed parsed = TokenFormat.parse(bearer(authorization));
+        if (parsed == null || parsed.tier() != TokenFormat.Tier.API) {
+            return false;
+        }
+        Account account = Account.bySlug(parsed.slug());
+        return account != null && Account.SUSPENDED.equals(account.status);
+    }
+
+    private static String bearer(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            throw SluiceException.unauthorized();
+        }
+        return authorization.substring(BEARER.length()).trim();
     }
 }

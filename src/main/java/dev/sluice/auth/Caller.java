@@ -29,12 +29,32 @@ public class Caller {
     public Principal principal() {
         if (principal == null) {
             principal = authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
-            auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()));
+            auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()), principal.slug());
             if (principal.slug() != null) {
                 RequestIds.tenant(principal.slug());
             }
         }
         return principal;
+    }
+
+    /**
+     * The principal of a call that spends: §5 checks that the account is active before the token, so an api token
+     * naming a suspended account is 403 {@code ACCOUNT_SUSPENDED} even when the token itself would be refused.
+     */
+    public Principal spendingPrincipal() {
+        try {
+            return principal();
+        } catch (SluiceException refused) {
+            if (refused.status() == 401 && authenticator.namesSuspendedAccount(
+                    headers.getHeaderString(HttpHeaders.AUTHORIZATION))) {
+                throw accountSuspended();
+            }
+            throw refused;
+        }
+    }
+
+    public static SluiceException accountSuspended() {
+        return new SluiceException(403, "ACCOUNT_SUSPENDED", "The account is suspended.");
     }
 
     public Principal requireRoot() {

@@ -16,6 +16,7 @@ import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
+import dev.sluice.tunnel.TunnelService;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
@@ -30,6 +31,8 @@ public class TokenService {
     EntityManager em;
     @Inject
     AuditTrail audit;
+    @Inject
+    TunnelService tunnels;
 
     /**
      * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
@@ -123,7 +126,8 @@ public class TokenService {
         if (token.revokedAt == null) {
             token.revokedAt = UtcNow.get();
         }
-        audit.succeeded(slug, "token:" + token.tokenId, null);
+        int closed = tunnels.closeOpen(token.accountId, token.tokenId, "revoked");
+        audit.succeeded(slug, "token:" + token.tokenId, "closedTunnels=" + closed);
         return new TokenViews.Revoked(true, token.tokenId);
     }
 

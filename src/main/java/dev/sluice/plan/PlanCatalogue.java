@@ -1,0 +1,80 @@
+package dev.sluice.plan;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.sluice.web.SluiceException;
+
+/**
+ * The plan catalogue, read from the {@code plan} table (the same rows the lease function enforces in SQL) once
+ * and kept: it changes only with a migration.
+ */
+@ApplicationScoped
+public class PlanCatalogue {
+
+    private final EntityManager em;
+    private final String upgradeUrl;
+    private volatile List<PlanLimits> plans;
+
+    public PlanCatalogue(EntityManager em,
+            @ConfigProperty(name = "upgrade-url", defaultValue = "https://sluice.dev/pricing") String upgradeUrl) {
+        this.em = em;
+        this.upgradeUrl = upgradeUrl;
+    }
+
+    /** Where refusals that a bigger plan would lift send the customer ({@code UPGRADE_URL}). */
+    public String upgradeUrl() {
+        return upgradeUrl;
+    }
+
+    /** All plans, cheapest first. */
+    public List<PlanLimits> all() {
+        List<PlanLimits> known = plans;
+        if (known == null) {
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = em.createNativeQuery("""
+                    select plan_id, name, rank, tunnels, password_tunnels, reserved_subdomains, requests_per_minute,
+                           workers, inactivity_timeout_seconds, bytes_per_7d, session_seconds_per_24h
+                      from plan order by rank""").getResultList();
+            known = rows.stream().map(r -> new PlanLimits((String) r[0], (String) r[1], num(r[2]).intValue(),
+                    num(r[3]).intValue(), r[4] == null ? null : num(r[4]).intValue(), num(r[5]).intValue(),
+                    num(r[6]).intValue(), num(r[7]).intValue(), r[8] == null ? null : num(r[8]).intValue(),
+                    num(r[9]).longValue(), num(r[10]).longValue())).toList();
+            plans = known;
+        }
+        return known;
+    }
+
+    public PlanLimits get(String id) {
+        return all().stream().filter(p -> p.id().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("plan " + id + " is not in the catalogue"));
+    }
+
+    /** The contract's TUNNEL_LIMIT_REACHED message, built from the catalogue. */
+    public String tunnelLimitMessage(PlanLimits plan) {
+        String message = plan.name() + " plan limited to " + plan.tunnels() + " tunnel" + (plan.tunnels() == 1 ? "" : "s")
+                + ".";
+        List<PlanLimits> higher = all().stream().filter(p -> p.rank() > plan.rank() && p.tunnels() > plan.tunnels())
+                .toList();
+        if (!higher.isEmpty()) {
+            message += " Upgrade to " + higher.stream().map(p -> p.name() + " for " + p.tunnels())
+                    .collect(Collectors.joining(" or ")) + ".";
+        }
+        return message;
+    }
+
+    /** PLAN_LIMIT_REACHED, as §3 words it, for password tunnels, reserved subdomains or workers. */
+    public SluiceException planLimit(PlanLimits plan, int cap, String what) {
+        return new SluiceException(403, "PLAN_LIMIT_REACHED", "Your " + plan.id() + " plan allows " + cap + " "
+                + what + "(s). Upgrade for more.", java.util.Map.of("upgradeUrl", upgradeUrl), java.util.Map.of());
+    }
+
+    private static Number num(Object value) {
+        return (Number) value;
+    }
+}

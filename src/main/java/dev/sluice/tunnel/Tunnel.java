@@ -1,0 +1,37 @@
+package dev.sluice.tunnel;
+
+import java.time.Instant;
+import java.util.UUID;
+
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+
+/**
+ * A tunnel row. Its credit fields ({@code held}, counters, closing) change only in the SQL functions that hold the
+ * account's credit lock; the entity is used to insert tunnels and to read them.
+ */
+@Entity
+@Table(name = "tunnel")
+public class Tunnel extends PanacheEntityBase {
+
+    @Id
+    public UUID tunnelId;
+    public long accountId;
+    public UUID tokenId;
+    public String subdomain;
+    public boolean passwordProtected;
+    public String region;
+    public Instant createdAt;
+    public Instant lastSeenAt;
+    public Instant lastActivityAt;
+    public long held;
+    public long consumed;
+    public long bytesIn;
+    public long bytesOut;
+    public long sessionSeconds;
+    public Instant closedAt;
+    public String closeReason;
+}

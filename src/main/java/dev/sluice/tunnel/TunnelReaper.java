@@ -1,0 +1,88 @@
+package dev.sluice.tunnel;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import dev.sluice.SqlValues;
+import dev.sluice.UtcNow;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Closes tunnels whose relay stopped calling ({@code stale} after {@code TUNNEL_STALE_AFTER}; the held lease is
+ * charged, failing closed) and tunnels without traffic past their plan's inactivity timeout ({@code inactive};
+ * Free: 2 h). Each account is handled in its own transaction that first takes the account's credit lock with
+ * {@code FOR UPDATE SKIP LOCKED}: another replica reaping the same account, or a lease in flight, makes this one
+ * skip it until the next round, and close_tunnels re-checks idleness under the lock, so nothing is closed or
+ * charged twice.
+ */
+@ApplicationScoped
+public class TunnelReaper {
+
+    private static final Logger LOG = Logger.getLogger(TunnelReaper.class);
+    static final int BATCH = 1000;
+
+    @Inject
+    EntityManager em;
+    @ConfigProperty(name = "tunnel-stale-after", defaultValue = "PT10M")
+    Duration staleAfter;
+
+    @Scheduled(identity = "tunnel-reaper", every = "${reconcile-every:30s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        try {
+            reap();
+        } catch (RuntimeException e) {
+            LOG.warnf("tunnel reaper round failed, retrying next round: %s", e.getMessage());
+        }
+    }
+
+    /** One round; returns how many tunnels it closed. */
+    public int reap() {
+        Instant staleBefore = UtcNow.get().minus(staleAfter);
+        int closed = 0;
+        for (Object account : QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
+                select distinct account_id from tunnel where closed_at is null and last_seen_at < :before limit :batch""")
+                .setParameter("before", staleBefore).setParameter("batch", BATCH).getResultList())) {
+            closed += closeIdle(SqlValues.number(account), "stale", true, staleBefore);
+        }
+        @SuppressWarnings("unchecked")
+        List<Object[]> inactive = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
+                select distinct t.account_id, now() - make_interval(secs => p.inactivity_timeout_seconds)
+                  from tunnel t
+                  join account a on a.account_id = t.account_id
+                  join plan p on p.plan_id = a.plan
+                 where t.closed_at is null and p.inactivity_timeout_seconds is not null
+                   and t.last_activity_at < now() - make_interval(secs => p.inactivity_timeout_seconds)
+                 limit :batch""").setParameter("batch", BATCH).getResultList());
+        for (Object[] row : inactive) {
+            closed += closeIdle(SqlValues.number(row[0]), "inactive", false, SqlValues.instant(row[1]));
+        }
+        if (closed > 0) {
+            LOG.infof("reaper closed %d idle tunnels", closed);
+        }
+        return closed;
+    }
+
+    private int closeIdle(long accountId, String reason, boolean chargeHeld, Instant idleBefore) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            if (em.createNativeQuery("select account_id from account_usage where account_id = :account "
+                    + "for update skip locked").setParameter("account", accountId).getResultList().isEmpty()) {
+                return 0;
+            }
+            return em.createNativeQuery(
+                    "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :before)")
+                    .setParameter("account", accountId).setParameter("reason", reason)
+                    .setParameter("charge", chargeHeld).setParameter("before", idleBefore)
+                    .getResultList().size();
+        });
+    }
+}

@@ -1,0 +1,262 @@
+package dev.sluice.tunnel;
+
+import static dev.sluice.SqlValues.number;
+
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.sluice.SqlValues;
+import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
+import dev.sluice.grant.GrantSigner;
+import dev.sluice.plan.PlanCatalogue;
+import dev.sluice.plan.PlanLimits;
+import dev.sluice.web.SluiceException;
+import io.agroal.api.AgroalDataSource;
+
+/**
+ * The spend authority: registration, leases and closes. Every credit movement runs under one lock, the
+ * account's {@code account_usage} row ({@code FOR UPDATE} inside the SQL functions of V2), so any number of
+ * replicas and concurrent calls grant at most what remains.
+ */
+@ApplicationScoped
+public class TunnelService {
+
+    private static final String RANDOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A response body with the headers that go with it. */
+    public record WithHeaders<T>(T body, Map<String, String> headers) {
+    }
+
+    @Inject
+    EntityManager em;
+    @Inject
+    AgroalDataSource db;
+    @Inject
+    PlanCatalogue plans;
+    @Inject
+    GrantSigner grants;
+    @Inject
+    SubdomainService subdomains;
+    @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
+    String tunnelDomain;
+
+    /** The checks of §5 in the contract's order, all under the account's credit lock. */
+    @Transactional
+    public WithHeaders<TunnelViews.Registered> register(Principal caller, TunnelViews.RegisterRequest request) {
+        long accountId = caller.accountId();
+        Account account = Accounts.lockCredits(accountId);
+        if (!Account.ACTIVE.equals(account.status)) {
+            throw Caller.accountSuspended();
+        }
+        PlanLimits plan = plans.get(account.plan);
+        boolean password = Boolean.TRUE.equals(request.password());
+        requireTunnelRoom(account, plan, password);
+        String subdomain = request.subdomain() == null ? randomSubdomain(account.slug)
+                : claimSubdomain(account, plan, request.subdomain());
+
+        Instant now = UtcNow.get();
+        Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
+                .setParameter("account", accountId).getSingleResult();
+        UsageWindows.Counters counters = new UsageWindows.Counters(number(charged[4]), number(charged[5]), number(charged[6]),
+                number(charged[7]), number(charged[8]), number(charged[9]));
+        if ("quota".equals(charged[0])) {
+            throw counters.quotaExceeded((String) charged[1], SqlValues.instant(charged[10]), now);
+        }
+        Tunnel tunnel = new Tunnel();
+        tunnel.tunnelId = UUID.randomUUID();
+        tunnel.accountId = accountId;
+        tunnel.tokenId = caller.tokenId();
+        tunnel.subdomain = subdomain;
+        tunnel.passwordProtected = password;
+        tunnel.region = request.region();
+        tunnel.createdAt = now;
+        tunnel.lastSeenAt = now;
+        tunnel.lastActivityAt = now;
+        tunnel.persist();
+        String grant = grants.sign(new GrantSigner.Claims(tunnel.tunnelId.toString(), account.slug, plan.id(),
+                subdomain, plan.requestsPerMinute(), password), now);
+        TunnelViews.Registered body = new TunnelViews.Registered(tunnel.tunnelId, subdomain, url(subdomain), password,
+                now, counters.snapshot(account.slug, plan.id(), (String) charged[2], now), grant);
+        return new WithHeaders<>(body, counters.headers(now));
+    }
+
+    public WithHeaders<TunnelViews.Leased> lease(Principal caller, String tunnelId, TunnelViews.LeaseRequest request) {
+        Settled settled = settle(caller, tunnelId, request.consumed(), request.want(), request.bytesIn(),
+                request.bytesOut(), false);
+        Instant now = UtcNow.get();
+        if (settled.quotaScope() != null) {
+            throw settled.counters().quotaExceeded(settled.quotaScope(), settled.resetsAt(), now);
+        }
+        TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), settled.level(),
+                settled.counters().snapshot(caller.slug(), settled.plan(), settled.level(), now));
+        return new WithHeaders<>(body, settled.counters().headers(now));
+    }
+
+    public TunnelViews.Closed close(Principal caller, String tunnelId, TunnelViews.CloseRequest request) {
+        Settled settled = settle(caller, tunnelId, request.consumed(), null, request.bytesIn(), request.bytesOut(),
+                true);
+        return new TunnelViews.Closed(settled.returned(), "closed");
+    }
+
+    /**
+     * Closes the account's open tunnels (or those registered with {@code tokenId}) inside the caller's transaction;
+     * their held credits go back to the pool. Used by suspension and token revocation.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public int closeOpen(long accountId, UUID tokenId, String reason) {
+        return em.createNativeQuery("select tunnel_id from close_tunnels(:account, null, :token, :reason, false, null)")
+                .setParameter("account", accountId)
+                .setParameter("token", tokenId)
+                .setParameter("reason", reason)
+                .getResultList().size();
+    }
+
+    public TunnelViews.TunnelList list(Principal caller) {
+        List<Tunnel> open = Tunnel.list("accountId = ?1 and closedAt is null order by createdAt, tunnelId",
+                caller.accountId());
+        return new TunnelViews.TunnelList(open.stream().map(this::view).toList());
+    }
+
+    public TunnelViews.TunnelView get(Principal caller, String tunnelId) {
+        Tunnel tunnel = Tunnel.find("accountId = ?1 and tunnelId = ?2", caller.accountId(), parseId(tunnelId))
+                .firstResult();
+        if (tunnel == null) {
+            throw SluiceException.notFound("No tunnel with that id.");
+        }
+        return view(tunnel);
+    }
+
+    private TunnelViews.TunnelView view(Tunnel t) {
+        return new TunnelViews.TunnelView(t.tunnelId, t.subdomain, url(t.subdomain), t.passwordProtected, t.createdAt,
+                t.lastActivityAt, t.held, t.consumed, t.bytesIn, t.bytesOut, t.sessionSeconds, t.closedAt,
+                t.closeReason);
+    }
+
+    private record Settled(long granted, long held, long returned, String level, String plan, String quotaScope,
+            Instant resetsAt, UsageWindows.Counters counters) {
+    }
+
+    /**
+     * One round trip, in autocommit: {@code settle_tunnel} takes the account's credit lock, settles and grants,
+     * and the commit that ends the statement releases the lock.
+     */
+    private Settled settle(Principal caller, String tunnelId, Long consumed, Long want, Long bytesIn, Long bytesOut,
+            boolean close) {
+        UUID id = parseId(tunnelId);
+        try (Connection connection = db.getConnection();
+                PreparedStatement call = connection.prepareStatement(
+                        "select * from settle_tunnel(?, ?, ?, ?, ?, ?, ?)")) {
+            call.setLong(1, caller.accountId());
+            call.setObject(2, id);
+            call.setLong(3, Objects.requireNonNullElse(consumed, 0L));
+            if (want == null) {
+                call.setNull(4, Types.BIGINT);
+            } else {
+                call.setLong(4, want);
+            }
+            call.setLong(5, Objects.requireNonNullElse(bytesIn, 0L));
+            call.setLong(6, Objects.requireNonNullElse(bytesOut, 0L));
+            call.setBoolean(7, close);
+            try (ResultSet row = call.executeQuery()) {
+                row.next();
+                switch (row.getString("outcome")) {
+                    case "not_found" -> throw SluiceException.notFound("No tunnel with that id.");
+                    case "closed" -> throw tunnelClosed(row.getString("close_reason"));
+                    default -> {
+                        Timestamp resets = row.getTimestamp("resets_at");
+                        return new Settled(row.getLong("granted"), row.getLong("held"), row.getLong("returned"),
+                                row.getString("level"), row.getString("plan"), row.getString("scope"),
+                                resets == null ? null : resets.toInstant(),
+                                new UsageWindows.Counters(row.getLong("day_used"), row.getLong("day_leased"),
+                                        row.getLong("day_limit"), row.getLong("month_used"),
+                                        row.getLong("month_leased"), row.getLong("month_limit")));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("settle_tunnel failed", e);
+        }
+    }
+
+    private void requireTunnelRoom(Account account, PlanLimits plan, boolean password) {
+        long open = Tunnel.count("accountId = ?1 and closedAt is null", account.accountId);
+        if (open >= Math.min(plan.tunnels(), account.concurrentMax)) {
+            String message = plan.tunnels() <= account.concurrentMax ? plans.tunnelLimitMessage(plan)
+                    : "Account limited to " + account.concurrentMax + " concurrent tunnels.";
+            throw new SluiceException(403, "TUNNEL_LIMIT_REACHED", message,
+                    Map.of("upgradeUrl", plans.upgradeUrl()), Map.of());
+        }
+        if (password && plan.passwordTunnels() != null && Tunnel.count(
+                "accountId = ?1 and closedAt is null and passwordProtected = true", account.accountId)
+                >= plan.passwordTunnels()) {
+            throw plans.planLimit(plan, plan.passwordTunnels(), "password-protected tunnel");
+        }
+    }
+
+    /** A name asked for: reserved for this account if free and under the cap, and never shared across accounts. */
+    private String claimSubdomain(Account account, PlanLimits plan, String name) {
+        SubdomainService.requireDnsLabel(name);
+        subdomains.requireReservable(plan);
+        if (Tunnel.count("subdomain = ?1 and closedAt is null", name) > 0) {
+            throw SubdomainService.taken(name);
+        }
+        if (!subdomains.isReservedBy(account.accountId, name)) {
+            subdomains.reserve(account, plan, name);
+        }
+        return name;
+    }
+
+    private String randomSubdomain(String slug) {
+        String prefix = slug.length() > 54 ? slug.substring(0, 54) : slug;
+        while (true) {
+            StringBuilder name = new StringBuilder(prefix).append('-');
+            for (int i = 0; i < 8; i++) {
+                name.append(RANDOM_ALPHABET.charAt(RANDOM.nextInt(RANDOM_ALPHABET.length())));
+            }
+            String candidate = name.toString();
+            if (!subdomains.isTaken(candidate)) {
+                return candidate;
+            }
+        }
+    }
+
+    private String url(String subdomain) {
+        return "https://" + subdomain + "." + tunnelDomain;
+    }
+
+    private static SluiceException tunnelClosed(String reason) {
+        return new SluiceException(410, "TUNNEL_CLOSED", "The tunnel was closed (" + reason + ").",
+                Map.of("reason", reason), Map.of());
+    }
+
+    private static UUID parseId(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            throw SluiceException.notFound("No tunnel with that id.");
+        }
+    }
+
+}

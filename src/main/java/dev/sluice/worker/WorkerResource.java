@@ -1,0 +1,57 @@
+package dev.sluice.worker;
+
+import java.util.Map;
+
+import jakarta.inject.Inject;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.jboss.resteasy.reactive.ResponseStatus;
+
+import dev.sluice.audit.Audited;
+import dev.sluice.auth.Access;
+import dev.sluice.auth.Caller;
+import dev.sluice.web.Bodies;
+
+/** Workers, managed by the account owner's service token. */
+@Path("/v1/workers")
+@Produces(MediaType.APPLICATION_JSON)
+public class WorkerResource {
+
+    public record CreateRequest(@NotNull String name) {
+    }
+
+    @Inject
+    Caller caller;
+    @Inject
+    WorkerService workers;
+
+    @POST
+    @ResponseStatus(201)
+    @Audited("worker.create")
+    @Access(Access.Who.SERVICE)
+    public WorkerService.WorkerView create(@Valid CreateRequest request) {
+        return workers.create(caller.principal(), Bodies.require(request).name());
+    }
+
+    @GET
+    @Access(Access.Who.SERVICE)
+    public WorkerService.WorkerList list() {
+        return workers.list(caller.principal());
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @Audited("worker.delete")
+    @Access(Access.Who.SERVICE)
+    public Map<String, Object> delete(@PathParam("id") String id) {
+        return workers.delete(caller.principal(), id);
+    }
+}
