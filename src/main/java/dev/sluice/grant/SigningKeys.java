@@ -21,6 +21,7 @@ import jakarta.inject.Singleton;
 
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.jcajce.provider.asymmetric.util.EC5Util;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -69,12 +70,15 @@ public class SigningKeys {
 
     private static List<SigningKey> parse(String pem) {
         List<SigningKey> parsed = new ArrayList<>();
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        // BouncyCastle's own provider reads SEC1 keys whose curve sits in the key rather than the algorithm id,
+        // which the JDK's EC key factory refuses.
+        JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider(new BouncyCastleProvider());
         try (PEMParser parser = new PEMParser(new StringReader(pem.replace("\\n", "\n")))) {
             for (Object item = parser.readObject(); item != null; item = parser.readObject()) {
                 ECPrivateKey privateKey;
                 if (item instanceof PEMKeyPair pair) {
-                    privateKey = (ECPrivateKey) converter.getKeyPair(pair).getPrivate();
+                    // SEC1 keys may omit the public point, so only the private half is read; publicOf derives it.
+                    privateKey = (ECPrivateKey) converter.getPrivateKey(pair.getPrivateKeyInfo());
                 } else if (item instanceof PrivateKeyInfo info) {
                     privateKey = (ECPrivateKey) converter.getPrivateKey(info);
                 } else {
