@@ -221,8 +221,10 @@ end $$;
 -- First min(consumed, held) moves from leased to used; consumed beyond held is charged too and counted as
 -- overshoot. A lease then grants min(want, leaseChunk - still held, dayRemaining, monthRemaining), so a
 -- tunnel never holds more than one chunk and an account holds at most leaseChunk x concurrentMax. A close
--- returns what is still held instead. Outcomes: ok, quota (granted 0, nothing left), not_found, closed.
-create function settle_tunnel(p_account bigint, p_tunnel uuid, p_consumed bigint, p_want bigint,
+-- returns what is still held instead. The caller's token (p_token; null for the legacy secret) is re-checked
+-- here, so a revocation stops spending at once on every replica whatever the authentication cache holds.
+-- Outcomes: ok, quota (granted 0, nothing left), not_found, closed, unauthorized.
+create function settle_tunnel(p_account bigint, p_tunnel uuid, p_token uuid, p_consumed bigint, p_want bigint,
                               p_bytes_in bigint, p_bytes_out bigint, p_close boolean)
 returns table (outcome text, granted bigint, held bigint, returned bigint, close_reason text, scope text,
                level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint,
@@ -246,6 +248,14 @@ declare
     v_outcome text := 'ok';
     v_previous text;
 begin
+    if p_token is not null and not exists (
+            select 1 from api_token k where k.account_id = p_account and k.token_id = p_token
+               and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())) then
+        return query select 'unauthorized', 0::bigint, 0::bigint, 0::bigint, null::text, null::text, null::text,
+            null::text, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, null::text,
+            null::timestamptz;
+        return;
+    end if;
     u := lock_usage(p_account);
     select * into t from tunnel where account_id = p_account and tunnel_id = p_tunnel;
     if u is null or not found then
@@ -381,4 +391,20 @@ begin
     select x.day_limit, x.month_limit into a from account x where x.account_id = p_account;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
+end $$;
+
+-- Several settlements of one account in one statement and one transaction: the application coalesces the
+-- leases that arrive for an account while a previous batch is in flight, so a hot account pays for one lock
+-- hand-off and one commit per batch rather than per lease. Rows come back with their position in the arrays.
+create function settle_tunnels(p_account bigint, p_tunnels uuid[], p_tokens uuid[], p_consumed bigint[],
+                               p_want bigint[], p_bytes_in bigint[], p_bytes_out bigint[], p_close boolean[])
+returns table (ordinal integer, outcome text, granted bigint, held bigint, returned bigint, close_reason text,
+               scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint,
+               month_used bigint, month_leased bigint, month_limit bigint, plan text, resets_at timestamptz)
+language plpgsql as $$
+begin
+    for i in 1 .. coalesce(array_length(p_tunnels, 1), 0) loop
+        return query select i, s.* from settle_tunnel(p_account, p_tunnels[i], p_tokens[i], p_consumed[i],
+            p_want[i], p_bytes_in[i], p_bytes_out[i], p_close[i]) s;
+    end loop;
 end $$;

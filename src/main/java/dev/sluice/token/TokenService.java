@@ -33,24 +33,31 @@ public class TokenService {
     AuditTrail audit;
     @Inject
     TunnelService tunnels;
+    @Inject
+    TokenCache cache;
 
     /**
      * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
      * entities, so nothing stale lingers in the request's persistence context.
      */
     public Optional<Principal> authenticate(String token, TokenFormat.Parsed parsed) {
+        String hash = TokenFormat.sha256(token);
+        Instant now = UtcNow.get();
+        Optional<Principal> cached = cache.get(hash, now);
+        if (cached.isPresent()) {
+            return cached;
+        }
         List<TokenMatch> rows = em.createQuery("""
                 select new dev.sluice.token.TokenService$TokenMatch(
                        t.accountId, a.slug, t.tokenId, t.kind, t.expiresAt, t.revokedAt, t.lastUsedAt)
                   from ApiToken t join Account a on a.accountId = t.accountId
                  where t.tokenHash = :hash""", TokenMatch.class)
-                .setParameter("hash", TokenFormat.sha256(token))
+                .setParameter("hash", hash)
                 .getResultList();
         if (rows.isEmpty()) {
             return Optional.empty();
         }
         TokenMatch found = rows.get(0);
-        Instant now = UtcNow.get();
         Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
         String expectedKind = kind == Principal.Kind.SERVICE ? ApiToken.SERVICE : ApiToken.API;
         boolean live = ApiToken.isLive(found.revokedAt(), found.expiresAt(), now);
@@ -60,11 +67,19 @@ public class TokenService {
         if (found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION))) {
             touch(found.accountId(), found.tokenId(), now);
         }
-        return Optional.of(new Principal(kind, found.accountId(), found.slug(), found.tokenId()));
+        Principal principal = new Principal(kind, found.accountId(), found.slug(), found.tokenId());
+        cache.put(hash, principal, found.expiresAt());
+        return Optional.of(principal);
     }
 
     record TokenMatch(long accountId, String slug, UUID tokenId, String kind, Instant expiresAt, Instant revokedAt,
             Instant lastUsedAt) {
+    }
+
+    /** Whether the token is neither revoked nor expired, read now from the database. */
+    public boolean isLive(long accountId, UUID tokenId) {
+        ApiToken token = ApiToken.find("accountId = ?1 and tokenId = ?2", accountId, tokenId).firstResult();
+        return token != null && token.isLive(UtcNow.get());
     }
 
     private void touch(long accountId, UUID tokenId, Instant now) {
@@ -119,13 +134,17 @@ public class TokenService {
         return new TokenViews.TokenList(tokens.stream().map(TokenViews.Listed::of).toList());
     }
 
-    /** Revokes at once; idempotent. Authentication is uncached, so every replica refuses it from now on. */
+    /**
+     * Revokes at once and closes the tunnels the token opened; idempotent. This replica forgets the token now, the
+     * others within {@link TokenCache}'s TTL, and leases re-check the token in their own statement.
+     */
     @Transactional
     public TokenViews.Revoked revoke(Principal caller, String slug, String tokenId) {
         ApiToken token = manageable(caller, slug, tokenId);
         if (token.revokedAt == null) {
             token.revokedAt = UtcNow.get();
         }
+        cache.forget(token.tokenId);
         int closed = tunnels.closeOpen(token.accountId, token.tokenId, "revoked");
         audit.succeeded(slug, "token:" + token.tokenId, "closedTunnels=" + closed);
         return new TokenViews.Revoked(true, token.tokenId);
@@ -144,6 +163,7 @@ public class TokenService {
         }
         int overlap = request == null || request.overlapSeconds() == null ? 0 : request.overlapSeconds();
         TokenViews.Minted successor = mint(Accounts.require(slug), old.kind, old.name, old.expiresAt);
+        cache.forget(old.tokenId);
         if (overlap == 0) {
             old.revokedAt = now;
         } else {

@@ -3,12 +3,6 @@ package dev.sluice.tunnel;
 import static dev.sluice.SqlValues.number;
 
 import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +24,9 @@ import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
 import dev.sluice.plan.PlanCatalogue;
+import dev.sluice.token.TokenService;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.SluiceException;
-import io.agroal.api.AgroalDataSource;
 
 /**
  * The spend authority: registration, leases and closes. Every credit movement runs under one lock, the
@@ -52,13 +46,15 @@ public class TunnelService {
     @Inject
     EntityManager em;
     @Inject
-    AgroalDataSource db;
+    LeaseBatcher batcher;
     @Inject
     PlanCatalogue plans;
     @Inject
     GrantSigner grants;
     @Inject
     SubdomainService subdomains;
+    @Inject
+    TokenService tokens;
     @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
     String tunnelDomain;
 
@@ -69,6 +65,10 @@ public class TunnelService {
         Account account = Accounts.lockCredits(accountId);
         if (!Account.ACTIVE.equals(account.status)) {
             throw Caller.accountSuspended();
+        }
+        if (caller.tokenId() != null && !tokens.isLive(accountId, caller.tokenId())) {
+            // The authentication cache may be up to a second behind a revocation made on another replica.
+            throw SluiceException.unauthorized();
         }
         PlanLimits plan = plans.get(account.plan);
         boolean password = Boolean.TRUE.equals(request.password());
@@ -103,11 +103,11 @@ public class TunnelService {
     }
 
     public WithHeaders<TunnelViews.Leased> lease(Principal caller, String tunnelId, TunnelViews.LeaseRequest request) {
-        Settled settled = settle(caller, tunnelId, request.consumed(), request.want(), request.bytesIn(),
-                request.bytesOut(), false);
+        LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), request.want(),
+                request.bytesIn(), request.bytesOut(), false);
         Instant now = UtcNow.get();
-        if (settled.quotaScope() != null) {
-            throw settled.counters().quotaExceeded(settled.quotaScope(), settled.resetsAt(), now);
+        if (settled.scope() != null) {
+            throw settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), now);
         }
         TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), settled.level(),
                 settled.counters().snapshot(caller.slug(), settled.plan(), settled.level(), now));
@@ -115,8 +115,8 @@ public class TunnelService {
     }
 
     public TunnelViews.Closed close(Principal caller, String tunnelId, TunnelViews.CloseRequest request) {
-        Settled settled = settle(caller, tunnelId, request.consumed(), null, request.bytesIn(), request.bytesOut(),
-                true);
+        LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), null, request.bytesIn(),
+                request.bytesOut(), true);
         return new TunnelViews.Closed(settled.returned(), "closed");
     }
 
@@ -154,50 +154,18 @@ public class TunnelService {
                 t.closeReason);
     }
 
-    private record Settled(long granted, long held, long returned, String level, String plan, String quotaScope,
-            Instant resetsAt, UsageWindows.Counters counters) {
-    }
-
-    /**
-     * One round trip, in autocommit: {@code settle_tunnel} takes the account's credit lock, settles and grants,
-     * and the commit that ends the statement releases the lock.
-     */
-    private Settled settle(Principal caller, String tunnelId, Long consumed, Long want, Long bytesIn, Long bytesOut,
-            boolean close) {
-        UUID id = parseId(tunnelId);
-        try (Connection connection = db.getConnection();
-                PreparedStatement call = connection.prepareStatement(
-                        "select * from settle_tunnel(?, ?, ?, ?, ?, ?, ?)")) {
-            call.setLong(1, caller.accountId());
-            call.setObject(2, id);
-            call.setLong(3, Objects.requireNonNullElse(consumed, 0L));
-            if (want == null) {
-                call.setNull(4, Types.BIGINT);
-            } else {
-                call.setLong(4, want);
-            }
-            call.setLong(5, Objects.requireNonNullElse(bytesIn, 0L));
-            call.setLong(6, Objects.requireNonNullElse(bytesOut, 0L));
-            call.setBoolean(7, close);
-            try (ResultSet row = call.executeQuery()) {
-                row.next();
-                switch (row.getString("outcome")) {
-                    case "not_found" -> throw SluiceException.notFound("No tunnel with that id.");
-                    case "closed" -> throw tunnelClosed(row.getString("close_reason"));
-                    default -> {
-                        Timestamp resets = row.getTimestamp("resets_at");
-                        return new Settled(row.getLong("granted"), row.getLong("held"), row.getLong("returned"),
-                                row.getString("level"), row.getString("plan"), row.getString("scope"),
-                                resets == null ? null : resets.toInstant(),
-                                new UsageWindows.Counters(row.getLong("day_used"), row.getLong("day_leased"),
-                                        row.getLong("day_limit"), row.getLong("month_used"),
-                                        row.getLong("month_leased"), row.getLong("month_limit")));
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("settle_tunnel failed", e);
-        }
+    /** One settlement through the per-account batcher; the outcomes that are errors become them here. */
+    private LeaseBatcher.Result settle(Principal caller, String tunnelId, Long consumed, Long want, Long bytesIn,
+            Long bytesOut, boolean close) {
+        LeaseBatcher.Result result = batcher.settle(new LeaseBatcher.Call(caller.accountId(), parseId(tunnelId),
+                caller.tokenId(), Objects.requireNonNullElse(consumed, 0L), want,
+                Objects.requireNonNullElse(bytesIn, 0L), Objects.requireNonNullElse(bytesOut, 0L), close));
+        return switch (result.outcome()) {
+            case "not_found" -> throw SluiceException.notFound("No tunnel with that id.");
+            case "unauthorized" -> throw SluiceException.unauthorized();
+            case "closed" -> throw tunnelClosed(result.closeReason());
+            default -> result;
+        };
     }
 
     private void requireTunnelRoom(Account account, PlanLimits plan, boolean password) {

@@ -74,6 +74,11 @@ public class ErrorMapper {
         if (failure instanceof WebApplicationException web) {
             return fromWeb(web);
         }
+        if (failure instanceof java.io.IOException) {
+            // The client went away or sent a broken body: its problem, not a server error.
+            LOG.debugf("request body unreadable: %s", failure.getMessage());
+            return SluiceException.validation(null, "The request body could not be read.");
+        }
         if (databaseUnreachable(failure)) {
             LOG.warnf("database unreachable: %s", failure.getMessage());
             return SluiceException.unavailable();

@@ -1,0 +1,63 @@
+package dev.sluice.token;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.sluice.auth.Principal;
+
+/**
+ * Remembers a successful token lookup for a moment ({@code TOKEN_CACHE_TTL}, default 500 ms), so a relay's
+ * steady stream of leases does not look its token up every time. A revocation is effective on this replica at
+ * once (the entry is dropped) and on every other one within the TTL; leases and registrations also re-check the
+ * token inside their own statement, so spending stops at once everywhere.
+ */
+@ApplicationScoped
+public class TokenCache {
+
+    static final int MAX_ENTRIES = 100_000;
+
+    private record Entry(Principal principal, Instant expiresAt, long cachedUntilNanos) {
+    }
+
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final long ttlNanos;
+
+    public TokenCache(@ConfigProperty(name = "token-cache-ttl", defaultValue = "PT0.5S") Duration ttl) {
+        if (ttl.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new IllegalStateException("TOKEN_CACHE_TTL must be at most 1s: revocations must reach every "
+                    + "replica within a second");
+        }
+        this.ttlNanos = ttl.toNanos();
+    }
+
+    Optional<Principal> get(String hash, Instant now) {
+        Entry entry = entries.get(hash);
+        if (entry == null || System.nanoTime() - entry.cachedUntilNanos() > 0
+                || (entry.expiresAt() != null && !entry.expiresAt().isAfter(now))) {
+            return Optional.empty();
+        }
+        return Optional.of(entry.principal());
+    }
+
+    void put(String hash, Principal principal, Instant expiresAt) {
+        if (ttlNanos == 0) {
+            return;
+        }
+        if (entries.size() >= MAX_ENTRIES) {
+            entries.clear();
+        }
+        entries.put(hash, new Entry(principal, expiresAt, System.nanoTime() + ttlNanos));
+    }
+
+    /** Forgets every entry of a token that was revoked or rolled here. */
+    void forget(java.util.UUID tokenId) {
+        entries.values().removeIf(e -> tokenId.equals(e.principal().tokenId()));
+    }
+}
