@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.sluice.audit.AuditTrail;
+import io.agroal.api.AgroalDataSource;
 
 /**
  * The one mapper: every failure becomes a {@link SluiceException} and is rendered as the contract's
@@ -41,11 +42,18 @@ public class ErrorMapper {
 
     @Inject
     AuditTrail auditTrail;
+    @Inject
+    AgroalDataSource dataSource;
 
     @ServerExceptionMapper({ Throwable.class, WebApplicationException.class, JsonProcessingException.class,
             MismatchedInputException.class, ValidationException.class })
     public Response map(Throwable failure) {
         SluiceException error = translate(failure);
+        if (error.status() == 503) {
+            // Pooled connections to a database that went away are dead; drop the idle ones so the first calls
+            // after it returns get fresh connections instead of failing once more each.
+            dataSource.flush(AgroalDataSource.FlushMode.IDLE);
+        }
         auditTrail.recordFailure(error);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("code", error.code());

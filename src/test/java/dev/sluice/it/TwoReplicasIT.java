@@ -1,0 +1,273 @@
+package dev.sluice.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Two packaged Sluice processes on one PostgreSQL, as two replicas would run: the global ceiling and the lease
+ * limit hold when both are hammered at once, and both fail closed (503, nothing granted) while the database is
+ * unreachable, then recover by themselves.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoReplicasIT {
+
+    static final String ROOT = "vtr_TestRootToken0000000000000000000000rWvyY";
+    static final String DATABASE = "sluice_it";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    static TcpProxy database;
+    static final List<Process> replicas = new ArrayList<>();
+    static final List<String> urls = new ArrayList<>();
+
+    @BeforeAll
+    static void startTwoReplicas() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
+                Statement s = c.createStatement()) {
+            s.execute("drop database if exists " + DATABASE + " with (force)");
+            s.execute("create database " + DATABASE);
+        }
+        database = new TcpProxy(5432);
+        for (int i = 0; i < 2; i++) {
+            int port = freePort();
+            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", "target/quarkus-app/quarkus-run.jar")
+                    .redirectErrorStream(true)
+                    .redirectOutput(new File("target/replica-" + i + ".log"));
+            Map<String, String> env = builder.environment();
+            env.put("ROOT_TOKEN", ROOT);
+            env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+            env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
+                    + "?connectTimeout=2&socketTimeout=10");
+            env.put("GLOBAL_DAY_LIMIT", "10");
+            env.put("RECONCILE_EVERY", "1h");
+            replicas.add(builder.start());
+            urls.add("http://127.0.0.1:" + port);
+        }
+        for (String url : urls) {
+            awaitReady(url);
+        }
+    }
+
+    @AfterAll
+    static void stopReplicas() throws IOException {
+        replicas.forEach(Process::destroy);
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void theCeilingHoldsWhenBothReplicasCreateAccountsAtOnce() throws Exception {
+        List<Integer> statuses = race(30, i -> () -> call(urls.get(i % 2), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"race-" + i + "\",\"dayUsd\":1}").statusCode());
+        assertEquals(10, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
+        assertEquals(20, statuses.stream().filter(s -> s == 409).count(), statuses.toString());
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(
+                "select day_allocated, (select sum(day_limit) from account) from global_allocation")) {
+            r.next();
+            assertEquals(10_000_000, r.getLong(1));
+            assertEquals(r.getLong(2), r.getLong(1));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void leasesFromBothReplicasNeverExceedTheLimit() throws Exception {
+        long limit = 3_000;
+        lowerEveryDayLimitToZero();
+        JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"hot\",\"plan\":\"pro\",\"dayLimit\":" + limit + ",\"leaseChunk\":10}"));
+        String service = created.get("serviceToken").asText();
+        String api = json(call(urls.get(1), "POST", "/admin/accounts/hot/tokens", service, "{}")).get("token").asText();
+        List<String> tunnels = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
+        }
+        List<Integer> granted = race(32, t -> () -> {
+            String url = urls.get(t % 2);
+            String tunnel = tunnels.get(t % tunnels.size());
+            int total = 0;
+            int refusals = 0;
+            while (refusals < 3) {
+                HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+                if (lease.statusCode() == 429) {
+                    refusals++;
+                    continue;
+                }
+                assertEquals(200, lease.statusCode(), lease.body());
+                int got = json(lease).get("granted").asInt();
+                total += got;
+                int spent = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api,
+                        "{\"consumed\":" + got + ",\"want\":0}").statusCode();
+                assertTrue(spent == 200 || spent == 429);
+            }
+            return total;
+        });
+        long total = granted.stream().mapToLong(Integer::longValue).sum();
+        assertTrue(total <= limit - tunnels.size(), "granted " + total);
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(
+                "select day_used, day_leased from account_usage join account using (account_id) where slug = 'hot'")) {
+            r.next();
+            assertTrue(r.getLong(1) + r.getLong(2) <= limit);
+            assertEquals(tunnels.size() + total, r.getLong(1) + r.getLong(2));
+        }
+    }
+
+    @Test
+    @Order(3)
+    void bothReplicasFailClosedWithoutTheDatabaseAndRecover() throws Exception {
+        lowerEveryDayLimitToZero();
+        JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"outage\",\"dayLimit\":1000}"));
+        String api = json(call(urls.get(0), "POST", "/admin/accounts/outage/tokens",
+                created.get("serviceToken").asText(), "{}")).get("token").asText();
+        String tunnel = json(call(urls.get(0), "POST", "/v1/tunnels", api, "{}")).get("id").asText();
+        database.cut();
+        try {
+            for (String url : urls) {
+                HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+                assertEquals(503, lease.statusCode(), lease.body());
+                assertEquals("UNAVAILABLE", json(lease).get("code").asText());
+                assertEquals(503, call(url, "POST", "/v1/tunnels", api, "{}").statusCode());
+                assertEquals(503, call(url, "GET", "/q/health/ready", null, null).statusCode());
+            }
+        } finally {
+            database.restore();
+        }
+        for (String url : urls) {
+            HttpResponse<String> lease = awaitStatus(url, "/v1/tunnels/" + tunnel + "/lease", api, 200);
+            assertEquals(50, json(lease).get("held").asInt(), "the first lease after the outage grants a chunk");
+            assertEquals(200, call(url, "GET", "/q/health/ready", null, null).statusCode());
+        }
+    }
+
+    private static void lowerEveryDayLimitToZero() throws SQLException, IOException, InterruptedException {
+        List<String> slugs = new ArrayList<>();
+        try (Connection c = jdbc(); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("select slug from account where day_limit > 0")) {
+            while (r.next()) {
+                slugs.add(r.getString(1));
+            }
+        }
+        for (String slug : slugs) {
+            assertEquals(200, call(urls.get(0), "PATCH", "/admin/accounts/" + slug + "/limits", ROOT,
+                    "{\"dayLimit\":0}").statusCode());
+        }
+    }
+
+    private static List<Integer> race(int racers, IntFunction<Callable<Integer>> racer) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                Callable<Integer> call = racer.apply(i);
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return call.call();
+                }));
+            }
+            start.countDown();
+            List<Integer> results = new ArrayList<>();
+            for (Future<Integer> future : futures) {
+                results.add(future.get());
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static HttpResponse<String> call(String base, String method, String path, String token, String body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> awaitStatus(String url, String path, String token, int status)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        HttpResponse<String> last;
+        do {
+            last = call(url, "POST", path, token, "{}");
+            if (last.statusCode() == status) {
+                return last;
+            }
+            Thread.sleep(250);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("still " + last.statusCode() + " after 60 s: " + last.body());
+    }
+
+    private static void awaitReady(String url) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (call(url, "GET", "/q/health/ready", null, null).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(url + " did not become ready; see target/replica-*.log");
+    }
+
+    static JsonNode json(HttpResponse<String> response) throws IOException {
+        return JSON.readTree(response.body());
+    }
+
+    private static Connection jdbc() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/" + DATABASE, "postgres", "");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
