@@ -34,7 +34,17 @@ public final class UsageWindows {
     public record Counters(long dayUsed, long dayLeased, long dayLimit, long monthUsed, long monthLeased,
             long monthLimit) {
 
-        Snapshot snapshot(String slug, String plan, String level, Instant now) {
+        /** The level of §1, as usage_level computes it in SQL: exceeded, warn from 80 %, else ok. */
+        public String level() {
+            if (dayLimit - dayUsed - dayLeased <= 0 || monthLimit - monthUsed - monthLeased <= 0) {
+                return "exceeded";
+            }
+            boolean warn = (dayUsed + dayLeased) * 10 >= dayLimit * 8
+                    || (monthUsed + monthLeased) * 10 >= monthLimit * 8;
+            return warn ? "warn" : "ok";
+        }
+
+        public Snapshot snapshot(String slug, String plan, String level, Instant now) {
             return new Snapshot(slug, plan, level, Window.of(dayUsed, dayLeased, dayLimit, nextDay(now)),
                     Window.of(monthUsed, monthLeased, monthLimit, nextMonth(now)));
         }

@@ -1,0 +1,96 @@
+package dev.sluice.usage;
+
+import static dev.sluice.SqlValues.instant;
+import static dev.sluice.SqlValues.number;
+
+import java.time.Instant;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+
+import dev.sluice.UtcNow;
+import dev.sluice.limit.Credits;
+import dev.sluice.tunnel.UsageWindows;
+import dev.sluice.web.SluiceException;
+
+/**
+ * Reads usage views. Windows that have ended since the account's last call are shown as rolled (used 0) without
+ * writing anything: the next credit movement rolls them for real.
+ */
+@ApplicationScoped
+public class UsageService {
+
+    private static final String VIEW = """
+            select a.slug, a.plan, a.status, a.day_limit, a.month_limit, a.concurrent_max,
+                   case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_used end,
+                   u.day_leased,
+                   case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
+                        else u.month_used end,
+                   u.month_leased,
+                   case when u.bytes_window_start + interval '7 days' > now() then u.bytes_used else 0 end,
+                   case when u.bytes_window_start + interval '7 days' > now()
+                        then u.bytes_window_start + interval '7 days' end,
+                   case when u.session_window_start + interval '24 hours' > now() then u.session_seconds_used
+                        else 0 end,
+                   case when u.session_window_start + interval '24 hours' > now()
+                        then u.session_window_start + interval '24 hours' end,
+                   p.bytes_per_7d, p.session_seconds_per_24h,
+                   (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
+              from account a
+              join account_usage u on u.account_id = a.account_id
+              join plan p on p.plan_id = a.plan
+            """;
+
+    @Inject
+    EntityManager em;
+    @Inject
+    Credits credits;
+
+    public UsageViews.View of(long accountId) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery(VIEW + " where a.account_id = :account")
+                .setParameter("account", accountId).getResultList();
+        if (rows.isEmpty()) {
+            throw SluiceException.notFound("No such account.");
+        }
+        return view(rows.get(0), UtcNow.get());
+    }
+
+    public UsageViews.AllAccounts all() {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery(VIEW + " order by a.account_id").getResultList();
+        Instant now = UtcNow.get();
+        List<UsageViews.View> views = rows.stream().map(r -> view(r, now)).toList();
+        long dayUsed = 0, dayLeased = 0, dayLimit = 0, monthUsed = 0, monthLeased = 0, monthLimit = 0;
+        for (UsageViews.View v : views) {
+            dayUsed += v.day().used();
+            dayLeased += v.day().leased();
+            dayLimit += v.day().limit();
+            monthUsed += v.month().used();
+            monthLeased += v.month().leased();
+            monthLimit += v.month().limit();
+        }
+        UsageWindows.Counters totals = new UsageWindows.Counters(dayUsed, dayLeased, dayLimit, monthUsed, monthLeased,
+                monthLimit);
+        UsageWindows.Snapshot snapshot = totals.snapshot(null, null, null, now);
+        return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), snapshot.day(),
+                snapshot.month(), usd(totals)));
+    }
+
+    private UsageViews.View view(Object[] r, Instant now) {
+        UsageWindows.Counters counters = new UsageWindows.Counters(number(r[6]), number(r[7]), number(r[3]),
+                number(r[8]), number(r[9]), number(r[4]));
+        UsageWindows.Snapshot snapshot = counters.snapshot((String) r[0], (String) r[1], counters.level(), now);
+        return new UsageViews.View((String) r[0], (String) r[1], (String) r[2], counters.level(), snapshot.day(),
+                snapshot.month(), usd(counters), new UsageViews.Meter(number(r[10]), number(r[14]), instant(r[11])),
+                new UsageViews.Meter(number(r[12]), number(r[15]), instant(r[13])), number(r[16]),
+                (int) number(r[5]));
+    }
+
+    private UsageViews.Usd usd(UsageWindows.Counters c) {
+        return new UsageViews.Usd(credits.toUsd(c.dayUsed()), credits.toUsd(c.dayLimit()),
+                credits.toUsd(c.monthUsed()), credits.toUsd(c.monthLimit()));
+    }
+}

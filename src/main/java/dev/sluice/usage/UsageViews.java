@@ -1,0 +1,32 @@
+package dev.sluice.usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+
+import dev.sluice.tunnel.UsageWindows;
+
+/** The usage view of §6 and its aggregates. */
+public final class UsageViews {
+
+    private UsageViews() {
+    }
+
+    public record Usd(BigDecimal dayUsed, BigDecimal dayLimit, BigDecimal monthUsed, BigDecimal monthLimit) {
+    }
+
+    /** A metered quantity; {@code limit} 0 means unmetered, {@code resetAt} null means no window is running. */
+    public record Meter(long used, long limit, Instant resetAt) {
+    }
+
+    public record View(String slug, String plan, String status, String level, UsageWindows.Window day,
+            UsageWindows.Window month, Usd usd, Meter bytes, Meter sessionSeconds, long openTunnels,
+            int concurrentMax) {
+    }
+
+    public record Totals(long accounts, UsageWindows.Window day, UsageWindows.Window month, Usd usd) {
+    }
+
+    public record AllAccounts(List<View> accounts, Totals totals) {
+    }
+}
