@@ -1,5 +1,6 @@
 -- Sluice schema, version 2: the spend authority (§5). Plans as data, per-account usage counters, tunnels,
--- reserved subdomains, workers, the daily usage history, and the lease and close functions.
+-- reserved subdomains, workers, the daily usage history, and the lease and close functions. The functions call
+-- notify_level and enqueue_event, defined with the webhook outbox in V3 (PL/pgSQL binds them when it runs).
 
 -- The plan catalogue the server enforces (§7); null = unlimited, 0 in the meters = unmetered.
 create table plan (
@@ -209,6 +210,7 @@ begin
     end if;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
+    perform notify_level(p_account, v_previous, u, a.day_limit, a.month_limit);
     return query select case when v_scope is null then 'ok' else 'quota' end, v_scope, u.level, v_previous,
         u.day_used, u.day_leased, a.day_limit, u.month_used, u.month_leased, a.month_limit,
         window_reset(u, v_scope);
@@ -324,6 +326,11 @@ begin
     end if;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
+    perform notify_level(p_account, v_previous, u, a.day_limit, a.month_limit);
+    if p_close then
+        perform enqueue_event(p_account, 'tunnel.closed', jsonb_build_object('tunnelId', p_tunnel,
+            'subdomain', t.subdomain, 'reason', 'closed'));
+    end if;
 
     update tunnel x set
         held = v_held,
@@ -356,6 +363,7 @@ declare
     a record;
     r record;
     v_held bigint := 0;
+    v_previous text;
 begin
     u := lock_usage(p_account);
     if u is null then
@@ -377,6 +385,8 @@ begin
         returning x.tunnel_id as closed_id, x.subdomain as closed_subdomain, old.held as was_held
     loop
         v_held := v_held + r.was_held;
+        perform enqueue_event(p_account, 'tunnel.closed', jsonb_build_object('tunnelId', r.closed_id,
+            'subdomain', r.closed_subdomain, 'reason', p_reason));
         tunnel_id := r.closed_id;
         subdomain := r.closed_subdomain;
         held := r.was_held;
@@ -389,8 +399,10 @@ begin
         u.month_used := u.month_used + v_held;
     end if;
     select x.day_limit, x.month_limit into a from account x where x.account_id = p_account;
+    v_previous := u.level;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
+    perform notify_level(p_account, v_previous, u, a.day_limit, a.month_limit);
 end $$;
 
 -- Several settlements of one account in one statement and one transaction: the application coalesces the

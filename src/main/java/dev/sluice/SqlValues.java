@@ -20,6 +20,10 @@ public final class SqlValues {
         return ((Timestamp) value).toInstant();
     }
 
+    public static java.time.LocalDate date(Object value) {
+        return value instanceof java.sql.Date d ? d.toLocalDate() : (java.time.LocalDate) value;
+    }
+
     public static long number(Object value) {
         return ((Number) value).longValue();
     }

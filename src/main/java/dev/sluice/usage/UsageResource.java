@@ -2,14 +2,18 @@ package dev.sluice.usage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.team.MemberService;
+import dev.sluice.web.QueryParams;
 
-/** An account's own usage, read with any of its tokens. */
+/** An account's own usage, read with any of its tokens, or an owner's with {@code X-Account} as a team member. */
 @Path("/v1/usage")
 @Produces(MediaType.APPLICATION_JSON)
 public class UsageResource {
@@ -18,10 +22,19 @@ public class UsageResource {
     Caller caller;
     @Inject
     UsageService usage;
+    @Inject
+    MemberService members;
 
     @GET
     @Access(Access.Who.ACCOUNT_TOKEN)
-    public UsageViews.View own() {
-        return usage.of(caller.principal().accountId());
+    public UsageViews.View view(@HeaderParam("X-Account") String account) {
+        return usage.of(members.readableAccount(caller.principal(), account));
+    }
+
+    @GET
+    @Path("/series")
+    @Access(Access.Who.ACCOUNT_TOKEN)
+    public UsageViews.Series series(@HeaderParam("X-Account") String account, @QueryParam("days") String days) {
+        return usage.series(members.readableAccount(caller.principal(), account), QueryParams.integer("days", days));
     }
 }

@@ -1,9 +1,12 @@
 package dev.sluice.usage;
 
+import static dev.sluice.SqlValues.date;
 import static dev.sluice.SqlValues.instant;
 import static dev.sluice.SqlValues.number;
 
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -43,6 +46,9 @@ public class UsageService {
               join plan p on p.plan_id = a.plan
             """;
 
+    static final int DEFAULT_SERIES_DAYS = 30;
+    static final int MAX_SERIES_DAYS = 90;
+
     @Inject
     EntityManager em;
     @Inject
@@ -77,6 +83,42 @@ public class UsageService {
         UsageWindows.Snapshot snapshot = totals.snapshot(null, null, null, now);
         return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), snapshot.day(),
                 snapshot.month(), usd(totals)));
+    }
+
+    /**
+     * The last {@code days} closed UTC days (1..90, default 30), right-aligned on yesterday, in one query: archived
+     * days from usage_daily, plus the account's live bucket when its day has ended but not yet rolled.
+     */
+    public UsageViews.Series series(long accountId, Integer days) {
+        int span = days == null ? DEFAULT_SERIES_DAYS : days;
+        if (span < 1 || span > MAX_SERIES_DAYS) {
+            throw SluiceException.validation("days", "'days' must be between 1 and " + MAX_SERIES_DAYS + ".");
+        }
+        LocalDate to = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+        LocalDate from = to.minusDays(span - 1L);
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("""
+                with days as (
+                    select d::date as day from generate_series(cast(:from as date), cast(:to as date), interval '1 day') d
+                ), live as (
+                    select day_start as day, day_used, day_ops, day_bytes_in, day_bytes_out, day_session_seconds,
+                           day_tunnels
+                      from account_usage
+                     where account_id = :account and day_start between cast(:from as date) and cast(:to as date)
+                )
+                select days.day,
+                       coalesce(h.credit, l.day_used, 0), coalesce(h.op, l.day_ops, 0),
+                       coalesce(h.byte_in, l.day_bytes_in, 0), coalesce(h.byte_out, l.day_bytes_out, 0),
+                       coalesce(h.session_second, l.day_session_seconds, 0), coalesce(h.tunnel, l.day_tunnels, 0)
+                  from days
+                  left join usage_daily h on h.account_id = :account and h.day = days.day
+                  left join live l on l.day = days.day
+                 order by days.day""")
+                .setParameter("account", accountId).setParameter("from", from).setParameter("to", to)
+                .getResultList();
+        List<UsageViews.Bucket> buckets = rows.stream().map(r -> new UsageViews.Bucket(date(r[0]), new UsageViews.DayTotals(number(r[1]), number(r[2]), number(r[3]), number(r[4]),
+                        number(r[5]), number(r[6])))).toList();
+        return new UsageViews.Series(from, to, buckets);
     }
 
     private UsageViews.View view(Object[] r, Instant now) {

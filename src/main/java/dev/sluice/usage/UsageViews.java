@@ -29,4 +29,14 @@ public final class UsageViews {
 
     public record AllAccounts(List<View> accounts, Totals totals) {
     }
+
+    /** Totals of one closed UTC day, per record type. */
+    public record DayTotals(long credit, long op, long byte_in, long byte_out, long session_second, long tunnel) {
+    }
+
+    public record Bucket(java.time.LocalDate date, DayTotals totals) {
+    }
+
+    public record Series(java.time.LocalDate fromDate, java.time.LocalDate toDate, List<Bucket> buckets) {
+    }
 }

@@ -1,0 +1,142 @@
+package dev.sluice.notify;
+
+import static dev.sluice.SqlValues.instant;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
+import dev.sluice.audit.AuditTrail;
+import dev.sluice.web.SluiceException;
+
+/** An account's webhook endpoints and their delivery log. */
+@ApplicationScoped
+public class WebhookService {
+
+    public static final Set<String> EVENT_TYPES = Set.of("quota.warning_80pct", "quota.exceeded", "quota.recovered",
+            "plan.downgraded", "tunnel.closed");
+    static final int MAX_ENDPOINTS = 10;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Returned once, at creation: the only time the secret is shown. */
+    public record Created(UUID id, String url, List<String> events, String secret, Instant createdAt) {
+    }
+
+    public record Endpoint(UUID id, String url, List<String> events, Instant createdAt) {
+    }
+
+    public record EndpointList(List<Endpoint> webhooks) {
+    }
+
+    public record Attempt(UUID eventId, String type, Instant attemptedAt, Integer statusCode, boolean ok,
+            String error) {
+    }
+
+    public record AttemptList(List<Attempt> deliveries) {
+    }
+
+    @Inject
+    EntityManager em;
+    @Inject
+    WebhookTargets targets;
+    @Inject
+    AuditTrail audit;
+
+    @Transactional
+    public Created create(String slug, String url, List<String> events) {
+        if (events == null || events.isEmpty() || !EVENT_TYPES.containsAll(events)) {
+            throw SluiceException.validation("events", "'events' lists one or more of " + EVENT_TYPES + ".");
+        }
+        targets.check(url);
+        Account account = Accounts.lock(slug);
+        if (count(account.accountId) >= MAX_ENDPOINTS) {
+            throw SluiceException.validation("url", "An account has at most " + MAX_ENDPOINTS + " webhook endpoints.");
+        }
+        UUID id = UUID.randomUUID();
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        String secret = "whsec_" + HexFormat.of().formatHex(key);
+        Instant now = UtcNow.get();
+        List<String> distinct = events.stream().distinct().toList();
+        em.createNativeQuery("""
+                insert into webhook_endpoint (account_id, endpoint_id, url, events, secret, created_at)
+                values (:account, :id, :url, cast(:events as text[]), :secret, :now)""")
+                .setParameter("account", account.accountId).setParameter("id", id).setParameter("url", url)
+                .setParameter("events", "{" + String.join(",", distinct) + "}").setParameter("secret", secret)
+                .setParameter("now", now).executeUpdate();
+        audit.succeeded(slug, "webhook:" + id, "url=" + url + " events=" + distinct);
+        return new Created(id, url, distinct, secret, now);
+    }
+
+    public EndpointList list(String slug) {
+        Account account = Accounts.require(slug);
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("""
+                select endpoint_id, url, array_to_string(events, ','), created_at from webhook_endpoint
+                 where account_id = :account order by created_at, endpoint_id""")
+                .setParameter("account", account.accountId).getResultList();
+        return new EndpointList(rows.stream().map(r -> new Endpoint((UUID) r[0], (String) r[1],
+                List.of(((String) r[2]).split(",")), instant(r[3]))).toList());
+    }
+
+    @Transactional
+    public Map<String, Object> delete(String slug, String id) {
+        Account account = Accounts.require(slug);
+        int deleted = em.createNativeQuery("delete from webhook_endpoint where account_id = :account and endpoint_id = :id")
+                .setParameter("account", account.accountId).setParameter("id", endpointId(id)).executeUpdate();
+        if (deleted == 0) {
+            throw SluiceException.notFound("No webhook with that id.");
+        }
+        audit.succeeded(slug, "webhook:" + id, null);
+        return Map.of("ok", true, "id", id);
+    }
+
+    /** The newest 100 attempts at the endpoint, newest first. */
+    public AttemptList deliveries(String slug, String id) {
+        Account account = Accounts.require(slug);
+        UUID endpoint = endpointId(id);
+        if (((Number) em.createNativeQuery("""
+                select count(*) from webhook_endpoint where account_id = :account and endpoint_id = :id""")
+                .setParameter("account", account.accountId).setParameter("id", endpoint).getSingleResult())
+                .longValue() == 0) {
+            throw SluiceException.notFound("No webhook with that id.");
+        }
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("""
+                select a.event_id, e.type, a.attempted_at, a.status_code, a.error from webhook_attempt a
+                  join webhook_event e on e.account_id = a.account_id and e.event_id = a.event_id
+                 where a.account_id = :account and a.endpoint_id = :id
+                 order by a.attempt_id desc limit 100""")
+                .setParameter("account", account.accountId).setParameter("id", endpoint).getResultList();
+        return new AttemptList(rows.stream().map(r -> {
+            Integer code = r[3] == null ? null : ((Number) r[3]).intValue();
+            return new Attempt((UUID) r[0], (String) r[1], instant(r[2]), code, code != null && code / 100 == 2,
+                    (String) r[4]);
+        }).toList());
+    }
+
+    private long count(long accountId) {
+        return ((Number) em.createNativeQuery("select count(*) from webhook_endpoint where account_id = :account")
+                .setParameter("account", accountId).getSingleResult()).longValue();
+    }
+
+    private static UUID endpointId(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            throw SluiceException.notFound("No webhook with that id.");
+        }
+    }
+}

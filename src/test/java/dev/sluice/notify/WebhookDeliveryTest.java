@@ -1,0 +1,153 @@
+package dev.sluice.notify;
+
+import static dev.sluice.Api.as;
+import static dev.sluice.Api.createAccount;
+import static dev.sluice.Api.uniqueSlug;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sluice.Api;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.Response;
+
+/** Signed quota webhooks to a receiver on loopback (allowed here by WEBHOOK_ALLOW_PRIVATE=true). */
+@QuarkusTest
+@TestProfile(WebhookDeliveryTest.LoopbackAllowed.class)
+class WebhookDeliveryTest {
+
+    public static class LoopbackAllowed implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("webhook-allow-private", "true", "webhook-poll-every", "0.2s");
+        }
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    AgroalDataSource db;
+    @Inject
+    WebhookSender sender;
+
+    @Test
+    void aDrainingTunnelSendsOneWarningAndOneExceededSignedLikeStripe() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            String slug = uniqueSlug("hooks");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "leaseChunk", 20)).path("serviceToken");
+            Response created = as(service).body(Map.of("url", receiver.url(),
+                    "events", List.of("quota.warning_80pct", "quota.exceeded", "quota.recovered")))
+                    .post("/admin/accounts/" + slug + "/webhooks");
+            created.then().statusCode(201).body("secret", startsWith("whsec_"))
+                    .body("url", equalTo(receiver.url()));
+            String secret = created.path("secret");
+            String id = created.path("id");
+            as(service).get("/admin/accounts/" + slug + "/webhooks").then().statusCode(200)
+                    .body("webhooks", hasSize(1)).body(not(containsString(secret)));
+
+            String api = Api.apiToken(slug, service);
+            String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+            long consumed = 0;
+            for (int i = 0; i < 200; i++) {
+                Response lease = as(api).body(Map.of("consumed", consumed)).post("/v1/tunnels/" + tunnel + "/lease");
+                if (lease.statusCode() == 429) {
+                    break;
+                }
+                consumed = ((Number) lease.path("held")).longValue();
+            }
+            await(() -> receiver.received.size() >= 2);
+            Thread.sleep(1500);
+            assertEquals(2, receiver.received.size(), "one event per change of level, never one per request");
+            // Deliveries go out in parallel, so arrival order is not promised (as with Stripe); createdAt orders them.
+            List<JsonNode> events = new java.util.ArrayList<>();
+            for (Receiver.Received r : receiver.received) {
+                events.add(JSON.readTree(r.body()));
+            }
+            events.sort(java.util.Comparator.comparing(e -> e.get("createdAt").asText()));
+            JsonNode warning = events.get(0);
+            JsonNode exceeded = events.get(1);
+            assertEquals("quota.warning_80pct", warning.get("type").asText());
+            assertEquals("quota.exceeded", exceeded.get("type").asText());
+            assertEquals(slug, exceeded.get("account").asText());
+            assertEquals("exceeded", exceeded.get("data").get("level").asText());
+            assertTrue(exceeded.hasNonNull("id") && exceeded.hasNonNull("createdAt"));
+            for (Receiver.Received r : receiver.received) {
+                long t = Long.parseLong(r.signature().substring(2, r.signature().indexOf(',')));
+                assertEquals(WebhookSender.signature(secret, t, r.body()), r.signature());
+                assertTrue(Math.abs(System.currentTimeMillis() / 1000 - t) < 60);
+            }
+            as(service).get("/admin/accounts/" + slug + "/webhooks/" + id + "/deliveries").then().statusCode(200)
+                    .body("deliveries", hasSize(2)).body("deliveries[0].statusCode", equalTo(200))
+                    .body("deliveries[0].ok", equalTo(true));
+        }
+    }
+
+    @Test
+    void aReceiverThatWasDownGetsTheEventOnRetry() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            receiver.status = 503;
+            String slug = uniqueSlug("retry");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            String id = as(service).body(Map.of("url", receiver.url(), "events", List.of("tunnel.closed")))
+                    .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
+            String api = Api.apiToken(slug, service);
+            String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+            as(api).body(Map.of()).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
+            await(() -> as(service).get("/admin/accounts/" + slug + "/webhooks/" + id + "/deliveries")
+                    .path("deliveries.size()").equals(1));
+            as(service).get("/admin/accounts/" + slug + "/webhooks/" + id + "/deliveries").then()
+                    .body("deliveries[0].statusCode", equalTo(503)).body("deliveries[0].ok", equalTo(false));
+            assertEquals(0, receiver.received.size());
+
+            receiver.status = 200;
+            makeRetriesDue();
+            await(() -> receiver.received.size() == 1);
+            JsonNode event = JSON.readTree(receiver.received.get(0).body());
+            assertEquals("tunnel.closed", event.get("type").asText());
+            assertEquals(tunnel, event.get("data").get("tunnelId").asText());
+            assertEquals("closed", event.get("data").get("reason").asText());
+            makeRetriesDue();
+            sender.deliverDue();
+            assertEquals(1, receiver.received.size(), "a delivered event is not sent again");
+        }
+    }
+
+    private void makeRetriesDue() throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
+                "update webhook_delivery set next_attempt_at = now() where status = 'pending'")) {
+            s.executeUpdate();
+        }
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 20 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+}

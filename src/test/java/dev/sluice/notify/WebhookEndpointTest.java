@@ -1,0 +1,60 @@
+package dev.sluice.notify;
+
+import static dev.sluice.Api.as;
+import static dev.sluice.Api.serviceToken;
+import static dev.sluice.Api.uniqueSlug;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+
+/** With the default WEBHOOK_ALLOW_PRIVATE=false, internal targets are refused by what they resolve to. */
+@QuarkusTest
+class WebhookEndpointTest {
+
+    @Test
+    void privateAndLoopbackTargetsAreRefused() {
+        String slug = uniqueSlug("private");
+        String service = serviceToken(slug);
+        for (String url : new String[] { "http://127.0.0.1/hook", "http://localhost:8080/hook", "http://10.1.2.3/x",
+                "http://192.168.0.10/x", "http://169.254.169.254/latest", "http://[::1]/x", "http://0.0.0.0/x",
+                "ftp://example.com/x", "not a url", "http://user@8.8.8.8/x" }) {
+            as(service).body(Map.of("url", url, "events", List.of("quota.exceeded")))
+                    .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("url"));
+        }
+        as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of("quota.nope")))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
+        as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of()))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
+        as(service).delete("/admin/accounts/" + slug + "/webhooks/00000000-0000-0000-0000-000000000000").then()
+                .statusCode(404);
+        as(service).get("/admin/accounts/" + slug + "/webhooks/nope/deliveries").then().statusCode(404);
+    }
+
+    @Test
+    void aPublicTargetIsAcceptedAndCanBeDeleted() {
+        String slug = uniqueSlug("public");
+        String service = serviceToken(slug);
+        String id = as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of("plan.downgraded")))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
+        as(service).delete("/admin/accounts/" + slug + "/webhooks/" + id).then().statusCode(200)
+                .body("ok", equalTo(true));
+    }
+
+    @Test
+    void addressesAreJudgedByWhatTheyAre() throws Exception {
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("100.64.0.1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("fd00::1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("172.16.5.4")));
+        assertFalse(WebhookTargets.isInternal(InetAddress.getByName("8.8.8.8")));
+        assertFalse(WebhookTargets.isInternal(InetAddress.getByName("2001:4860:4860::8888")));
+    }
+}
