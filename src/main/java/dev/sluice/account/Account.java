@@ -33,6 +33,9 @@ public class Account extends PanacheEntityBase {
     public int concurrentMax;
     public long leaseChunk;
     public String stripeCustomerId;
+    public String stripeSubscriptionId;
+    /** While set, a failed payment is being tolerated; past it the reconciler drops the account to free. */
+    public Instant graceUntil;
     public Instant createdAt;
 
     public static Account bySlug(String slug) {

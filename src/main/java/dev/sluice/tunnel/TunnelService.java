@@ -148,7 +148,7 @@ public class TunnelService {
         return view(tunnel);
     }
 
-    private TunnelViews.TunnelView view(Tunnel t) {
+    public TunnelViews.TunnelView view(Tunnel t) {
         return new TunnelViews.TunnelView(t.tunnelId, t.subdomain, url(t.subdomain), t.passwordProtected, t.createdAt,
                 t.lastActivityAt, t.held, t.consumed, t.bytesIn, t.bytesOut, t.sessionSeconds, t.closedAt,
                 t.closeReason);

@@ -27,7 +27,7 @@ public class WorkerService {
 
     public record WorkerView(UUID id, String name, String status, Instant createdAt, Instant quarantinedAt) {
 
-        static WorkerView of(Worker w) {
+        public static WorkerView of(Worker w) {
             return new WorkerView(w.workerId, w.name, w.status, w.createdAt, w.quarantinedAt);
         }
     }

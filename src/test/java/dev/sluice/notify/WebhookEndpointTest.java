@@ -30,9 +30,9 @@ class WebhookEndpointTest {
                     .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("url"));
         }
-        as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of("quota.nope")))
+        as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of("quota.nope")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
-        as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of()))
+        as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of()))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
         as(service).delete("/admin/accounts/" + slug + "/webhooks/00000000-0000-0000-0000-000000000000").then()
                 .statusCode(404);
@@ -43,7 +43,7 @@ class WebhookEndpointTest {
     void aPublicTargetIsAcceptedAndCanBeDeleted() {
         String slug = uniqueSlug("public");
         String service = serviceToken(slug);
-        String id = as(service).body(Map.of("url", "https://8.8.8.8/hook", "events", List.of("plan.downgraded")))
+        String id = as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of("plan.downgraded")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
         as(service).delete("/admin/accounts/" + slug + "/webhooks/" + id).then().statusCode(200)
                 .body("ok", equalTo(true));

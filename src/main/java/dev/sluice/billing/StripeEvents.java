@@ -1,0 +1,238 @@
+package dev.sluice.billing;
+
+import static dev.sluice.SqlValues.number;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.stripe.exception.SignatureVerificationException;
+import com.stripe.net.Webhook;
+
+import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.audit.AuditLog;
+import dev.sluice.plan.Plan;
+import dev.sluice.plan.PlanLimits;
+import dev.sluice.plan.PlanService;
+import dev.sluice.web.SluiceException;
+
+/**
+ * Stripe's webhook: the signature is checked on the raw body with stripe-java against every secret in
+ * {@code STRIPE_WEBHOOK_SECRET} (rotation), each event is stored once by id in the {@code stripe_event} inbox and
+ * applied in the same transaction (it is a handful of row updates), an event older than the newest one applied to
+ * its subscription is recorded and ignored, and unknown customers or types are recorded for root.
+ */
+@ApplicationScoped
+public class StripeEvents {
+
+    public static final AuditLog.Actor ACTOR = new AuditLog.Actor("system", "stripe");
+    static final long TOLERANCE_SECONDS = 300;
+    static final Set<String> ENDED = Set.of("canceled", "unpaid", "incomplete_expired", "paused");
+
+    @Inject
+    EntityManager em;
+    @Inject
+    ObjectMapper json;
+    @Inject
+    StripePrices prices;
+    @Inject
+    PlanService planService;
+    @Inject
+    AuditLog audit;
+    @ConfigProperty(name = "stripe-webhook-secret")
+    Optional<String> secrets;
+    @ConfigProperty(name = "grace-period", defaultValue = "PT72H")
+    Duration gracePeriod;
+
+    /** Verifies, stores and applies one delivery; returns the outcome recorded for it. */
+    @Transactional
+    public String receive(String payload, String signatureHeader) {
+        verify(payload, signatureHeader);
+        JsonNode event;
+        try {
+            event = json.readTree(payload);
+        } catch (JsonProcessingException e) {
+            throw SluiceException.validation(null, "The event is not JSON.");
+        }
+        String id = event.path("id").asText("");
+        String type = event.path("type").asText("");
+        if (id.isEmpty() || type.isEmpty() || !event.path("created").canConvertToLong()) {
+            throw SluiceException.validation(null, "The event has no id, type or created time.");
+        }
+        long created = event.path("created").asLong();
+        JsonNode object = event.path("data").path("object");
+        String customer = idOf(object.path("customer"));
+        String subscription = type.startsWith("customer.subscription.") ? object.path("id").asText(null)
+                : idOf(object.path("subscription"));
+        int stored = em.createNativeQuery("""
+                insert into stripe_event (event_id, type, created, customer, subscription, outcome, payload)
+                values (:id, :type, :created, :customer, :subscription, 'received', cast(:payload as jsonb))
+                on conflict (event_id) do nothing""")
+                .setParameter("id", id).setParameter("type", type).setParameter("created", created)
+                .setParameter("customer", customer).setParameter("subscription", subscription)
+                .setParameter("payload", payload).executeUpdate();
+        if (stored == 0) {
+            return "duplicate";
+        }
+        String outcome = apply(type, object, created, customer, subscription);
+        em.createNativeQuery("update stripe_event set outcome = :outcome where event_id = :id")
+                .setParameter("outcome", outcome).setParameter("id", id).executeUpdate();
+        return outcome;
+    }
+
+    private void verify(String payload, String header) {
+        List<String> keys = secrets.map(s -> Arrays.stream(s.split(",")).map(String::trim)
+                .filter(k -> !k.isEmpty()).toList()).orElse(List.of());
+        if (header == null || keys.isEmpty()) {
+            throw badSignature();
+        }
+        for (String key : keys) {
+            try {
+                Webhook.Signature.verifyHeader(payload, header, key, TOLERANCE_SECONDS);
+                return;
+            } catch (SignatureVerificationException e) {
+                // try the next secret: during a rotation either may have signed
+            }
+        }
+        throw badSignature();
+    }
+
+    private String apply(String type, JsonNode object, long created, String customer, String subscription) {
+        switch (type) {
+            case "checkout.session.completed" -> {
+                return linkCheckout(object, customer, subscription);
+            }
+            case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
+                Account account = accountOf(customer, subscription);
+                if (account == null) {
+                    return "unknown_customer";
+                }
+                if (isStale(account, subscription, created)) {
+                    return "stale";
+                }
+                String status = object.path("status").asText("");
+                if (type.endsWith(".deleted") || ENDED.contains(status)) {
+                    return changePlan(account, Plan.FREE.id(), "plan_free");
+                }
+                if (status.equals("active") || status.equals("trialing")) {
+                    Optional<PlanLimits> plan = prices.planOfSubscription(object);
+                    if (plan.isEmpty()) {
+                        return "unknown_price";
+                    }
+                    account.graceUntil = null;
+                    return changePlan(account, plan.get().id(), "plan_" + plan.get().id());
+                }
+                if (status.equals("past_due")) {
+                    return startGrace(account);
+                }
+                return "ignored_status";
+            }
+            case "invoice.payment_failed" -> {
+                Account account = accountOf(customer, null);
+                return account == null ? "unknown_customer" : startGrace(account);
+            }
+            case "invoice.paid" -> {
+                Account account = accountOf(customer, null);
+                if (account == null) {
+                    return "unknown_customer";
+                }
+                if (account.graceUntil != null) {
+                    account.graceUntil = null;
+                    audit.append(ACTOR, "billing.grace_cleared", account.slug, "account:" + account.slug,
+                            AuditLog.OK, null);
+                }
+                return "grace_cleared";
+            }
+            default -> {
+                return "ignored_type";
+            }
+        }
+    }
+
+    private String linkCheckout(JsonNode session, String customer, String subscription) {
+        String slug = session.path("client_reference_id").asText(null);
+        Account account = slug == null ? null : Account.bySlug(slug);
+        if (account == null) {
+            return "unknown_account";
+        }
+        lock(account);
+        if (customer != null && Account.count("stripeCustomerId = ?1 and accountId <> ?2", customer,
+                account.accountId) > 0) {
+            return "customer_conflict";
+        }
+        account.stripeCustomerId = customer;
+        account.stripeSubscriptionId = subscription;
+        audit.append(ACTOR, "billing.link", account.slug, "customer:" + customer, AuditLog.OK,
+                "subscription=" + subscription);
+        return "linked";
+    }
+
+    private String changePlan(Account account, String planId, String outcome) {
+        planService.change(account, planId, ACTOR);
+        return outcome;
+    }
+
+    private String startGrace(Account account) {
+        if (account.graceUntil == null) {
+            account.graceUntil = UtcNow.get().plus(gracePeriod);
+            audit.append(ACTOR, "billing.grace_started", account.slug, "account:" + account.slug, AuditLog.OK,
+                    "until=" + account.graceUntil);
+        }
+        return "grace_started";
+    }
+
+    /** Records the event as the newest of its subscription unless a newer one was applied already. */
+    private boolean isStale(Account account, String subscription, long created) {
+        if (subscription == null) {
+            return false;
+        }
+        Object newest = em.createNativeQuery("""
+                insert into stripe_subscription (subscription_id, account_id, last_event_created)
+                values (:subscription, :account, :created)
+                on conflict (subscription_id) do update
+                   set last_event_created = greatest(stripe_subscription.last_event_created, excluded.last_event_created)
+                returning last_event_created""")
+                .setParameter("subscription", subscription).setParameter("account", account.accountId)
+                .setParameter("created", created).getSingleResult();
+        return number(newest) > created;
+    }
+
+    /** The linked account, with its row lock held for the rest of the transaction. */
+    private Account accountOf(String customer, String subscription) {
+        Account account = customer == null ? null : Account.find("stripeCustomerId", customer).firstResult();
+        if (account == null && subscription != null) {
+            account = Account.find("stripeSubscriptionId", subscription).firstResult();
+        }
+        return account == null ? null : lock(account);
+    }
+
+    private Account lock(Account account) {
+        em.refresh(account, jakarta.persistence.LockModeType.PESSIMISTIC_WRITE);
+        return account;
+    }
+
+    /** Stripe sends an id, or an expanded object carrying one. */
+    private static String idOf(JsonNode field) {
+        if (field.isTextual()) {
+            return field.asText();
+        }
+        return field.isObject() ? field.path("id").asText(null) : null;
+    }
+
+    private static SluiceException badSignature() {
+        return SluiceException.validation("Stripe-Signature", "The Stripe-Signature header does not verify.");
+    }
+}

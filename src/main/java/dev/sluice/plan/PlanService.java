@@ -1,0 +1,66 @@
+package dev.sluice.plan;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sluice.account.Account;
+import dev.sluice.audit.AuditLog;
+import dev.sluice.reconcile.Reconciler;
+
+/**
+ * The one path by which an account changes plan, whoever asks (root, a Stripe event, the end of a payment grace
+ * period): the plan is written, the account reconciled at once in the same transaction, and a downgrade queues a
+ * {@code plan.downgraded} event saying what it closed, released and quarantined.
+ */
+@ApplicationScoped
+public class PlanService {
+
+    @Inject
+    EntityManager em;
+    @Inject
+    PlanCatalogue plans;
+    @Inject
+    Reconciler reconciler;
+    @Inject
+    AuditLog audit;
+    @Inject
+    ObjectMapper json;
+
+    /** The caller holds the account's row lock ({@code Accounts.lock}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Reconciler.Result change(Account account, String planId, AuditLog.Actor actor) {
+        PlanLimits from = plans.get(account.plan);
+        PlanLimits to = plans.get(planId);
+        account.plan = to.id();
+        em.flush();
+        Reconciler.Result result = reconciler.reconcile(account);
+        if (!from.id().equals(to.id())) {
+            audit.append(actor, "plan.change", account.slug, "plan:" + to.id(), AuditLog.OK,
+                    from.id() + "->" + to.id());
+        }
+        if (to.rank() < from.rank()) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("from", from.id());
+            data.put("to", to.id());
+            data.put("closedTunnels", result.closedTunnels());
+            data.put("releasedSubdomains", result.releasedSubdomains());
+            data.put("quarantinedWorkers", result.quarantinedWorkers());
+            try {
+                em.createNativeQuery("select enqueue_event(:account, 'plan.downgraded', cast(:data as jsonb))")
+                        .setParameter("account", account.accountId)
+                        .setParameter("data", json.writeValueAsString(data)).getSingleResult();
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("plan.downgraded data is plain JSON", e);
+            }
+        }
+        return result;
+    }
+}

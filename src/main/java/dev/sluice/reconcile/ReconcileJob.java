@@ -1,0 +1,86 @@
+package dev.sluice.reconcile;
+
+import java.time.Instant;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+
+import org.jboss.logging.Logger;
+
+import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.plan.Plan;
+import dev.sluice.plan.PlanService;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Every {@code RECONCILE_EVERY}: finds the accounts that do not fit their plan (one query) and reconciles each in
+ * its own transaction, taking the account's row lock with {@code SKIP LOCKED} so replicas split the work and an
+ * account someone else is changing is simply left for the next round. An expired payment grace drops the account
+ * to free here, through the same plan-change path as root and Stripe.
+ */
+@ApplicationScoped
+public class ReconcileJob {
+
+    private static final Logger LOG = Logger.getLogger(ReconcileJob.class);
+    static final int BATCH = 500;
+    /** A safety bound: a round never loops forever, even if an account kept looking out of line. */
+    static final int MAX_PASSES = 100;
+
+    @Inject
+    EntityManager em;
+    @Inject
+    Reconciler reconciler;
+    @Inject
+    PlanService planService;
+
+    @Scheduled(identity = "reconciler", every = "${reconcile-every:30s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            LOG.warnf("reconcile round failed, retrying next round: %s", e.getMessage());
+        }
+    }
+
+    /** Reconciles until no account is out of line (or only locked ones are); returns how many it fixed. */
+    public int runOnce() {
+        int fixed = 0;
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+            List<Long> candidates = QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(BATCH));
+            int fixedNow = 0;
+            for (Long accountId : candidates) {
+                fixedNow += QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId)) ? 1 : 0;
+            }
+            fixed += fixedNow;
+            if (candidates.size() < BATCH || fixedNow == 0) {
+                break;
+            }
+        }
+        return fixed;
+    }
+
+    private boolean reconcileIfFree(long accountId) {
+        List<?> locked = em.createNativeQuery(
+                "select account_id from account where account_id = :account for update skip locked")
+                .setParameter("account", accountId).getResultList();
+        if (locked.isEmpty()) {
+            return false;
+        }
+        Account account = em.find(Account.class, accountId, LockModeType.NONE);
+        em.refresh(account);
+        Instant now = UtcNow.get();
+        if (account.graceUntil != null && account.graceUntil.isBefore(now)) {
+            account.graceUntil = null;
+            planService.change(account, Plan.FREE.id(), Reconciler.ACTOR);
+        } else {
+            reconciler.reconcile(account);
+        }
+        return true;
+    }
+}

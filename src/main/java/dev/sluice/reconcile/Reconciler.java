@@ -1,0 +1,152 @@
+package dev.sluice.reconcile;
+
+import static dev.sluice.SqlValues.number;
+
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.Query;
+import jakarta.transaction.Transactional;
+
+import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
+import dev.sluice.audit.AuditLog;
+import dev.sluice.plan.PlanCatalogue;
+import dev.sluice.plan.PlanLimits;
+
+/**
+ * Makes an account fit its plan, level-triggered and idempotent: it closes the oldest open tunnels beyond the
+ * plan's cap (reason {@code plan_downgrade}; the relay sees 410 on its next lease), releases the newest reserved
+ * subdomains beyond the cap, quarantines the oldest active workers beyond the cap, restores quarantined workers
+ * (oldest first) while there is room, and purges workers quarantined for 30 days. Every step is one set-based
+ * statement whatever the number of tunnels, and the selections below are shared with the plan preview, so the
+ * preview shows exactly what a change would do.
+ */
+@ApplicationScoped
+public class Reconciler {
+
+    public static final AuditLog.Actor ACTOR = new AuditLog.Actor("system", "reconciler");
+
+    /** Open tunnels beyond the newest {@code :cap}, oldest first. */
+    static final String EXCESS_TUNNELS = """
+            select tunnel_id from (
+                select tunnel_id, created_at,
+                       row_number() over (order by created_at desc, tunnel_id desc) as keep_rank
+                  from tunnel where account_id = :account and closed_at is null
+            ) ranked where keep_rank > :cap order by created_at, tunnel_id""";
+    /** Reserved subdomains beyond the oldest {@code :cap}, newest first. */
+    static final String EXCESS_SUBDOMAINS = """
+            select name from (
+                select name, reserved_at, row_number() over (order by reserved_at, name) as keep_rank
+                  from reserved_subdomain where account_id = :account
+            ) ranked where keep_rank > :cap order by reserved_at desc, name desc""";
+    /** Active workers beyond the newest {@code :cap}, oldest first. */
+    static final String EXCESS_WORKERS = """
+            select worker_id from (
+                select worker_id, created_at,
+                       row_number() over (order by created_at desc, worker_id desc) as keep_rank
+                  from worker where account_id = :account and status = 'active'
+            ) ranked where keep_rank > :cap order by created_at, worker_id""";
+
+    /** What one reconciliation did. */
+    public record Result(int closedTunnels, List<String> releasedSubdomains, int quarantinedWorkers,
+            int restoredWorkers, int purgedWorkers) {
+
+        public boolean changedAnything() {
+            return closedTunnels + releasedSubdomains.size() + quarantinedWorkers + restoredWorkers
+                    + purgedWorkers > 0;
+        }
+    }
+
+    /** The ids a move to a plan would act on, in the order they would be acted on. */
+    public record Selection(List<UUID> tunnels, List<String> subdomains, List<UUID> workers) {
+    }
+
+    @Inject
+    EntityManager em;
+    @Inject
+    PlanCatalogue plans;
+    @Inject
+    AuditLog audit;
+
+    public Selection select(long accountId, PlanLimits plan) {
+        return new Selection(list(EXCESS_TUNNELS, accountId, plan.tunnels(), UUID.class),
+                list(EXCESS_SUBDOMAINS, accountId, plan.reservedSubdomains(), String.class),
+                list(EXCESS_WORKERS, accountId, plan.workers(), UUID.class));
+    }
+
+    /**
+     * Reconciles one account. The caller holds the account's row lock; this takes its credit lock (account_usage),
+     * in the same order as every other writer, so tunnel registration and worker or subdomain creation cannot
+     * slip past the cap while it runs, and two replicas never act on one account at once.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Result reconcile(Account account) {
+        long id = account.accountId;
+        Accounts.lockCredits(id);
+        PlanLimits plan = plans.get(account.plan);
+        List<String> released = list(EXCESS_SUBDOMAINS, id, plan.reservedSubdomains(), String.class);
+        int closed = ((Number) bind(em.createNativeQuery("select count(*) from close_tunnels(:account, array("
+                + EXCESS_TUNNELS + "), null, 'plan_downgrade', false, null)"), id, plan.tunnels())
+                .getSingleResult()).intValue();
+        if (!released.isEmpty()) {
+            bind(em.createNativeQuery("delete from reserved_subdomain where account_id = :account and name in ("
+                    + EXCESS_SUBDOMAINS + ")"), id, plan.reservedSubdomains()).executeUpdate();
+        }
+        int quarantined = bind(em.createNativeQuery("""
+                update worker set status = 'quarantined', quarantined_at = now()
+                 where account_id = :account and worker_id in (""" + EXCESS_WORKERS + ")"), id, plan.workers())
+                .executeUpdate();
+        int restored = bind(em.createNativeQuery("""
+                update worker set status = 'active', quarantined_at = null
+                 where account_id = :account and worker_id in (
+                     select worker_id from worker where account_id = :account and status = 'quarantined'
+                      order by created_at, worker_id
+                      limit greatest(0, :cap - (select count(*) from worker
+                                                  where account_id = :account and status = 'active')))"""),
+                id, plan.workers()).executeUpdate();
+        int purged = em.createNativeQuery("""
+                delete from worker where account_id = :account and status = 'quarantined'
+                   and quarantined_at < now() - interval '30 days'""").setParameter("account", id).executeUpdate();
+        Result result = new Result(closed, released, quarantined, restored, purged);
+        if (result.changedAnything()) {
+            audit.append(ACTOR, "reconcile", account.slug, "plan:" + account.plan, AuditLog.OK,
+                    "closedTunnels=" + closed + " releasedSubdomains=" + released + " quarantinedWorkers="
+                            + quarantined + " restoredWorkers=" + restored + " purgedWorkers=" + purged);
+        }
+        return result;
+    }
+
+    private <T> List<T> list(String sql, long accountId, int cap, Class<T> type) {
+        @SuppressWarnings("unchecked")
+        List<Object> rows = bind(em.createNativeQuery(sql), accountId, cap).getResultList();
+        return rows.stream().map(type::cast).toList();
+    }
+
+    private static Query bind(Query query, long accountId, int cap) {
+        return query.setParameter("account", accountId).setParameter("cap", cap);
+    }
+
+    /** Accounts that do not fit their plan, or whose payment grace has run out: one set-based query. */
+    @SuppressWarnings("unchecked")
+    List<Long> candidates(int batch) {
+        List<Object> rows = em.createNativeQuery("""
+                select a.account_id from account a join plan p on p.plan_id = a.plan
+                 where (a.grace_until is not null and a.grace_until < now())
+                    or (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
+                       > p.tunnels
+                    or (select count(*) from reserved_subdomain s where s.account_id = a.account_id)
+                       > p.reserved_subdomains
+                    or (select count(*) from worker w where w.account_id = a.account_id and w.status = 'active')
+                       > p.workers
+                    or exists (select 1 from worker w where w.account_id = a.account_id and w.status = 'quarantined'
+                                  and (w.quarantined_at < now() - interval '30 days'
+                                       or (select count(*) from worker v where v.account_id = a.account_id
+                                              and v.status = 'active') < p.workers))
+                 order by a.account_id limit :batch""").setParameter("batch", batch).getResultList();
+        return rows.stream().map(r -> number(r)).toList();
+    }
+}

@@ -1,0 +1,200 @@
+package dev.sluice.billing;
+
+import static dev.sluice.Api.as;
+import static dev.sluice.Api.asRoot;
+import static dev.sluice.Api.createAccount;
+import static dev.sluice.Api.uniqueSlug;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.UUID;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.stripe.net.Webhook;
+
+import dev.sluice.reconcile.ReconcileJob;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+
+/** Real-shaped Stripe events (../shared/spec/stripe), signed with stripe-java as Stripe signs them. */
+@QuarkusTest
+class StripeWebhookTest {
+
+    static final String SECRET = "whsec_test_current";
+    static final String NEXT_SECRET = "whsec_test_next";
+    static final Path SPEC = Path.of("../shared/spec/stripe");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    AgroalDataSource db;
+    @Inject
+    ReconcileJob reconciler;
+
+    record Customer(String slug, String customer, String subscription) {
+    }
+
+    @Test
+    void plansArePublishedWithoutAuth() {
+        given().get("/api/plans").then().statusCode(200).body("plans", hasSize(3))
+                .body("plans[0].id", equalTo("free")).body("plans[0].tunnels", equalTo(1))
+                .body("plans[0].inactivityTimeoutSeconds", equalTo(7200))
+                .body("plans[0].bytesPer7d", equalTo(5_368_709_120L))
+                .body("plans[0].sessionSecondsPer24h", equalTo(7200))
+                .body("plans[2].id", equalTo("pro")).body("plans[2].passwordTunnels", equalTo(null))
+                .body("plans[2].reservedSubdomains", equalTo(10)).body("plans[2].requestsPerMinute", equalTo(1000))
+                .body("plans[2].workers", equalTo(1)).body("plans[2].stripe.lookupKeys", hasItem("pro"))
+                .body("plans[2].stripe.priceIds", hasItem("price_1SAFNkBe0ycHroRBidLX2jgZ"));
+    }
+
+    @Test
+    void badSignaturesAre400AndChangeNothing() throws Exception {
+        Customer c = linkedCustomer("free");
+        String event = subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active", 1_800_000_000L);
+        long now = System.currentTimeMillis() / 1000;
+        String[] headers = { null, "garbage", Webhook.Signature.generateSignatureHeader(event, "whsec_wrong"),
+                Webhook.Signature.generateSignatureHeader(event, SECRET, now - 400) };
+        for (String header : headers) {
+            var request = given().contentType("application/json").body(event);
+            if (header != null) {
+                request.header("Stripe-Signature", header);
+            }
+            request.post("/webhooks/stripe").then().statusCode(400).body("code", equalTo("VALIDATION_FAILED"));
+        }
+        String tampered = event.replace("\"active\"", "\"trialing\"");
+        given().contentType("application/json").header("Stripe-Signature",
+                Webhook.Signature.generateSignatureHeader(event, SECRET)).body(tampered).post("/webhooks/stripe")
+                .then().statusCode(400);
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("free"));
+    }
+
+    @Test
+    void subscriptionsMovePlansOnceEachAndInOrder() throws Exception {
+        Customer c = linkedCustomer("free");
+        String upgrade = subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active", 1_800_000_100L);
+        // Rotation: the header carries a v1 for the old secret and one for the new; either verifies.
+        long t = System.currentTimeMillis() / 1000;
+        String header = Webhook.Signature.generateSignatureHeader(upgrade, "whsec_retired", t) + ",v1="
+                + Webhook.Util.computeHmacSha256(NEXT_SECRET, t + "." + upgrade);
+        given().contentType("application/json").header("Stripe-Signature", header).body(upgrade)
+                .post("/webhooks/stripe").then().statusCode(200).body("outcome", equalTo("plan_pro"));
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("pro"));
+
+        send(upgrade).then().statusCode(200).body("outcome", equalTo("duplicate"));
+        String older = subscriptionEvent(c, "evt_" + UUID.randomUUID(), "canceled", 1_800_000_000L);
+        send(older).then().statusCode(200).body("outcome", equalTo("stale"));
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("pro"));
+
+        String deleted = event("customer.subscription.deleted", subscriptionObject(c, "canceled"), 1_800_000_200L);
+        send(deleted).then().statusCode(200).body("outcome", equalTo("plan_free"));
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("free"));
+        asRoot().queryParam("account", c.slug()).get("/admin/audit").then()
+                .body("entries.findAll { it.action == 'plan.change' }.actor.tokenId", hasItem("stripe"));
+    }
+
+    @Test
+    void aFailedPaymentStartsGraceThatEndsInFreeUnlessAnInvoiceIsPaid() throws Exception {
+        Customer late = linkedCustomer("pro");
+        send(subscriptionEvent(late, "evt_" + UUID.randomUUID(), "past_due", 1_800_000_300L)).then()
+                .body("outcome", equalTo("grace_started"));
+        asRoot().get("/admin/accounts/" + late.slug()).then().body("plan", equalTo("pro"));
+        expireGrace(late.slug());
+        reconciler.runOnce();
+        asRoot().get("/admin/accounts/" + late.slug()).then().body("plan", equalTo("free"));
+        asRoot().queryParam("account", late.slug()).get("/admin/audit").then()
+                .body("entries.findAll { it.action == 'plan.change' }.actor.tokenId", hasItem("reconciler"));
+
+        Customer paying = linkedCustomer("pro");
+        send(invoiceEvent("invoice.payment_failed", paying)).then().body("outcome", equalTo("grace_started"));
+        send(invoiceEvent("invoice.paid", paying)).then().body("outcome", equalTo("grace_cleared"));
+        expireGrace(paying.slug());
+        reconciler.runOnce();
+        asRoot().get("/admin/accounts/" + paying.slug()).then().body("plan", equalTo("pro"));
+    }
+
+    @Test
+    void unknownCustomersAndTypesAreRecordedForRoot() throws Exception {
+        Customer stranger = new Customer("nobody", "cus_unknown_" + UUID.randomUUID(), "sub_unknown");
+        String unknown = subscriptionEvent(stranger, "evt_" + UUID.randomUUID(), "active", 1_800_000_000L);
+        send(unknown).then().statusCode(200).body("outcome", equalTo("unknown_customer"));
+        String plan = Files.readString(SPEC.resolve("event.json"));
+        send(plan).then().statusCode(200).body("outcome", equalTo("ignored_type"));
+        asRoot().get("/admin/stripe/events").then().statusCode(200)
+                .body("events.find { it.customer == '" + stranger.customer() + "' }.outcome",
+                        equalTo("unknown_customer"))
+                .body("events.find { it.type == 'plan.created' }.outcome", equalTo("ignored_type"));
+        given().get("/admin/stripe/events").then().statusCode(401);
+    }
+
+    /** An account linked to a Stripe customer through checkout.session.completed, then put on a plan by root. */
+    private Customer linkedCustomer(String plan) throws Exception {
+        String slug = uniqueSlug("stripe");
+        createAccount(slug, Map.of("plan", plan));
+        Customer c = new Customer(slug, "cus_" + UUID.randomUUID().toString().replace("-", ""),
+                "sub_" + UUID.randomUUID().toString().replace("-", ""));
+        ObjectNode session = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("checkout.session.json")));
+        session.put("client_reference_id", slug).put("customer", c.customer()).put("subscription", c.subscription());
+        send(event("checkout.session.completed", session, 1_700_000_000L)).then().statusCode(200)
+                .body("outcome", equalTo("linked"));
+        asRoot().get("/admin/accounts/" + slug).then().body("stripeCustomerId", equalTo(c.customer()));
+        return c;
+    }
+
+    /** The real captured customer.subscription.updated, re-addressed to this customer. */
+    private String subscriptionEvent(Customer c, String id, String status, long created) throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(
+                Files.readString(SPEC.resolve("customer.subscription.updated.basil-2025-08-27.json")));
+        event.put("id", id).put("created", created);
+        ObjectNode object = (ObjectNode) event.path("data").path("object");
+        object.put("id", c.subscription()).put("customer", c.customer()).put("status", status);
+        return JSON.writeValueAsString(event);
+    }
+
+    private ObjectNode subscriptionObject(Customer c, String status) throws Exception {
+        ObjectNode object = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("subscription.json")));
+        return object.put("id", c.subscription()).put("customer", c.customer()).put("status", status);
+    }
+
+    private String invoiceEvent(String type, Customer c) throws Exception {
+        ObjectNode invoice = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("invoice.json")));
+        invoice.put("customer", c.customer());
+        return event(type, invoice, System.currentTimeMillis() / 1000);
+    }
+
+    private static String event(String type, ObjectNode object, long created) throws Exception {
+        ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("event.json")));
+        event.put("id", "evt_" + UUID.randomUUID()).put("type", type).put("created", created);
+        ((ObjectNode) event.path("data")).set("object", object);
+        ((ObjectNode) event.path("data")).remove("previous_attributes");
+        return JSON.writeValueAsString(event);
+    }
+
+    static Response send(String payload) throws Exception {
+        return given().contentType("application/json")
+                .header("Stripe-Signature", Webhook.Signature.generateSignatureHeader(payload, SECRET)).body(payload)
+                .post("/webhooks/stripe");
+    }
+
+    private void expireGrace(String slug) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
+                "update account set grace_until = now() - interval '1 minute' where slug = ? and grace_until is not null")) {
+            s.setString(1, slug);
+            s.executeUpdate();
+        }
+    }
+
+}

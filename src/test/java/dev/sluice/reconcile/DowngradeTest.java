@@ -1,0 +1,144 @@
+package dev.sluice.reconcile;
+
+import static dev.sluice.Api.as;
+import static dev.sluice.Api.asRoot;
+import static dev.sluice.Api.createAccount;
+import static dev.sluice.Api.uniqueSlug;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sluice.Api;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+
+@QuarkusTest
+class DowngradeTest {
+
+    @Inject
+    ReconcileJob job;
+    @Inject
+    AgroalDataSource db;
+
+    @Test
+    void leavingProKeepsTheNewestTunnelNoReservationAndQuarantinesTheWorker() throws Exception {
+        String slug = uniqueSlug("downgrade");
+        String service = createAccount(slug, Map.of("plan", "pro", "dayLimit", 10_000)).path("serviceToken");
+        String api = Api.apiToken(slug, service);
+        String oldest = open(api, slug + "-a");
+        String middle = open(api, slug + "-b");
+        Thread.sleep(5);
+        String newest = open(api, null);
+        String worker = as(service).body(Map.of("name", "thumbs")).post("/v1/workers").then().statusCode(201)
+                .extract().path("id");
+        as(service).get("/v1/subdomains").then().body("subdomains", hasSize(2));
+
+        as(service).queryParam("plan", "free").get("/admin/accounts/" + slug + "/plan-preview").then().statusCode(200)
+                .body("plan", equalTo("free"))
+                .body("tunnels.id", equalTo(List.of(oldest, middle)))
+                .body("subdomains.name", equalTo(List.of(slug + "-b", slug + "-a")))
+                .body("workers.id", equalTo(List.of(worker)));
+        as(service).get("/v1/tunnels").then().body("tunnels", hasSize(3));
+
+        // An endpoint that wants plan.downgraded (written directly: the API refuses loopback targets here, and the
+        // sender refuses them again, so nothing is sent).
+        execute("insert into webhook_endpoint (account_id, endpoint_id, url, events, secret) select account_id, "
+                + "gen_random_uuid(), 'http://127.0.0.1:9/x', '{plan.downgraded}', 'whsec_x' from account where slug = ?",
+                slug);
+        as(service).body(Map.of("plan", "free")).put("/admin/accounts/" + slug + "/plan").then().statusCode(403);
+        asRoot().body(Map.of("plan", "gold")).put("/admin/accounts/" + slug + "/plan").then().statusCode(400)
+                .body("field", equalTo("plan"));
+        asRoot().body(Map.of("plan", "free")).put("/admin/accounts/" + slug + "/plan").then().statusCode(200)
+                .body("ok", equalTo(true)).body("account.plan", equalTo("free"));
+
+        as(api).body(Map.of()).post("/v1/tunnels/" + oldest + "/lease").then().statusCode(410)
+                .body("reason", equalTo("plan_downgrade"));
+        as(api).body(Map.of()).post("/v1/tunnels/" + middle + "/lease").then().statusCode(410);
+        as(api).body(Map.of()).post("/v1/tunnels/" + newest + "/lease").then().statusCode(200);
+        as(service).get("/v1/subdomains").then().body("subdomains", hasSize(0));
+        as(service).get("/v1/workers").then().body("workers[0].status", equalTo("quarantined"));
+        as(service).queryParam("plan", "free").get("/admin/accounts/" + slug + "/plan-preview").then()
+                .body("tunnels", hasSize(0)).body("subdomains", hasSize(0)).body("workers", hasSize(0));
+        assertEquals(1, downgradedEvents(slug), "one plan.downgraded event is queued");
+
+        long auditBefore = auditCount(slug);
+        job.runOnce();
+        assertEquals(auditBefore, auditCount(slug), "a second reconciliation changes nothing");
+        asRoot().queryParam("account", slug).get("/admin/audit").then()
+                .body("entries.find { it.action == 'reconcile' }.actor.tokenId", equalTo("reconciler"));
+
+        asRoot().body(Map.of("plan", "pro")).put("/admin/accounts/" + slug + "/plan").then().statusCode(200);
+        as(service).get("/v1/workers").then().body("workers[0].status", equalTo("active"))
+                .body("workers[0].quarantinedAt", equalTo(null));
+    }
+
+    @Test
+    void theScheduledReconcilerFixesAnAccountThatDriftedAndPurgesOldQuarantine() throws Exception {
+        String slug = uniqueSlug("drift");
+        String service = createAccount(slug, Map.of("plan", "starter", "dayLimit", 10_000)).path("serviceToken");
+        String api = Api.apiToken(slug, service);
+        String first = open(api, null);
+        open(api, null);
+        execute("update account set plan = 'free' where slug = ?", slug);
+        job.runOnce();
+        as(api).body(Map.of()).post("/v1/tunnels/" + first + "/lease").then().statusCode(410)
+                .body("reason", equalTo("plan_downgrade"));
+        as(service).get("/v1/tunnels").then().body("tunnels", hasSize(1));
+    }
+
+    @Test
+    void previewNeedsAKnownPlanAndTheRightToken() {
+        String slug = uniqueSlug("preview");
+        String service = createAccount(slug, Map.of()).path("serviceToken");
+        as(service).queryParam("plan", "gold").get("/admin/accounts/" + slug + "/plan-preview").then()
+                .statusCode(400).body("field", equalTo("plan"));
+        as(service).get("/admin/accounts/" + slug + "/plan-preview").then().statusCode(400);
+        String other = uniqueSlug("preview-other");
+        createAccount(other, Map.of());
+        as(service).queryParam("plan", "free").get("/admin/accounts/" + other + "/plan-preview").then()
+                .statusCode(403);
+    }
+
+    private static String open(String api, String subdomain) {
+        Map<String, Object> body = subdomain == null ? Map.of() : Map.of("subdomain", subdomain);
+        return as(api).body(body).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+    }
+
+    private long auditCount(String slug) throws SQLException {
+        return count("select count(*) from audit_entry where account_slug = ?", slug);
+    }
+
+    private long downgradedEvents(String slug) throws SQLException {
+        return count("select count(*) from webhook_event e join account a using (account_id) where a.slug = ? "
+                + "and e.type = 'plan.downgraded' and e.data ->> 'to' = 'free' and (e.data ->> 'closedTunnels')::int = 2",
+                slug);
+    }
+
+    private long count(String sql, String slug) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, slug);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        }
+    }
+
+    private void execute(String sql, String slug) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, slug);
+            s.executeUpdate();
+        }
+    }
+}
