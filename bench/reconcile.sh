@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The reconciler at scale: 10,000 Pro accounts with 5 open tunnels each (50,000), all downgraded to Free at once.
+# Reports how long the scheduled reconciler takes to make every account fit (4 tunnels closed per account) and how
+# many SQL statements it sends per account, counted from PostgreSQL's own statement log for this database.
+#   bench/reconcile.sh            (ACCOUNTS=10000 TUNNELS=5 PORT=8098 BENCH_DB=sluice_reconcile_bench to change)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ACCOUNTS=${ACCOUNTS:-10000}
+TUNNELS=${TUNNELS:-5}
+PORT=${PORT:-8098}
+BENCH_DB=${BENCH_DB:-sluice_reconcile_bench}
+PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
+PGLOG=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1 || true)
+WORK=$(mktemp -d)
+
+[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+$PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
+ROOT_TOKEN=$(java src/main/java/dev/sluice/token/TokenFormat.java) QUARKUS_HTTP_PORT=$PORT RECONCILE_EVERY=1s \
+  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
+  java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &
+SLUICE=$!
+trap 'kill $SLUICE 2>/dev/null; $PG -d postgres -c "alter database $BENCH_DB reset log_statement" 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/q/health/ready" >/dev/null && break; sleep 0.5; done
+
+echo "seeding $ACCOUNTS Pro accounts with $TUNNELS open tunnels each"
+$PG -d "$BENCH_DB" <<SQL
+insert into account (slug, plan, day_limit, month_limit, concurrent_max, lease_chunk, status)
+select 'bench-' || g, 'pro', 0, 0, 100, 50, 'active' from generate_series(1, $ACCOUNTS) g;
+insert into account_usage (account_id, day_start, month_start)
+select account_id, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date from account;
+insert into tunnel (account_id, tunnel_id, subdomain, password_protected, created_at, last_seen_at, last_activity_at)
+select a.account_id, gen_random_uuid(), a.slug || '-t' || t, false, now() - t * interval '1 minute', now(), now()
+  from account a, generate_series(1, $TUNNELS) t;
+analyze;
+SQL
+# Statement logging for this database only, picked up by the pool's connections after a restart of them.
+$PG -d postgres -c "alter database $BENCH_DB set log_statement = 'all'"
+$PG -d "$BENCH_DB" -c "select pg_terminate_backend(pid) from pg_stat_activity where datname = '$BENCH_DB' and pid <> pg_backend_pid()" >/dev/null
+sleep 3
+OFFSET=$( [ -n "$PGLOG" ] && stat -c %s "$PGLOG" || echo 0)
+START=$(date +%s.%N)
+$PG -d "$BENCH_DB" -c "update account set plan = 'free'"
+while [ "$($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where closed_at is null")" -gt "$ACCOUNTS" ]; do sleep 0.2; done
+END=$(date +%s.%N)
+sleep 1
+STATEMENTS=0
+if [ -n "$PGLOG" ]; then
+  STATEMENTS=$(tail -c +"$((OFFSET + 1))" "$PGLOG" | grep "@$BENCH_DB " | grep -cE "LOG:  (execute|statement)" || true)
+fi
+CLOSED=$($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where close_reason = 'plan_downgrade'")
+echo
+echo "Reconciler: $ACCOUNTS accounts, $((ACCOUNTS * TUNNELS)) open tunnels, mass downgrade Pro -> Free"
+python3 - <<PY
+elapsed = $END - $START
+print(f"tunnels closed (plan_downgrade): $CLOSED")
+print(f"time to fit every account:       {elapsed:.1f} s (includes up to 1 s until the next scheduled round)")
+print(f"accounts per second:             {$ACCOUNTS / elapsed:.0f}")
+if $STATEMENTS:
+    print(f"SQL statements sent:             $STATEMENTS ({$STATEMENTS / $ACCOUNTS:.1f} per account, whatever its tunnel count)")
+PY
