@@ -1,0 +1,160 @@
+package dev.sluice.embedded;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+
+/**
+ * The embedded default: a PostgreSQL server from the zonky binaries on the classpath (PostgreSQL 16), unpacked,
+ * initialised and started in {@code SLUICE_DATA_DIR} (default {@code ./sluice-data}) when no datasource URL is
+ * configured, so {@code java -jar} works on a machine with nothing but a JDK. It listens on 127.0.0.1 only, on a
+ * free port, and is stopped when the service stops. PostgreSQL refuses to run as root, so under root the server
+ * runs as {@code nobody} (via {@code runuser}) and owns only its data folder.
+ */
+public final class EmbeddedPostgres {
+
+    static final String VERSION = "16.6.0";
+    static final String ARCHIVE = "/postgres-linux-x86_64.txz";
+    static final String NOBODY = "nobody";
+
+    private final Path root;
+    private final boolean asNobody;
+    private final int port;
+
+    private EmbeddedPostgres(Path root, boolean asNobody, int port) {
+        this.root = root;
+        this.asNobody = asNobody;
+        this.port = port;
+    }
+
+    /** Starts the server (unpacking and initialising on first use) and returns it. */
+    public static EmbeddedPostgres start(Path dataRoot) {
+        try {
+            boolean asNobody = "root".equals(System.getProperty("user.name"));
+            EmbeddedPostgres postgres = new EmbeddedPostgres(dataRoot.toAbsolutePath().normalize(), asNobody,
+                    freePort());
+            postgres.unpack();
+            postgres.initialise();
+            postgres.run(postgres.bin("pg_ctl"), "-D", postgres.data().toString(), "-l",
+                    postgres.root.resolve("postgres.log").toString(), "-w", "-t", "120", "-o",
+                    "-p " + postgres.port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start");
+            Runtime.getRuntime().addShutdownHook(new Thread(postgres::stop, "embedded-postgres-stop"));
+            return postgres;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start the embedded PostgreSQL in " + dataRoot, e);
+        }
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    void stop() {
+        try {
+            run(bin("pg_ctl"), "-D", data().toString(), "-m", "fast", "-w", "stop");
+        } catch (IOException | RuntimeException e) {
+            System.err.println("embedded PostgreSQL did not stop cleanly: " + e.getMessage());
+        }
+    }
+
+    private Path binaries() {
+        return root.resolve("postgres-" + VERSION);
+    }
+
+    private Path data() {
+        return root.resolve("data");
+    }
+
+    private String bin(String name) {
+        return binaries().resolve("bin").resolve(name).toString();
+    }
+
+    private void unpack() throws IOException {
+        Path done = binaries().resolve(".unpacked");
+        if (Files.exists(done)) {
+            return;
+        }
+        Files.createDirectories(binaries());
+        try (InputStream archive = EmbeddedPostgres.class.getResourceAsStream(ARCHIVE)) {
+            if (archive == null) {
+                throw new IOException("the PostgreSQL binaries (" + ARCHIVE + ") are not on the classpath");
+            }
+            try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                    new XZCompressorInputStream(new BufferedInputStream(archive)))) {
+                for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+                    Path target = binaries().resolve(entry.getName()).normalize();
+                    if (!target.startsWith(binaries())) {
+                        throw new IOException("archive entry escapes its folder: " + entry.getName());
+                    }
+                    if (entry.isDirectory()) {
+                        Files.createDirectories(target);
+                    } else if (entry.isSymbolicLink()) {
+                        Files.createDirectories(target.getParent());
+                        Files.deleteIfExists(target);
+                        Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
+                    } else {
+                        Files.createDirectories(target.getParent());
+                        Files.copy(tar, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(
+                                (entry.getMode() & 0100) != 0 ? "rwxr-xr-x" : "rw-r--r--"));
+                    }
+                }
+            }
+        }
+        Files.writeString(done, VERSION);
+    }
+
+    private void initialise() throws IOException {
+        if (Files.exists(data().resolve("PG_VERSION"))) {
+            return;
+        }
+        Files.createDirectories(data());
+        Files.setPosixFilePermissions(data(), PosixFilePermissions.fromString("rwx------"));
+        if (asNobody) {
+            UserPrincipalLookupService users = data().getFileSystem().getUserPrincipalLookupService();
+            Files.setOwner(data(), users.lookupPrincipalByName(NOBODY));
+            Files.setOwner(root, users.lookupPrincipalByName(NOBODY));
+        }
+        run(bin("initdb"), "-A", "trust", "-U", "postgres", "-D", data().toString(), "-E", "UTF-8", "--locale=C");
+    }
+
+    private void run(String... command) throws IOException {
+        List<String> full = new ArrayList<>();
+        if (asNobody) {
+            full.addAll(List.of("runuser", "-u", NOBODY, "--"));
+        }
+        full.addAll(List.of(command));
+        Process process = new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(root.resolve("commands.log").toFile()).start();
+        try {
+            if (!process.waitFor(180, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IOException(Path.of(command[0]).getFileName() + " failed; see "
+                        + root.resolve("commands.log") + " and " + root.resolve("postgres.log"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + command[0], e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
