@@ -1,0 +1,123 @@
+package dev.sluice.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+
+/** Lints and renders helm/sluice with the Helm library helm-java bundles, and checks what matters. */
+class HelmChartTest {
+
+    static final Path CHART = Path.of("helm/sluice");
+    static final Path PRODUCTION = Path.of("src/test/resources/helm-production-values.yaml");
+
+    @Test
+    void theChartLintsClean() {
+        LintResult lint = new Helm(CHART).lint().strict().call();
+        assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+    }
+
+    @Test
+    void defaultsRunTwoHardenedReplicasWithProbesAndAChartManagedSecret() throws Exception {
+        List<JsonNode> objects = render(new Helm(CHART).template().withName("edge")
+                .set("secrets.values.rootToken", "vtr_placeholder").call());
+        JsonNode deployment = only(objects, "Deployment");
+        assertEquals(2, deployment.at("/spec/replicas").asInt());
+        JsonNode pod = deployment.at("/spec/template/spec");
+        JsonNode container = pod.at("/containers/0");
+        assertEquals("/q/health/started", container.at("/startupProbe/httpGet/path").asText());
+        assertEquals("/q/health/live", container.at("/livenessProbe/httpGet/path").asText());
+        assertEquals("/q/health/ready", container.at("/readinessProbe/httpGet/path").asText());
+        assertTrue(pod.at("/securityContext/runAsNonRoot").asBoolean());
+        assertEquals(185, pod.at("/securityContext/runAsUser").asInt());
+        assertTrue(container.at("/securityContext/readOnlyRootFilesystem").asBoolean());
+        assertFalse(container.at("/securityContext/allowPrivilegeEscalation").asBoolean());
+        assertFalse(container.at("/resources/requests/memory").isMissingNode());
+        assertFalse(deployment.at("/spec/template/metadata/annotations/checksum~1config").asText().isEmpty());
+        assertEquals("edge-sluice-secrets", secretRef(container, "ROOT_TOKEN"));
+        assertEquals("edge-sluice-secrets", secretRef(container, "QUARKUS_DATASOURCE_PASSWORD"));
+        assertEquals("edge-sluice-secrets", secretRef(container, "STRIPE_WEBHOOK_SECRET"));
+        assertEquals("edge-sluice-secrets", secretRef(container, "JWT_SIGNING_KEY"));
+        JsonNode secret = only(objects, "Secret");
+        assertEquals("vtr_placeholder", secret.at("/stringData/ROOT_TOKEN").asText());
+        assertTrue(secret.at("/stringData/STRIPE_WEBHOOK_SECRET").isMissingNode(), "empty values are left out");
+        JsonNode config = only(objects, "ConfigMap");
+        assertEquals("jdbc:postgresql://postgresql:5432/sluice", config.at("/data/QUARKUS_DATASOURCE_JDBC_URL").asText());
+        assertEquals("tunnel.example.com", config.at("/data/TUNNEL_DOMAIN").asText());
+        assertEquals(1, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
+        assertEquals("http", only(objects, "Service").at("/spec/ports/0/targetPort").asText());
+        assertTrue(find(objects, "HorizontalPodAutoscaler").isEmpty());
+        assertTrue(find(objects, "ServiceMonitor").isEmpty());
+    }
+
+    @Test
+    void productionValuesUseTheExistingSecretAutoscalingAndMonitoring() throws Exception {
+        List<JsonNode> objects = render(new Helm(CHART).template().withName("sluice")
+                .withValuesFile(PRODUCTION).call());
+        assertTrue(find(objects, "Secret").isEmpty(), "an existing Secret is referenced, not created");
+        JsonNode deployment = only(objects, "Deployment");
+        assertTrue(deployment.at("/spec/replicas").isMissingNode(), "the HPA owns the replica count");
+        JsonNode container = deployment.at("/spec/template/spec/containers/0");
+        assertEquals("registry.example.com/platform/sluice:1.4.2", container.at("/image").asText());
+        assertEquals("sluice-prod", secretRef(container, "ROOT_TOKEN"));
+        assertEquals(3, only(objects, "HorizontalPodAutoscaler").at("/spec/minReplicas").asInt());
+        assertEquals("/q/metrics", only(objects, "ServiceMonitor").at("/spec/endpoints/0/path").asText());
+        assertEquals(2, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
+        assertEquals("50000", only(objects, "ConfigMap").at("/data/GLOBAL_DAY_LIMIT").asText());
+    }
+
+    @Test
+    void theSchemaRefusesBadValues() {
+        assertThrows(RuntimeException.class, () -> new Helm(CHART).template().set("replicaCount", 0).call());
+        assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("database.url", "mysql://db/sluice").call());
+    }
+
+    private static String secretRef(JsonNode container, String variable) {
+        for (JsonNode env : container.at("/env")) {
+            if (env.at("/name").asText().equals(variable)) {
+                assertEquals(variable, env.at("/valueFrom/secretKeyRef/key").asText());
+                return env.at("/valueFrom/secretKeyRef/name").asText();
+            }
+        }
+        throw new AssertionError(variable + " is not taken from a Secret");
+    }
+
+    private static List<JsonNode> render(String manifests) throws Exception {
+        List<JsonNode> objects = new ArrayList<>();
+        try (MappingIterator<JsonNode> docs = new YAMLMapper().readerFor(JsonNode.class).readValues(manifests)) {
+            while (docs.hasNext()) {
+                JsonNode doc = docs.next();
+                if (doc != null && doc.has("kind")) {
+                    objects.add(doc);
+                }
+            }
+        }
+        return objects;
+    }
+
+    private static Optional<JsonNode> find(List<JsonNode> objects, String kind) {
+        return objects.stream().filter(o -> o.at("/kind").asText().equals(kind)).findFirst();
+    }
+
+    private static JsonNode only(List<JsonNode> objects, String kind) {
+        assertEquals(1, objects.stream().filter(o -> o.at("/kind").asText().equals(kind)).count(), kind);
+        JsonNode found = find(objects, kind).orElseThrow();
+        assertNotNull(found);
+        return found;
+    }
+}
