@@ -20,12 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +30,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sluice.Race;
 
 /**
  * Two packaged Sluice processes on one PostgreSQL, as two replicas would run: the global ceiling and the lease
@@ -94,7 +90,7 @@ class TwoReplicasIT {
     @Test
     @Order(1)
     void theCeilingHoldsWhenBothReplicasCreateAccountsAtOnce() throws Exception {
-        List<Integer> statuses = race(30, i -> () -> call(urls.get(i % 2), "POST", "/admin/accounts", ROOT,
+        List<Integer> statuses = Race.run(30, i -> () -> call(urls.get(i % 2), "POST", "/admin/accounts", ROOT,
                 "{\"slug\":\"race-" + i + "\",\"dayUsd\":1}").statusCode());
         assertEquals(10, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
         assertEquals(20, statuses.stream().filter(s -> s == 409).count(), statuses.toString());
@@ -119,7 +115,7 @@ class TwoReplicasIT {
         for (int i = 0; i < 5; i++) {
             tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
         }
-        List<Integer> granted = race(32, t -> () -> {
+        List<Integer> granted = Race.run(32, t -> () -> {
             String url = urls.get(t % 2);
             String tunnel = tunnels.get(t % tunnels.size());
             int total = 0;
@@ -188,29 +184,6 @@ class TwoReplicasIT {
         for (String slug : slugs) {
             assertEquals(200, call(urls.get(0), "PATCH", "/admin/accounts/" + slug + "/limits", ROOT,
                     "{\"dayLimit\":0}").statusCode());
-        }
-    }
-
-    private static List<Integer> race(int racers, IntFunction<Callable<Integer>> racer) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(racers);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<Integer>> futures = new ArrayList<>();
-            for (int i = 0; i < racers; i++) {
-                Callable<Integer> call = racer.apply(i);
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    return call.call();
-                }));
-            }
-            start.countDown();
-            List<Integer> results = new ArrayList<>();
-            for (Future<Integer> future : futures) {
-                results.add(future.get());
-            }
-            return results;
-        } finally {
-            pool.shutdownNow();
         }
     }
 

@@ -12,16 +12,12 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.function.IntFunction;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
+
+import dev.sluice.Race;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -52,7 +48,7 @@ class CeilingRaceTest {
     @Test
     void racingCreatesNeverPassTheCeiling() throws Exception {
         long fit = (10 * DOLLAR - allocatedDay()) / DOLLAR;
-        List<Integer> statuses = race(i -> () -> asRoot().body(Map.of("slug", uniqueSlug("race"), "dayUsd", 1))
+        List<Integer> statuses = Race.run(RACERS, i -> () -> asRoot().body(Map.of("slug", uniqueSlug("race"), "dayUsd", 1))
                 .post("/admin/accounts").statusCode());
         assertEquals(fit, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
         assertEquals(RACERS - fit, statuses.stream().filter(s -> s == 409).count(), statuses.toString());
@@ -69,7 +65,7 @@ class CeilingRaceTest {
             slugs.add(slug);
         }
         assertEquals(0, allocatedDay());
-        List<Integer> raises = race(i -> () -> asRoot().body(Map.of("dayUsd", 1))
+        List<Integer> raises = Race.run(RACERS, i -> () -> asRoot().body(Map.of("dayUsd", 1))
                 .patch("/admin/accounts/" + slugs.get(i) + "/limits").statusCode());
         assertEquals(10, raises.stream().filter(s -> s == 200).count(), raises.toString());
         assertAllocationIsTheSumAndUnderTheCeiling();
@@ -80,35 +76,12 @@ class CeilingRaceTest {
         String slug = uniqueSlug("same");
         asRoot().body(Map.of("slug", slug, "dayLimit", 0)).post("/admin/accounts").then().statusCode(201);
         long before = allocatedDay();
-        List<Integer> statuses = race(i -> () -> asRoot().body(Map.of("dayLimit", (i % 5) * DOLLAR / 10))
+        List<Integer> statuses = Race.run(RACERS, i -> () -> asRoot().body(Map.of("dayLimit", (i % 5) * DOLLAR / 10))
                 .patch("/admin/accounts/" + slug + "/limits").statusCode());
         assertTrue(statuses.stream().allMatch(s -> s == 200 || s == 409), statuses.toString());
         long limit = ((Number) asRoot().get("/admin/accounts/" + slug).path("dayLimit")).longValue();
         assertEquals(before + limit, allocatedDay());
         assertAllocationIsTheSumAndUnderTheCeiling();
-    }
-
-    private static List<Integer> race(IntFunction<Callable<Integer>> racer) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(RACERS);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<Integer>> results = new ArrayList<>();
-            for (int i = 0; i < RACERS; i++) {
-                Callable<Integer> call = racer.apply(i);
-                results.add(pool.submit(() -> {
-                    start.await();
-                    return call.call();
-                }));
-            }
-            start.countDown();
-            List<Integer> statuses = new ArrayList<>();
-            for (Future<Integer> result : results) {
-                statuses.add(result.get());
-            }
-            return statuses;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     private void assertAllocationIsTheSumAndUnderTheCeiling() throws SQLException {

@@ -9,15 +9,12 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.Race;
 import io.agroal.api.AgroalDataSource;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -43,37 +40,26 @@ class LeaseRaceTest {
         for (int i = 0; i < 5; i++) {
             tunnels.add(relay.open());
         }
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        CountDownLatch start = new CountDownLatch(1);
-        List<Future<long[]>> results = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
+        List<Long> grants = Race.run(THREADS, t -> () -> {
             String tunnel = tunnels.get(t % tunnels.size());
-            results.add(pool.submit(() -> {
-                start.await();
-                long granted = 0;
-                long refused = 0;
-                for (int i = 0; i < 200 && refused < 3; i++) {
-                    Response lease = relay.lease(tunnel, 0L, null);
-                    if (lease.statusCode() == 429) {
-                        refused++;
-                        continue;
-                    }
-                    assertEquals(200, lease.statusCode(), lease.asString());
-                    long got = ((Number) lease.path("granted")).longValue();
-                    granted += got;
-                    // Spend what this lease call gave; the tunnel's held pool absorbs it on the next call.
-                    Response spent = relay.lease(tunnel, got, 0L);
-                    assertTrue(spent.statusCode() == 200 || spent.statusCode() == 429, spent.asString());
+            long granted = 0;
+            long refused = 0;
+            for (int i = 0; i < 200 && refused < 3; i++) {
+                Response lease = relay.lease(tunnel, 0L, null);
+                if (lease.statusCode() == 429) {
+                    refused++;
+                    continue;
                 }
-                return new long[] { granted };
-            }));
-        }
-        start.countDown();
-        long granted = 0;
-        for (Future<long[]> result : results) {
-            granted += result.get()[0];
-        }
-        pool.shutdown();
+                assertEquals(200, lease.statusCode(), lease.asString());
+                long got = ((Number) lease.path("granted")).longValue();
+                granted += got;
+                // Spend what this lease call gave; the tunnel's held pool absorbs it on the next call.
+                Response spent = relay.lease(tunnel, got, 0L);
+                assertTrue(spent.statusCode() == 200 || spent.statusCode() == 429, spent.asString());
+            }
+            return granted;
+        });
+        long granted = grants.stream().mapToLong(Long::longValue).sum();
         long registrations = tunnels.size();
         assertTrue(granted <= LIMIT - registrations, "granted " + granted + " of " + LIMIT);
         long used;
