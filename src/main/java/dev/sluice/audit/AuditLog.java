@@ -11,6 +11,10 @@ import dev.sluice.web.RequestIds;
 public class AuditLog {
 
     public static final String OK = "ok";
+    /** The scheduled work: reconciler and reapers. */
+    public static final Actor RECONCILER = new Actor("system", "reconciler");
+    /** Stripe's webhook. */
+    public static final Actor STRIPE = new Actor("system", "stripe");
 
     /** Who acted: {@code kind} is root, service, api or system; {@code id} the token id or system name. */
     public record Actor(String kind, String id) {

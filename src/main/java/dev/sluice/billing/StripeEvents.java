@@ -38,7 +38,6 @@ import dev.sluice.web.SluiceException;
 @ApplicationScoped
 public class StripeEvents {
 
-    public static final AuditLog.Actor ACTOR = new AuditLog.Actor("system", "stripe");
     static final long TOLERANCE_SECONDS = 300;
     static final Set<String> ENDED = Set.of("canceled", "unpaid", "incomplete_expired", "paused");
 
@@ -151,7 +150,7 @@ public class StripeEvents {
                 }
                 if (account.graceUntil != null) {
                     account.graceUntil = null;
-                    audit.append(ACTOR, "billing.grace_cleared", account.slug, "account:" + account.slug,
+                    audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug, "account:" + account.slug,
                             AuditLog.OK, null);
                 }
                 return "grace_cleared";
@@ -175,20 +174,20 @@ public class StripeEvents {
         }
         account.stripeCustomerId = customer;
         account.stripeSubscriptionId = subscription;
-        audit.append(ACTOR, "billing.link", account.slug, "customer:" + customer, AuditLog.OK,
+        audit.append(AuditLog.STRIPE, "billing.link", account.slug, "customer:" + customer, AuditLog.OK,
                 "subscription=" + subscription);
         return "linked";
     }
 
     private String changePlan(Account account, String planId, String outcome) {
-        planService.change(account, planId, ACTOR);
+        planService.change(account, planId, AuditLog.STRIPE);
         return outcome;
     }
 
     private String startGrace(Account account) {
         if (account.graceUntil == null) {
             account.graceUntil = UtcNow.get().plus(gracePeriod);
-            audit.append(ACTOR, "billing.grace_started", account.slug, "account:" + account.slug, AuditLog.OK,
+            audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug, "account:" + account.slug, AuditLog.OK,
                     "until=" + account.graceUntil);
         }
         return "grace_started";

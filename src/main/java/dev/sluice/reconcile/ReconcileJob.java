@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
+import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
 import dev.sluice.plan.PlanService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -77,7 +78,7 @@ public class ReconcileJob {
         Instant now = UtcNow.get();
         if (account.graceUntil != null && account.graceUntil.isBefore(now)) {
             account.graceUntil = null;
-            planService.change(account, Plan.FREE.id(), Reconciler.ACTOR);
+            planService.change(account, Plan.FREE.id(), AuditLog.RECONCILER);
         } else {
             reconciler.reconcile(account);
         }

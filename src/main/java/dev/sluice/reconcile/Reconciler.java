@@ -28,8 +28,6 @@ import dev.sluice.plan.PlanLimits;
 @ApplicationScoped
 public class Reconciler {
 
-    public static final AuditLog.Actor ACTOR = new AuditLog.Actor("system", "reconciler");
-
     /** Open tunnels beyond the newest {@code :cap}, oldest first. */
     static final String EXCESS_TUNNELS = """
             select tunnel_id from (
@@ -113,7 +111,7 @@ public class Reconciler {
                    and quarantined_at < now() - interval '30 days'""").setParameter("account", id).executeUpdate();
         Result result = new Result(closed, released, quarantined, restored, purged);
         if (result.changedAnything()) {
-            audit.append(ACTOR, "reconcile", account.slug, "plan:" + account.plan, AuditLog.OK,
+            audit.append(AuditLog.RECONCILER, "reconcile", account.slug, "plan:" + account.plan, AuditLog.OK,
                     "closedTunnels=" + closed + " releasedSubdomains=" + released + " quarantinedWorkers="
                             + quarantined + " restoredWorkers=" + restored + " purgedWorkers=" + purged);
         }

@@ -13,6 +13,8 @@ import org.jboss.logging.Logger;
 
 import dev.sluice.SqlValues;
 import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.audit.AuditLog;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 
@@ -32,6 +34,8 @@ public class TunnelReaper {
 
     @Inject
     EntityManager em;
+    @Inject
+    AuditLog audit;
     @ConfigProperty(name = "tunnel-stale-after", defaultValue = "PT10M")
     Duration staleAfter;
 
@@ -78,11 +82,16 @@ public class TunnelReaper {
                     + "for update skip locked").setParameter("account", accountId).getResultList().isEmpty()) {
                 return 0;
             }
-            return em.createNativeQuery(
+            int closed = em.createNativeQuery(
                     "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :before)")
                     .setParameter("account", accountId).setParameter("reason", reason)
                     .setParameter("charge", chargeHeld).setParameter("before", idleBefore)
                     .getResultList().size();
+            if (closed > 0) {
+                audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug, "reason:" + reason,
+                        AuditLog.OK, "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
+            }
+            return closed;
         });
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.tunnel;
 
 import static dev.sluice.Api.as;
+import static dev.sluice.Api.asRoot;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -35,6 +36,9 @@ class ReaperTest {
         reaper.reap();
         reaper.reap();
         relay.lease(stale, 0L, null).then().statusCode(410).body("reason", equalTo("stale"));
+        asRoot().queryParam("account", relay.slug()).get("/admin/audit").then()
+                .body("entries.find { it.action == 'tunnel.reap' }.actor.tokenId", equalTo("reconciler"))
+                .body("entries.find { it.action == 'tunnel.reap' }.detail", equalTo("closedTunnels=1 heldCharged=true"));
         relay.lease(fresh, 0L, null).then().statusCode(200)
                 .body("account.day.used", equalTo(2 + 50))
                 .body("account.day.leased", equalTo(50));
