@@ -160,17 +160,19 @@ language sql as $$
      where account_id = u.account_id
 $$;
 
--- ok below 80 % of the fuller window, warn from 80 %, exceeded when any window has nothing left.
+-- exceeded when any window has nothing left; otherwise warn from 80 % of the binding window (the one with less
+-- remaining), else ok. In numeric, so no counter can overflow the arithmetic.
 create function usage_level(u account_usage, day_limit bigint, month_limit bigint) returns text
 language sql immutable as $$
     select case
-        when day_limit - u.day_used - u.day_leased <= 0 or month_limit - u.month_used - u.month_leased <= 0
-            then 'exceeded'
-        when (u.day_used + u.day_leased) * 10 >= day_limit * 8
-          or (u.month_used + u.month_leased) * 10 >= month_limit * 8
+        when day_left <= 0 or month_left <= 0 then 'exceeded'
+        when (case when day_left <= month_left then (u.day_used + u.day_leased::numeric) * 10 - day_limit::numeric * 8
+                   else (u.month_used + u.month_leased::numeric) * 10 - month_limit::numeric * 8 end) >= 0
             then 'warn'
         else 'ok'
     end
+    from (select day_limit::numeric - u.day_used - u.day_leased as day_left,
+                 month_limit::numeric - u.month_used - u.month_leased as month_left) remaining
 $$;
 
 -- When the window named by a 429's scope opens again.
@@ -221,9 +223,9 @@ end $$;
 -- movement of the account is serialised on it, so "granted <= remaining" is decided on committed numbers.
 --
 -- First min(consumed, held) moves from leased to used; consumed beyond held is charged too and counted as
--- overshoot. A lease then grants min(want, leaseChunk - still held, dayRemaining, monthRemaining), so a
--- tunnel never holds more than one chunk and an account holds at most leaseChunk x concurrentMax. A close
--- returns what is still held instead. The caller's token (p_token; null for the legacy secret) is re-checked
+-- overshoot. A lease then grants min(want ?? leaseChunk, leaseChunk, dayRemaining, monthRemaining) on top of what
+-- the tunnel still holds, so used + leased never passes the limit through a grant. A close returns what is still
+-- held instead. The caller's token (p_token; null for the legacy secret) is re-checked
 -- here, so a revocation stops spending at once on every replica whatever the authentication cache holds.
 -- Outcomes: ok, quota (granted 0, nothing left), not_found, closed, unauthorized.
 create function settle_tunnel(p_account bigint, p_tunnel uuid, p_token uuid, p_consumed bigint, p_want bigint,
@@ -310,8 +312,7 @@ begin
         elsif p.session_seconds_per_24h > 0 and u.session_seconds_used >= p.session_seconds_per_24h then
             v_scope := 'sessionSeconds';
         else
-            v_granted := greatest(0, least(coalesce(p_want, a.lease_chunk), a.lease_chunk - v_held,
-                                           v_day_left, v_month_left));
+            v_granted := greatest(0, least(coalesce(p_want, a.lease_chunk), a.lease_chunk, v_day_left, v_month_left));
             if v_granted = 0 and least(v_day_left, v_month_left) <= 0 then
                 v_scope := case when v_day_left <= v_month_left then 'day' else 'month' end;
             end if;

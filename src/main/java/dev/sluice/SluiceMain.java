@@ -3,14 +3,13 @@ package dev.sluice;
 import java.nio.file.Path;
 
 import dev.sluice.embedded.EmbeddedPostgres;
-import dev.sluice.token.TokenFormat;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * The entry point of {@code java -jar}. With no datasource URL configured it first starts the embedded PostgreSQL
- * (in {@code SLUICE_DATA_DIR}, default {@code ./sluice-data}) and, for that local mode only, makes up a root token
- * for the run when none is set, printing it once. With a URL it never starts a database.
+ * (in {@code SLUICE_DATA_DIR}, default {@code ./sluice-data}); with a URL it never starts a database. A root token
+ * is still required (the README's run command makes one up when none is exported).
  */
 @QuarkusMain
 public final class SluiceMain {
@@ -26,11 +25,6 @@ public final class SluiceMain {
             System.setProperty("quarkus.datasource.username", "postgres");
             System.out.println("Sluice: no QUARKUS_DATASOURCE_JDBC_URL, so using the embedded PostgreSQL in "
                     + dataRoot.toAbsolutePath().normalize() + " (" + postgres.jdbcUrl() + ").");
-            if (!configured("ROOT_TOKEN", "root-token")) {
-                String token = TokenFormat.generate(TokenFormat.Tier.ROOT, null);
-                System.setProperty("root-token", token);
-                System.out.println("Sluice: ROOT_TOKEN is not set; the root token for this run is " + token);
-            }
         }
         Quarkus.run(args);
     }

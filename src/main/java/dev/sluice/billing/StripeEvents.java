@@ -40,6 +40,8 @@ public class StripeEvents {
 
     static final long TOLERANCE_SECONDS = 300;
     static final Set<String> ENDED = Set.of("canceled", "unpaid", "incomplete_expired", "paused");
+    /** Outcomes that changed the account: only these advance a subscription's newest-applied time. */
+    static final Set<String> APPLIED = Set.of("plan_free", "plan_starter", "plan_pro", "grace_started", "grace_cleared");
 
     @Inject
     EntityManager em;
@@ -71,11 +73,13 @@ public class StripeEvents {
         if (id.isEmpty() || type.isEmpty() || !event.path("created").canConvertToLong()) {
             throw SluiceException.validation(null, "The event has no id, type or created time.");
         }
+        if (payload.contains("\\u0000")) {
+            throw SluiceException.validation(null, "The event contains a NUL character.");
+        }
         long created = event.path("created").asLong();
         JsonNode object = event.path("data").path("object");
         String customer = idOf(object.path("customer"));
-        String subscription = type.startsWith("customer.subscription.") ? object.path("id").asText(null)
-                : idOf(object.path("subscription"));
+        String subscription = subscriptionOf(type, object);
         int stored = em.createNativeQuery("""
                 insert into stripe_event (event_id, type, created, customer, subscription, outcome, payload)
                 values (:id, :type, :created, :customer, :subscription, 'received', cast(:payload as jsonb))
@@ -86,7 +90,16 @@ public class StripeEvents {
         if (stored == 0) {
             return "duplicate";
         }
-        String outcome = apply(type, object, created, customer, subscription);
+        Account account = type.equals("checkout.session.completed") ? null : accountOf(customer, subscription);
+        String outcome;
+        if (account != null && subscription != null && created < newestApplied(subscription)) {
+            outcome = "stale";
+        } else {
+            outcome = apply(type, object, account);
+            if (account != null && subscription != null && APPLIED.contains(outcome)) {
+                markApplied(subscription, account.accountId, created);
+            }
+        }
         em.createNativeQuery("update stripe_event set outcome = :outcome where event_id = :id")
                 .setParameter("outcome", outcome).setParameter("id", id).executeUpdate();
         return outcome;
@@ -109,19 +122,19 @@ public class StripeEvents {
         throw badSignature();
     }
 
-    private String apply(String type, JsonNode object, long created, String customer, String subscription) {
+    /** Applies an event that is not stale; {@code account} is the linked account, locked, if there is one. */
+    private String apply(String type, JsonNode object, Account account) {
+        if (type.equals("checkout.session.completed")) {
+            return linkCheckout(object, idOf(object.path("customer")), idOf(object.path("subscription")));
+        }
+        if (!type.startsWith("customer.subscription.") && !type.startsWith("invoice.")) {
+            return "ignored_type";
+        }
+        if (account == null) {
+            return "unknown_customer";
+        }
         switch (type) {
-            case "checkout.session.completed" -> {
-                return linkCheckout(object, customer, subscription);
-            }
             case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
-                Account account = accountOf(customer, subscription);
-                if (account == null) {
-                    return "unknown_customer";
-                }
-                if (isStale(account, subscription, created)) {
-                    return "stale";
-                }
                 String status = object.path("status").asText("");
                 if (type.endsWith(".deleted") || ENDED.contains(status)) {
                     return changePlan(account, Plan.FREE.id(), "plan_free");
@@ -140,14 +153,9 @@ public class StripeEvents {
                 return "ignored_status";
             }
             case "invoice.payment_failed" -> {
-                Account account = accountOf(customer, null);
-                return account == null ? "unknown_customer" : startGrace(account);
+                return startGrace(account);
             }
             case "invoice.paid" -> {
-                Account account = accountOf(customer, null);
-                if (account == null) {
-                    return "unknown_customer";
-                }
                 if (account.graceUntil != null) {
                     account.graceUntil = null;
                     audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug, "account:" + account.slug,
@@ -193,20 +201,32 @@ public class StripeEvents {
         return "grace_started";
     }
 
-    /** Records the event as the newest of its subscription unless a newer one was applied already. */
-    private boolean isStale(Account account, String subscription, long created) {
-        if (subscription == null) {
-            return false;
-        }
-        Object newest = em.createNativeQuery("""
+    /** The creation time of the newest event applied to the subscription (0 if none). */
+    private long newestApplied(String subscription) {
+        List<?> newest = em.createNativeQuery(
+                "select last_event_created from stripe_subscription where subscription_id = :subscription")
+                .setParameter("subscription", subscription).getResultList();
+        return newest.isEmpty() ? 0 : number(newest.get(0));
+    }
+
+    private void markApplied(String subscription, long accountId, long created) {
+        em.createNativeQuery("""
                 insert into stripe_subscription (subscription_id, account_id, last_event_created)
                 values (:subscription, :account, :created)
                 on conflict (subscription_id) do update
-                   set last_event_created = greatest(stripe_subscription.last_event_created, excluded.last_event_created)
-                returning last_event_created""")
-                .setParameter("subscription", subscription).setParameter("account", account.accountId)
-                .setParameter("created", created).getSingleResult();
-        return number(newest) > created;
+                   set last_event_created = greatest(stripe_subscription.last_event_created, excluded.last_event_created)""")
+                .setParameter("subscription", subscription).setParameter("account", accountId)
+                .setParameter("created", created).executeUpdate();
+    }
+
+    /** The subscription an event is about: the object itself, or (invoices) where this API version puts it. */
+    private static String subscriptionOf(String type, JsonNode object) {
+        if (type.startsWith("customer.subscription.")) {
+            return object.path("id").asText(null);
+        }
+        String direct = idOf(object.path("subscription"));
+        return direct != null ? direct
+                : idOf(object.path("parent").path("subscription_details").path("subscription"));
     }
 
     /** The linked account, with its row lock held for the rest of the transaction. */

@@ -30,6 +30,10 @@ public class Credits {
         if (usd.signum() < 0) {
             throw SluiceException.validation(field, "'" + field + "' must not be negative.");
         }
+        // Refuse absurd magnitudes before dividing: 1e999999999 would overflow BigDecimal, 1e60000000 take ages.
+        if (usd.precision() - usd.scale() > 19 || usd.scale() > 30) {
+            throw SluiceException.validation(field, "'" + field + "' is out of range.");
+        }
         BigDecimal credits = usd.divide(costPerOp, 0, RoundingMode.HALF_UP);
         if (credits.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
             throw SluiceException.validation(field, "'" + field + "' is too large.");

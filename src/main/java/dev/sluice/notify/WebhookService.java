@@ -40,8 +40,9 @@ public class WebhookService {
     public record EndpointList(List<Endpoint> webhooks) {
     }
 
+    /** One attempt, and where its delivery stands now: pending (will retry), delivered or failed (gave up). */
     public record Attempt(UUID eventId, String type, Instant attemptedAt, Integer statusCode, boolean ok,
-            String error) {
+            String error, String status) {
     }
 
     public record AttemptList(List<Attempt> deliveries) {
@@ -56,7 +57,7 @@ public class WebhookService {
 
     @Transactional
     public Created create(String slug, String url, List<String> events) {
-        if (events == null || events.isEmpty() || !EVENT_TYPES.containsAll(events)) {
+        if (events == null || events.isEmpty() || events.contains(null) || !EVENT_TYPES.containsAll(events)) {
             throw SluiceException.validation("events", "'events' lists one or more of " + EVENT_TYPES + ".");
         }
         targets.check(url);
@@ -115,15 +116,17 @@ public class WebhookService {
         }
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("""
-                select a.event_id, e.type, a.attempted_at, a.status_code, a.error from webhook_attempt a
+                select a.event_id, e.type, a.attempted_at, a.status_code, a.error, d.status from webhook_attempt a
                   join webhook_event e on e.account_id = a.account_id and e.event_id = a.event_id
+                  join webhook_delivery d on d.account_id = a.account_id and d.endpoint_id = a.endpoint_id
+                                         and d.event_id = a.event_id
                  where a.account_id = :account and a.endpoint_id = :id
                  order by a.attempt_id desc limit 100""")
                 .setParameter("account", account.accountId).setParameter("id", endpoint).getResultList();
         return new AttemptList(rows.stream().map(r -> {
             Integer code = r[3] == null ? null : ((Number) r[3]).intValue();
             return new Attempt((UUID) r[0], (String) r[1], instant(r[2]), code, code != null && code / 100 == 2,
-                    (String) r[4]);
+                    (String) r[4], (String) r[5]);
         }).toList());
     }
 

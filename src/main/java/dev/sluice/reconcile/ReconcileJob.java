@@ -20,7 +20,9 @@ import io.quarkus.scheduler.Scheduled;
 
 /**
  * Every {@code RECONCILE_EVERY}: finds the accounts that do not fit their plan (one query) and reconciles each in
- * its own transaction, taking the account's row lock with {@code SKIP LOCKED} so replicas split the work and an
+ * its own transaction, taking the account's row lock ({@code FOR NO KEY UPDATE}, as every account writer does, so
+ * inserts whose foreign key share-locks the account never deadlock with it) with {@code SKIP LOCKED} so replicas
+ * split the work and an
  * account someone else is changing is simply left for the next round. An expired payment grace drops the account
  * to free here, through the same plan-change path as root and Stripe.
  */
@@ -68,7 +70,7 @@ public class ReconcileJob {
 
     private boolean reconcileIfFree(long accountId) {
         List<?> locked = em.createNativeQuery(
-                "select account_id from account where account_id = :account for update skip locked")
+                "select account_id from account where account_id = :account for no key update skip locked")
                 .setParameter("account", accountId).getResultList();
         if (locked.isEmpty()) {
             return false;

@@ -45,7 +45,7 @@ public class MemberService {
         if (memberSlug == null) {
             throw SluiceException.validation("member", "'member' is the slug of the account to add.");
         }
-        Account member = Accounts.require(memberSlug);
+        Account member = Accounts.require(memberSlugOf(memberSlug));
         if (member.accountId.equals(owner.accountId)) {
             throw SluiceException.validation("member", "An account cannot be a member of itself.");
         }
@@ -73,7 +73,7 @@ public class MemberService {
     @Transactional
     public Map<String, Object> remove(String ownerSlug, String memberSlug) {
         Account owner = Accounts.require(ownerSlug);
-        Account member = Account.bySlug(memberSlug);
+        Account member = Account.bySlug(memberSlugOf(memberSlug));
         int removed = member == null ? 0 : em.createNativeQuery(
                 "delete from account_member where account_id = :owner and member_account_id = :member")
                 .setParameter("owner", owner.accountId).setParameter("member", member.accountId).executeUpdate();
@@ -82,6 +82,14 @@ public class MemberService {
         }
         audit.succeeded(ownerSlug, "member:" + memberSlug, null);
         return Map.of("ok", true, "member", memberSlug);
+    }
+
+    private static String memberSlugOf(String slug) {
+        try {
+            return Accounts.validSlug(slug);
+        } catch (SluiceException e) {
+            throw SluiceException.validation("member", "'member' must be an account slug.");
+        }
     }
 
     /**

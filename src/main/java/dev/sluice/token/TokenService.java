@@ -26,6 +26,8 @@ public class TokenService {
 
     /** lastUsedAt is kept to this precision, so authentication writes at most once per token per interval. */
     static final Duration LAST_USED_PRECISION = Duration.ofMinutes(1);
+    /** PostgreSQL's timestamptz ends far later, but nothing sensible expires after this. */
+    static final Instant LATEST_EXPIRY = Instant.parse("9999-12-31T23:59:59Z");
 
     @Inject
     EntityManager em;
@@ -119,8 +121,9 @@ public class TokenService {
         if (ApiToken.SERVICE.equals(kind) && !caller.isRoot()) {
             throw SluiceException.forbidden("Only root may mint service tokens.");
         }
-        if (request.expiresAt() != null && !request.expiresAt().isAfter(Instant.now())) {
-            throw SluiceException.validation("expiresAt", "'expiresAt' must be in the future.");
+        if (request.expiresAt() != null && (!request.expiresAt().isAfter(Instant.now())
+                || request.expiresAt().isAfter(LATEST_EXPIRY))) {
+            throw SluiceException.validation("expiresAt", "'expiresAt' must be in the future, before the year 10000.");
         }
         Account account = Accounts.require(slug);
         TokenViews.Minted minted = mint(account, kind, request.name(), request.expiresAt());

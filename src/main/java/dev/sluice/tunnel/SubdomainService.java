@@ -15,6 +15,7 @@ import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
+import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
@@ -42,9 +43,9 @@ public class SubdomainService {
     @Inject
     AuditTrail audit;
 
-    static void requireDnsLabel(String name) {
+    static void requireDnsLabel(String name, String field) {
         if (name == null || !DNS_LABEL.matcher(name).matches()) {
-            throw SluiceException.validation("subdomain", "A subdomain is a DNS label: 1-63 characters of a-z, "
+            throw SluiceException.validation(field, "'" + field + "' must be a DNS label: 1-63 characters of a-z, "
                     + "0-9 and '-', not starting or ending with '-'.");
         }
     }
@@ -101,8 +102,11 @@ public class SubdomainService {
 
     @Transactional
     public Reserved reserve(Principal caller, String name) {
-        requireDnsLabel(name);
+        requireDnsLabel(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
+        if (!Account.ACTIVE.equals(account.status)) {
+            throw Caller.accountSuspended();
+        }
         Instant at = reserve(account, plans.get(account.plan), name);
         audit.succeeded(account.slug, "subdomain:" + name, null);
         return new Reserved(name, at);
@@ -118,6 +122,7 @@ public class SubdomainService {
 
     @Transactional
     public Map<String, Object> release(Principal caller, String name) {
+        requireDnsLabel(name, "name");
         int deleted = em.createNativeQuery("delete from reserved_subdomain where account_id = :account and name = :name")
                 .setParameter("account", caller.accountId()).setParameter("name", name).executeUpdate();
         if (deleted == 0) {

@@ -20,6 +20,7 @@ import dev.sluice.SqlValues;
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
+import dev.sluice.audit.AuditLog;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
@@ -55,6 +56,8 @@ public class TunnelService {
     SubdomainService subdomains;
     @Inject
     TokenService tokens;
+    @Inject
+    AuditLog audit;
     @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
     String tunnelDomain;
 
@@ -74,7 +77,7 @@ public class TunnelService {
         boolean password = Boolean.TRUE.equals(request.password());
         requireTunnelRoom(account, plan, password);
         String subdomain = request.subdomain() == null ? randomSubdomain(account.slug)
-                : claimSubdomain(account, plan, request.subdomain());
+                : claimSubdomain(caller, account, plan, request.subdomain());
 
         Instant now = UtcNow.get();
         Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
@@ -184,14 +187,16 @@ public class TunnelService {
     }
 
     /** A name asked for: reserved for this account if free and under the cap, and never shared across accounts. */
-    private String claimSubdomain(Account account, PlanLimits plan, String name) {
-        SubdomainService.requireDnsLabel(name);
+    private String claimSubdomain(Principal caller, Account account, PlanLimits plan, String name) {
+        SubdomainService.requireDnsLabel(name, "subdomain");
         subdomains.requireReservable(plan);
         if (Tunnel.count("subdomain = ?1 and closedAt is null", name) > 0) {
             throw SubdomainService.taken(name);
         }
         if (!subdomains.isReservedBy(account.accountId, name)) {
             subdomains.reserve(account, plan, name);
+            audit.append(new AuditLog.Actor(caller.actorKind(), caller.actorId()), "subdomain.reserve", account.slug,
+                    "subdomain:" + name, AuditLog.OK, "reserved by tunnel registration");
         }
         return name;
     }

@@ -1,5 +1,6 @@
 package dev.sluice.tunnel;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -15,14 +16,18 @@ import dev.sluice.web.SluiceException;
  */
 public final class UsageWindows {
 
+    private static final BigInteger FOUR = BigInteger.valueOf(4);
+    private static final BigInteger FIVE = BigInteger.valueOf(5);
+
     private UsageWindows() {
     }
 
     public record Window(long used, long leased, long limit, long remaining, long pct, Instant resetAt) {
 
+        /** {@code remaining} is {@code limit - used - leased} as §1 defines it: negative after an overshoot. */
         static Window of(long used, long leased, long limit, Instant resetAt) {
             long pct = limit <= 0 ? 100 : Math.round((used + leased) * 100.0 / limit);
-            return new Window(used, leased, limit, Math.max(0, limit - used - leased), pct, resetAt);
+            return new Window(used, leased, limit, limit - used - leased, pct, resetAt);
         }
     }
 
@@ -34,14 +39,22 @@ public final class UsageWindows {
     public record Counters(long dayUsed, long dayLeased, long dayLimit, long monthUsed, long monthLeased,
             long monthLimit) {
 
-        /** The level of §1, as usage_level computes it in SQL: exceeded, warn from 80 %, else ok. */
+        /**
+         * The level of §1, as usage_level computes it in SQL: exceeded when a window has nothing left, else warn
+         * from 80 % of the binding window (the one with less remaining), else ok. Exact: x ≥ 80 % of limit is
+         * 5x ≥ 4·limit, done in BigInteger so no counter can overflow it.
+         */
         public String level() {
-            if (dayLimit - dayUsed - dayLeased <= 0 || monthLimit - monthUsed - monthLeased <= 0) {
+            long dayLeft = dayLimit - dayUsed - dayLeased;
+            long monthLeft = monthLimit - monthUsed - monthLeased;
+            if (dayLeft <= 0 || monthLeft <= 0) {
                 return "exceeded";
             }
-            boolean warn = (dayUsed + dayLeased) * 10 >= dayLimit * 8
-                    || (monthUsed + monthLeased) * 10 >= monthLimit * 8;
-            return warn ? "warn" : "ok";
+            boolean day = dayLeft <= monthLeft;
+            BigInteger spent = BigInteger.valueOf(day ? dayUsed : monthUsed)
+                    .add(BigInteger.valueOf(day ? dayLeased : monthLeased));
+            BigInteger limit = BigInteger.valueOf(day ? dayLimit : monthLimit);
+            return spent.multiply(FIVE).compareTo(limit.multiply(FOUR)) >= 0 ? "warn" : "ok";
         }
 
         public Snapshot snapshot(String slug, String plan, String level, Instant now) {

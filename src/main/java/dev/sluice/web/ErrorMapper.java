@@ -17,6 +17,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
+import org.postgresql.util.PSQLException;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import com.fasterxml.jackson.core.JsonParseException;
@@ -90,6 +91,10 @@ public class ErrorMapper {
         if (databaseUnreachable(failure)) {
             LOG.warnf("database unreachable: %s", failure.getMessage());
             return SluiceException.unavailable();
+        }
+        SluiceException conflict = fromConstraint(failure);
+        if (conflict != null) {
+            return conflict;
         }
         LOG.error("unhandled failure", failure);
         return new SluiceException(500, "INTERNAL", "Internal error.");
@@ -178,6 +183,33 @@ public class ErrorMapper {
         }
         String message = field == null ? first.getMessage() : "'" + field + "' " + first.getMessage() + ".";
         return SluiceException.validation(field, message);
+    }
+
+    /**
+     * What PostgreSQL refused as a conflict: a unique index lost in a race (checked first in the services, so only
+     * a concurrent request gets here) is the contract's 409; a deadlock or serialisation failure is a 503 to retry.
+     */
+    private static SluiceException fromConstraint(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof PSQLException psql && psql.getSQLState() != null) {
+                String state = psql.getSQLState();
+                if (state.equals("40P01") || state.equals("40001")) {
+                    LOG.warnf("transaction lost a lock race, answered 503: %s", state);
+                    return new SluiceException(503, "UNAVAILABLE", "A concurrent change won; retry the request.");
+                }
+                if (state.equals("23505")) {
+                    String constraint = psql.getServerErrorMessage() == null ? ""
+                            : String.valueOf(psql.getServerErrorMessage().getConstraint());
+                    return constraint.contains("subdomain")
+                            ? new SluiceException(409, "SUBDOMAIN_TAKEN", "That subdomain is taken.",
+                                    Map.of("field", "subdomain"), Map.of())
+                            : new SluiceException(409, "ACCOUNT_EXISTS", "That account or customer exists already.",
+                                    Map.of("field", constraint.contains("stripe") ? "stripeCustomerId" : "slug"),
+                                    Map.of());
+                }
+            }
+        }
+        return null;
     }
 
     private static boolean databaseUnreachable(Throwable failure) {

@@ -6,9 +6,10 @@ import jakarta.inject.Singleton;
 import io.vertx.ext.web.Router;
 
 /**
- * Gives every request, REST or not (health, metrics), a request id: the caller's {@code X-Request-Id} when it is
- * safe to log, otherwise a fresh one. It goes into the log MDC (Quarkus carries the MDC from the event loop to
- * the worker thread) and back in the response header.
+ * The first handler of every request, REST or not (health, metrics): gives it a request id (the caller's
+ * {@code X-Request-Id} when it is safe to log, otherwise a fresh one) in the log MDC, which Quarkus carries from the
+ * event loop to the worker thread, and in the response header; and answers a declared body above every limit with
+ * the contract's JSON 413 before Vert.x would buffer it.
  */
 @Singleton
 public class RequestIdRoute {
@@ -17,6 +18,15 @@ public class RequestIdRoute {
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             String id = RequestIds.start(ctx.request().getHeader(RequestIds.HEADER));
             ctx.response().putHeader(RequestIds.HEADER, id);
+            String length = ctx.request().getHeader("Content-Length");
+            if (length != null && length.length() < 19 && length.chars().allMatch(Character::isDigit)
+                    && Long.parseLong(length) > PayloadLimits.STRIPE_LIMIT) {
+                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json")
+                        .putHeader("Connection", "close")
+                        .end("{\"code\":\"PAYLOAD_TOO_LARGE\",\"message\":\"The request body is too large.\","
+                                + "\"requestId\":\"" + id + "\"}");
+                return;
+            }
             ctx.next();
         });
     }

@@ -2,7 +2,15 @@ package dev.sluice.web;
 
 import jakarta.inject.Singleton;
 
+import java.io.IOException;
+
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -20,6 +28,23 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
  */
 @Singleton
 public class StrictJson implements ObjectMapperCustomizer {
+
+    /** PostgreSQL text cannot hold U+0000: such a string is bad input, a 400 naming the field, not a 500 later. */
+    static final class NoNulStrings extends StdScalarDeserializer<String> {
+
+        NoNulStrings() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            String value = StringDeserializer.instance.deserialize(parser, context);
+            if (value != null && value.indexOf('\u0000') >= 0) {
+                throw InvalidFormatException.from(parser, "NUL character", value, String.class);
+            }
+            return value;
+        }
+    }
 
     @Override
     public void customize(ObjectMapper mapper) {
@@ -43,5 +68,6 @@ public class StrictJson implements ObjectMapperCustomizer {
         }
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
         mapper.enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+        mapper.registerModule(new SimpleModule("sluice-text").addDeserializer(String.class, new NoNulStrings()));
     }
 }

@@ -105,6 +105,9 @@ class AccountResourceTest {
                 { "{\"slug\":\"" + slug + "\",\"leaseChunk\":0}", "leaseChunk" },
                 { "{\"slug\":\"" + slug + "\",\"name\":true}", "name" },
                 { "{\"slug\":\"" + slug + "\",\"email\":\"not-an-email\"}", "email" },
+                { "{\"slug\":\"" + slug + "\",\"name\":\"nul\\u0000here\"}", "name" },
+                { "{\"slug\":\"" + slug + "\",\"dayUsd\":1e999999999}", "dayUsd" },
+                { "{\"slug\":\"" + slug + "\",\"dayUsd\":1e-999999999}", "dayUsd" },
         };
         for (Object[] c : cases) {
             asRoot().body(c[0]).post("/admin/accounts").then()
@@ -130,6 +133,9 @@ class AccountResourceTest {
     void bodiesOver64KiBAre413() {
         String huge = "{\"slug\":\"big\",\"name\":\"" + "x".repeat(70_000) + "\"}";
         asRoot().body(huge).post("/admin/accounts").then().statusCode(413)
+                .body("code", equalTo("PAYLOAD_TOO_LARGE"));
+        String enormous = "{\"slug\":\"big\",\"name\":\"" + "x".repeat(3_000_000) + "\"}";
+        asRoot().body(enormous).post("/admin/accounts").then().statusCode(413)
                 .body("code", equalTo("PAYLOAD_TOO_LARGE"));
     }
 

@@ -32,6 +32,8 @@ class WebhookEndpointTest {
         }
         as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of("quota.nope")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
+        as(service).body("{\"url\":\"https://203.0.113.10/hook\",\"events\":[null]}")
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
         as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of()))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
         as(service).delete("/admin/accounts/" + slug + "/webhooks/00000000-0000-0000-0000-000000000000").then()

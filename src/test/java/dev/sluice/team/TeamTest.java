@@ -67,6 +67,8 @@ class TeamTest {
                 .then().statusCode(400).body("field", equalTo("role"));
         as(ownerService).body(Map.of("member", "ghost-account")).post("/admin/accounts/" + owner + "/members").then()
                 .statusCode(404);
+        as(ownerService).body(Map.of("member", "Bad_Slug")).post("/admin/accounts/" + owner + "/members").then()
+                .statusCode(400).body("field", equalTo("member"));
         as(ownerService).body(Map.of("nope", 1)).post("/admin/accounts/" + owner + "/members").then().statusCode(400);
         as(otherService).body(Map.of("member", other)).post("/admin/accounts/" + owner + "/members").then()
                 .statusCode(403);

@@ -155,6 +155,8 @@ class TokenResourceTest {
                 .then().statusCode(400).body("field", equalTo("expiresAt"));
         as(service).body(Map.of("expiresAt", "tomorrow")).post("/admin/accounts/" + slug + "/tokens").then()
                 .statusCode(400).body("field", equalTo("expiresAt"));
+        as(service).body(Map.of("expiresAt", "+300000-01-01T00:00:00Z")).post("/admin/accounts/" + slug + "/tokens")
+                .then().statusCode(400).body("field", equalTo("expiresAt"));
         as(service).body(Map.of("name", "x".repeat(101))).post("/admin/accounts/" + slug + "/tokens").then()
                 .statusCode(400).body("field", equalTo("name"));
     }

@@ -98,6 +98,9 @@ class PlanCapsTest {
         pro.register(Map.of("subdomain", pro.slug() + "-new")).then().statusCode(201);
         as(pro.api()).get("/v1/subdomains").then().statusCode(403);
         as(pro.service()).body(Map.of()).post("/v1/subdomains").then().statusCode(400).body("field", equalTo("name"));
+        as(pro.service()).body(Map.of("name", "Bad Name")).post("/v1/subdomains").then().statusCode(400)
+                .body("field", equalTo("name"));
+        as(pro.service()).delete("/v1/subdomains/Bad_Name").then().statusCode(400);
     }
 
     @Test
@@ -119,5 +122,10 @@ class PlanCapsTest {
         as(pro.service()).delete("/v1/workers/" + id).then().statusCode(404);
         as(pro.service()).delete("/v1/workers/nope").then().statusCode(404);
         as(Api.ROOT).get("/v1/workers").then().statusCode(403);
+        Api.asRoot().post("/admin/accounts/" + pro.slug() + "/suspend").then().statusCode(200);
+        as(pro.service()).body(Map.of("name", "later")).post("/v1/workers").then().statusCode(403)
+                .body("code", equalTo("ACCOUNT_SUSPENDED"));
+        as(pro.service()).body(Map.of("name", pro.slug() + "-late")).post("/v1/subdomains").then().statusCode(403)
+                .body("code", equalTo("ACCOUNT_SUSPENDED"));
     }
 }

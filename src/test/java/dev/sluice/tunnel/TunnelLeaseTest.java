@@ -103,13 +103,28 @@ class TunnelLeaseTest {
     }
 
     @Test
-    void wantIsHonouredButNeverAboveTheChunkAndHeldNeverGrowsPastIt() {
-        Relay relay = Relay.create("want", Map.of("dayLimit", 10_000, "leaseChunk", 50));
+    void grantsAreMinOfWantChunkAndWhatRemains() {
+        Relay relay = Relay.create("want", Map.of("dayLimit", 200, "leaseChunk", 50));
         String tunnel = relay.open();
         relay.lease(tunnel, null, 20L).then().body("granted", equalTo(20)).body("held", equalTo(20));
-        relay.lease(tunnel, 0L, 500L).then().body("granted", equalTo(30)).body("held", equalTo(50));
-        relay.lease(tunnel, 0L, null).then().statusCode(200).body("granted", equalTo(0)).body("held", equalTo(50));
-        relay.lease(tunnel, 10L, 0L).then().statusCode(200).body("granted", equalTo(0)).body("held", equalTo(40));
+        relay.lease(tunnel, 0L, 500L).then().body("granted", equalTo(50)).body("held", equalTo(70));
+        relay.lease(tunnel, 10L, 0L).then().statusCode(200).body("granted", equalTo(0)).body("held", equalTo(60));
+        relay.lease(tunnel, 0L, null).then().statusCode(200).body("granted", equalTo(50)).body("held", equalTo(110));
+        // 1 (registration) + 10 used, 110 held: 79 remain, so the next grant is cut to it, then nothing is left.
+        relay.lease(tunnel, 0L, null).then().statusCode(200).body("granted", equalTo(50));
+        relay.lease(tunnel, 0L, null).then().statusCode(200).body("granted", equalTo(29))
+                .body("account.day.remaining", equalTo(0)).body("level", equalTo("exceeded"));
+        relay.lease(tunnel, 0L, null).then().statusCode(429).body("scope", equalTo("day"));
+    }
+
+    @Test
+    void overshootShowsAsNegativeRemaining() {
+        Relay relay = Relay.create("negative", Map.of("dayLimit", 100, "leaseChunk", 50));
+        String tunnel = relay.open();
+        relay.lease(tunnel, null, null).then().body("held", equalTo(50));
+        relay.lease(tunnel, 150L, null).then().statusCode(429).header("RateLimit-Remaining", "0");
+        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(151)).body("day.remaining", equalTo(-51))
+                .body("level", equalTo("exceeded"));
     }
 
     @Test

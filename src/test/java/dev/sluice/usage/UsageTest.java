@@ -81,8 +81,8 @@ class UsageTest {
         Account a = account(Map.of("plan", "pro", "dayLimit", 100, "leaseChunk", 50));
         String tunnel = open(a);
         as(a.api()).body(Map.of()).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
-        as(a.api()).body(Map.of("consumed", 30)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200)
-                .body("level", equalTo("warn"));
+        as(a.api()).body(Map.of("consumed", 30, "want", 30)).post("/v1/tunnels/" + tunnel + "/lease").then()
+                .statusCode(200).body("level", equalTo("warn")).body("account.day.remaining", equalTo(19));
         as(a.api()).get("/v1/usage").then().body("bytes.limit", equalTo(0)).body("bytes.resetAt", nullValue())
                 .body("sessionSeconds.limit", equalTo(0)).body("level", equalTo("warn"));
     }
@@ -96,7 +96,7 @@ class UsageTest {
                 .statusCode(200);
         // As if the calls so far had happened two days ago: the day bucket has not rolled yet.
         shiftDayStart(a.slug(), 2);
-        as(a.api()).get("/v1/usage").then().body("day.used", equalTo(0)).body("day.leased", equalTo(50))
+        as(a.api()).get("/v1/usage").then().body("day.used", equalTo(0)).body("day.leased", equalTo(80))
                 .body("month.used", equalTo(21));
         Response series = as(a.api()).queryParam("days", 3).get("/v1/usage/series");
         LocalDate yesterday = LocalDate.now(ZoneOffset.UTC).minusDays(1);
@@ -113,7 +113,7 @@ class UsageTest {
                 .body("buckets[2].totals.credit", equalTo(0));
         // The next lease rolls the bucket for real; the leased credits carry over, the archived day stays.
         as(a.api()).body(Map.of("consumed", 50)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200)
-                .body("account.day.used", equalTo(50)).body("account.day.leased", equalTo(50));
+                .body("account.day.used", equalTo(50)).body("account.day.leased", equalTo(80));
         as(a.api()).queryParam("days", 3).get("/v1/usage/series").then()
                 .body("buckets[1].totals.credit", equalTo(21)).body("buckets[2].totals.credit", equalTo(0));
         List<Integer> credits = as(a.api()).get("/v1/usage/series").path("buckets.totals.credit");
