@@ -98,6 +98,23 @@ class DowngradeTest {
     }
 
     @Test
+    void workersQuarantinedForThirtyDaysArePurged() throws Exception {
+        String slug = uniqueSlug("purge");
+        String service = createAccount(slug, Map.of("plan", "pro")).path("serviceToken");
+        as(service).body(Map.of("name", "old-worker")).post("/v1/workers").then().statusCode(201);
+        asRoot().body(Map.of("plan", "free")).put("/admin/accounts/" + slug + "/plan").then().statusCode(200);
+        as(service).get("/v1/workers").then().body("workers[0].status", equalTo("quarantined"));
+        execute("update worker set quarantined_at = now() - interval '29 days' "
+                + "where account_id = (select account_id from account where slug = ?)", slug);
+        job.runOnce();
+        as(service).get("/v1/workers").then().body("workers", hasSize(1));
+        execute("update worker set quarantined_at = now() - interval '31 days' "
+                + "where account_id = (select account_id from account where slug = ?)", slug);
+        job.runOnce();
+        as(service).get("/v1/workers").then().body("workers", hasSize(0));
+    }
+
+    @Test
     void previewNeedsAKnownPlanAndTheRightToken() {
         String slug = uniqueSlug("preview");
         String service = createAccount(slug, Map.of()).path("serviceToken");

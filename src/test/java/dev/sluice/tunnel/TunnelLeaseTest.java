@@ -221,6 +221,24 @@ class TunnelLeaseTest {
     }
 
     @Test
+    void theFreePlansByteAllowanceStopsLeasesUntilItsWindowEnds() {
+        Relay relay = Relay.create("bytes-cap", Map.of("dayLimit", 10_000));
+        String tunnel = relay.open();
+        as(relay.api()).body(Map.of("bytesIn", 5_368_709_000L, "bytesOut", 119)).post("/v1/tunnels/" + tunnel + "/lease")
+                .then().statusCode(200);
+        Response refused = as(relay.api()).body(Map.of("bytesOut", 1)).post("/v1/tunnels/" + tunnel + "/lease");
+        refused.then().statusCode(429).body("code", equalTo("QUOTA_EXCEEDED")).body("scope", equalTo("bytes"))
+                .body("retryAfter", greaterThan(6 * 24 * 3600));
+        as(relay.api()).get("/v1/usage").then().body("bytes.used", equalTo(5_368_709_120L))
+                .body("bytes.limit", equalTo(5_368_709_120L));
+        Relay pro = Relay.create("bytes-pro", Map.of("plan", "pro", "dayLimit", 10_000));
+        String proTunnel = pro.open();
+        as(pro.api()).body(Map.of("bytesIn", 9_000_000_000L)).post("/v1/tunnels/" + proTunnel + "/lease").then()
+                .statusCode(200);
+        as(pro.api()).body(Map.of("bytesIn", 1)).post("/v1/tunnels/" + proTunnel + "/lease").then().statusCode(200);
+    }
+
+    @Test
     void bytesAndSessionCountersAddUpPerTunnel() {
         Relay relay = Relay.create("bytes", Map.of("dayLimit", 10_000));
         String tunnel = relay.open();
