@@ -14,8 +14,9 @@ ROOT=$(java src/main/java/dev/sluice/token/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d)
 
-command -v wrk >/dev/null && command -v pgbench >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql-client >/dev/null; }
+# Debian's pgbench ships with the server package; /usr/bin/pgbench alone may be just the client wrapper.
+command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql >/dev/null; }
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
