@@ -107,6 +107,46 @@ class StripeWebhookTest {
     }
 
     @Test
+    void pricesMapByLookupKeyOrMetadataAndTheHighestPlanWins() throws Exception {
+        Customer c = linkedCustomer("free");
+        ObjectNode byLookupKey = (ObjectNode) JSON.readTree(subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active",
+                1_800_000_100L));
+        ObjectNode item = (ObjectNode) byLookupKey.at("/data/object/items/data/0");
+        ((ObjectNode) item.path("price")).put("id", "price_other").put("lookup_key", "starter");
+        send(JSON.writeValueAsString(byLookupKey)).then().body("outcome", equalTo("plan_starter"));
+
+        ObjectNode twoItems = (ObjectNode) JSON.readTree(subscriptionEvent(c, "evt_" + UUID.randomUUID(), "trialing",
+                1_800_000_200L));
+        com.fasterxml.jackson.databind.node.ArrayNode items = (com.fasterxml.jackson.databind.node.ArrayNode)
+                twoItems.at("/data/object/items/data");
+        ((ObjectNode) items.get(0).path("price")).put("id", "price_x").put("lookup_key", "starter");
+        ObjectNode second = items.get(0).deepCopy();
+        ((ObjectNode) second.path("price")).put("id", "price_y").putNull("lookup_key");
+        ((ObjectNode) second.path("price").path("metadata")).put("plan", "pro");
+        items.add(second);
+        send(JSON.writeValueAsString(twoItems)).then().body("outcome", equalTo("plan_pro"));
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("pro"));
+
+        ObjectNode unknown = (ObjectNode) JSON.readTree(subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active",
+                1_800_000_300L));
+        ((ObjectNode) unknown.at("/data/object/items/data/0/price")).put("id", "price_nobody_knows");
+        send(JSON.writeValueAsString(unknown)).then().body("outcome", equalTo("unknown_price"));
+        send(subscriptionEvent(c, "evt_" + UUID.randomUUID(), "unpaid", 1_800_000_250L)).then()
+                .body("outcome", equalTo("plan_free"));
+        asRoot().get("/admin/accounts/" + c.slug()).then().body("plan", equalTo("free"));
+    }
+
+    @Test
+    void aRefusedDeliveryLeavesNoTraceSoTheGoodOneIsApplied() throws Exception {
+        Customer c = linkedCustomer("free");
+        String event = subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active", 1_800_000_100L);
+        given().contentType("application/json").header("Stripe-Signature",
+                Webhook.Signature.generateSignatureHeader(event, "whsec_wrong")).body(event).post("/webhooks/stripe")
+                .then().statusCode(400);
+        send(event).then().statusCode(200).body("outcome", equalTo("plan_pro"));
+    }
+
+    @Test
     void aFailedPaymentStartsGraceThatEndsInFreeUnlessAnInvoiceIsPaid() throws Exception {
         Customer late = linkedCustomer("pro");
         send(subscriptionEvent(late, "evt_" + UUID.randomUUID(), "past_due", 1_800_000_300L)).then()

@@ -82,9 +82,12 @@ class HelmChartTest {
 
     @Test
     void theSchemaRefusesBadValues() {
-        assertThrows(RuntimeException.class, () -> new Helm(CHART).template().set("replicaCount", 0).call());
-        assertThrows(RuntimeException.class,
+        RuntimeException replicas = assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("replicaCount", 0).call());
+        assertTrue(replicas.getMessage().contains("replicaCount"), replicas.getMessage());
+        RuntimeException url = assertThrows(RuntimeException.class,
                 () -> new Helm(CHART).template().set("database.url", "mysql://db/sluice").call());
+        assertTrue(url.getMessage().contains("url"), url.getMessage());
     }
 
     private static String secretRef(JsonNode container, String variable) {

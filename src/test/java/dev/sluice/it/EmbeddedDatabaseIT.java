@@ -52,6 +52,20 @@ class EmbeddedDatabaseIT {
         }
     }
 
+    @Test
+    void withoutARootTokenTheJarRefusesToStart() throws Exception {
+        Path log = Path.of("target", "no-root-token.log");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", "target/quarkus-app/quarkus-run.jar").redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().remove("ROOT_TOKEN");
+        builder.environment().put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+        builder.environment().put("QUARKUS_HTTP_PORT", "0");
+        Process process = builder.start();
+        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the service did not stop");
+        assertTrue(process.exitValue() != 0);
+        assertTrue(Files.readString(log).contains("ROOT_TOKEN is not set"));
+    }
+
     record Started(Process process, String url, String token, Path log) {
         void stop() throws InterruptedException {
             process.destroy();

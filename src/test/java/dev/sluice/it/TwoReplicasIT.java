@@ -147,6 +147,31 @@ class TwoReplicasIT {
 
     @Test
     @Order(3)
+    void aRevocationOnOneReplicaStopsTheTokenOnTheOtherWithinASecond() throws Exception {
+        lowerEveryDayLimitToZero();
+        String service = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"revoked\",\"plan\":\"pro\",\"dayLimit\":1000}")).get("serviceToken").asText();
+        JsonNode minted = json(call(urls.get(0), "POST", "/admin/accounts/revoked/tokens", service, "{}"));
+        String api = minted.get("token").asText();
+        String tunnel = json(call(urls.get(1), "POST", "/v1/tunnels", api, "{}")).get("id").asText();
+        String other = json(call(urls.get(1), "POST", "/admin/accounts/revoked/tokens", service, "{}"))
+                .get("token").asText();
+        String survivor = json(call(urls.get(1), "POST", "/v1/tunnels", other, "{}")).get("id").asText();
+        assertEquals(200, call(urls.get(1), "POST", "/v1/tunnels/" + survivor + "/lease", api, "{}").statusCode());
+        assertEquals(200, call(urls.get(0), "DELETE", "/admin/accounts/revoked/tokens/" + minted.get("id").asText(),
+                service, null).statusCode());
+        // Spending stops at once on the other replica, whatever its token cache holds...
+        assertEquals(401, call(urls.get(1), "POST", "/v1/tunnels/" + survivor + "/lease", api, "{}").statusCode());
+        HttpResponse<String> closed = call(urls.get(1), "POST", "/v1/tunnels/" + tunnel + "/lease", other, "{}");
+        assertEquals(410, closed.statusCode());
+        assertEquals("revoked", json(closed).get("reason").asText());
+        // ...and authentication within the cache's second.
+        Thread.sleep(1100);
+        assertEquals(401, call(urls.get(1), "GET", "/v1/usage", api, null).statusCode());
+    }
+
+    @Test
+    @Order(4)
     void bothReplicasFailClosedWithoutTheDatabaseAndRecover() throws Exception {
         lowerEveryDayLimitToZero();
         JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,

@@ -94,13 +94,31 @@ class WebhookDeliveryTest {
             assertEquals("exceeded", exceeded.get("data").get("level").asText());
             assertTrue(exceeded.hasNonNull("id") && exceeded.hasNonNull("createdAt"));
             for (Receiver.Received r : receiver.received) {
+                // Checked independently of the sender's code: t=<unix>,v1=<hex HMAC-SHA256("t.body")>.
                 long t = Long.parseLong(r.signature().substring(2, r.signature().indexOf(',')));
-                assertEquals(WebhookSender.signature(secret, t, r.body()), r.signature());
+                javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+                mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        "HmacSHA256"));
+                String expected = java.util.HexFormat.of().formatHex(
+                        mac.doFinal((t + "." + r.body()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                assertEquals("t=" + t + ",v1=" + expected, r.signature());
                 assertTrue(Math.abs(System.currentTimeMillis() / 1000 - t) < 60);
             }
             as(service).get("/admin/accounts/" + slug + "/webhooks/" + id + "/deliveries").then().statusCode(200)
                     .body("deliveries", hasSize(2)).body("deliveries[0].statusCode", equalTo(200))
-                    .body("deliveries[0].ok", equalTo(true));
+                    .body("deliveries[0].ok", equalTo(true)).body("deliveries[0].status", equalTo("delivered"));
+
+            // Root raises the limit: the next lease finds the account fine again, and says so once.
+            dev.sluice.Api.asRoot().body(Map.of("dayLimit", 100_000)).patch("/admin/accounts/" + slug + "/limits")
+                    .then().statusCode(200);
+            as(api).body(Map.of("consumed", 0)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
+            as(api).body(Map.of("consumed", 0)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
+            await(() -> receiver.received.size() >= 3);
+            Thread.sleep(1000);
+            assertEquals(3, receiver.received.size());
+            JsonNode recovered = JSON.readTree(receiver.received.get(2).body());
+            assertEquals("quota.recovered", recovered.get("type").asText());
+            assertEquals("ok", recovered.get("data").get("level").asText());
         }
     }
 

@@ -52,7 +52,7 @@ class TeamTest {
                 .body("ok", equalTo(true));
         as(memberApi).header("X-Account", owner).get("/v1/usage").then().statusCode(403);
         as(ownerService).delete("/admin/accounts/" + owner + "/members/" + member).then().statusCode(404);
-        asRoot().get("/admin/accounts/" + stranger).then().statusCode(200);
+        as(ownerService).get("/admin/accounts/" + owner + "/members").then().body("members", hasSize(0));
     }
 
     @Test

@@ -24,6 +24,9 @@ import io.restassured.response.Response;
 @QuarkusTest
 class TunnelLeaseTest {
 
+    @jakarta.inject.Inject
+    io.agroal.api.AgroalDataSource db;
+
     @Test
     void registrationCostsOneCreditAndAnswersWithRateLimitHeaders() {
         Relay relay = Relay.create("reg", Map.of("dayLimit", 1000, "monthLimit", 5000));
@@ -73,7 +76,8 @@ class TunnelLeaseTest {
                 .header("RateLimit-Remaining", "0");
         assertEquals(String.valueOf((Integer) refused.path("retryAfter")), refused.header("Retry-After"));
         relay.lease(tunnel, 0L, null).then().statusCode(429);
-        asRoot().get("/admin/accounts/" + relay.slug()).then().statusCode(200);
+        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(250)).body("day.leased", equalTo(0))
+                .body("level", equalTo("exceeded"));
     }
 
     @Test
@@ -200,7 +204,7 @@ class TunnelLeaseTest {
         String tunnel = relay.open();
         for (String body : new String[] { "{\"consumed\":-1}", "{\"want\":\"10\"}", "{\"consumed\":1.5}",
                 "{\"bytesIn\":-5}", "{\"consumed\":99999999999999999999}", "{\"nope\":1}",
-                "{\"consumed\":1000000000000000001}" }) {
+                "{\"consumed\":1000000000001}" }) {
             as(relay.api()).body(body).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED")).body("field", notNullValue());
         }
@@ -236,6 +240,22 @@ class TunnelLeaseTest {
         as(pro.api()).body(Map.of("bytesIn", 9_000_000_000L)).post("/v1/tunnels/" + proTunnel + "/lease").then()
                 .statusCode(200);
         as(pro.api()).body(Map.of("bytesIn", 1)).post("/v1/tunnels/" + proTunnel + "/lease").then().statusCode(200);
+    }
+
+    @Test
+    void theFreePlansSessionAllowanceStopsLeasesAfterTwoHoursADay() throws Exception {
+        Relay relay = Relay.create("session-cap", Map.of("dayLimit", 10_000));
+        String tunnel = relay.open();
+        try (java.sql.Connection c = db.getConnection(); java.sql.PreparedStatement s = c.prepareStatement(
+                "update tunnel set last_seen_at = now() - interval '7201 seconds' where tunnel_id = ?")) {
+            s.setObject(1, java.util.UUID.fromString(tunnel));
+            s.executeUpdate();
+        }
+        relay.lease(tunnel, 0L, null).then().statusCode(429).body("scope", equalTo("sessionSeconds"))
+                .body("retryAfter", greaterThan(23 * 3600));
+        as(relay.api()).get("/v1/usage").then().body("sessionSeconds.used", greaterThan(7200))
+                .body("sessionSeconds.limit", equalTo(7200));
+        as(relay.api()).get("/v1/tunnels/" + tunnel).then().body("sessionSeconds", greaterThan(7200));
     }
 
     @Test
