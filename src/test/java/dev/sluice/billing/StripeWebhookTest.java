@@ -167,6 +167,15 @@ class StripeWebhookTest {
     }
 
     @Test
+    void stripeBodiesMayBeLargerButNotAboveOneMebibyte() throws Exception {
+        ObjectNode big = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("event.json")));
+        big.put("id", "evt_" + UUID.randomUUID()).put("padding", "x".repeat(200_000));
+        send(JSON.writeValueAsString(big)).then().statusCode(200).body("outcome", equalTo("ignored_type"));
+        big.put("padding", "x".repeat(1_100_000));
+        send(JSON.writeValueAsString(big)).then().statusCode(413).body("code", equalTo("PAYLOAD_TOO_LARGE"));
+    }
+
+    @Test
     void unknownCustomersAndTypesAreRecordedForRoot() throws Exception {
         Customer stranger = new Customer("nobody", "cus_unknown_" + UUID.randomUUID(), "sub_unknown");
         String unknown = subscriptionEvent(stranger, "evt_" + UUID.randomUUID(), "active", 1_800_000_000L);

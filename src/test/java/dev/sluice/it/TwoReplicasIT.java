@@ -70,7 +70,7 @@ class TwoReplicasIT {
             env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
                     + "?connectTimeout=2&socketTimeout=10");
             env.put("GLOBAL_DAY_LIMIT", "10");
-            env.put("RECONCILE_EVERY", "1h");
+            env.put("RECONCILE_EVERY", "1s");
             replicas.add(builder.start());
             urls.add("http://127.0.0.1:" + port);
         }
@@ -172,6 +172,41 @@ class TwoReplicasIT {
 
     @Test
     @Order(4)
+    void bothReplicasReapAStaleTunnelOnceBetweenThem() throws Exception {
+        lowerEveryDayLimitToZero();
+        String service = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"stale\",\"plan\":\"pro\",\"dayLimit\":1000}")).get("serviceToken").asText();
+        String api = json(call(urls.get(0), "POST", "/admin/accounts/stale/tokens", service, "{}")).get("token")
+                .asText();
+        String tunnel = json(call(urls.get(1), "POST", "/v1/tunnels", api, "{}")).get("id").asText();
+        assertEquals(50, json(call(urls.get(0), "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}"))
+                .get("held").asInt());
+        try (Connection c = jdbc(); Statement s = c.createStatement()) {
+            s.executeUpdate("update tunnel set last_seen_at = now() - interval '1 hour' where tunnel_id = '"
+                    + java.util.UUID.fromString(tunnel) + "'");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (json(call(urls.get(1), "GET", "/v1/tunnels/" + tunnel, api, null)).get("closeReason").isNull()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+        }
+        HttpResponse<String> lease = call(urls.get(0), "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+        assertEquals(410, lease.statusCode(), lease.body());
+        assertEquals("stale", json(lease).get("reason").asText());
+        Thread.sleep(2500);
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
+                select u.day_used, u.day_leased,
+                       (select count(*) from audit_entry e where e.account_slug = 'stale' and e.action = 'tunnel.reap')
+                  from account_usage u join account a using (account_id) where a.slug = 'stale'""")) {
+            r.next();
+            assertEquals(1 + 50, r.getLong(1), "registration plus the held lease, charged once");
+            assertEquals(0, r.getLong(2));
+            assertEquals(1, r.getLong(3), "one replica acted");
+        }
+    }
+
+    @Test
+    @Order(5)
     void bothReplicasFailClosedWithoutTheDatabaseAndRecover() throws Exception {
         lowerEveryDayLimitToZero();
         JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
