@@ -15,7 +15,6 @@ import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 public class Worker extends PanacheEntityBase {
 
     public static final String ACTIVE = "active";
-    public static final String QUARANTINED = "quarantined";
 
     @Id
     public UUID workerId;
