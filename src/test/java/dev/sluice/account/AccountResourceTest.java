@@ -8,7 +8,6 @@ import static dev.sluice.Api.uniqueSlug;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
@@ -301,19 +300,5 @@ class AccountResourceTest {
         // 401 comes before any look at the body.
         given().header("Authorization", "Bearer " + unknown).contentType("application/json").body("{garbage")
                 .post("/admin/accounts").then().statusCode(401);
-    }
-
-    @Test
-    void theInternalAccountProvisionsItselfOnFirstUseOfTheTunnelSecret() {
-        List<String> before = asRoot().queryParam("limit", 500).get("/admin/accounts").path("accounts.slug");
-        dev.sluice.Api.as(dev.sluice.Api.TUNNEL_SECRET).get("/admin/accounts/internal").then().statusCode(403);
-        asRoot().get("/admin/accounts/internal").then().statusCode(200)
-                .body("dayLimit", equalTo(10_000_000))
-                .body("monthLimit", equalTo(100_000_000));
-        List<String> after = asRoot().queryParam("limit", 500).get("/admin/accounts").path("accounts.slug");
-        assertTrue(after.contains("internal"));
-        assertTrue(after.size() >= before.size());
-        asRoot().queryParam("account", "internal").get("/admin/audit").then()
-                .body("entries.action", hasItem("account.create"));
     }
 }
