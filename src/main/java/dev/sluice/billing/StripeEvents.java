@@ -115,8 +115,9 @@ public class StripeEvents {
             try {
                 Webhook.Signature.verifyHeader(payload, header, key, TOLERANCE_SECONDS);
                 return;
-            } catch (SignatureVerificationException e) {
-                // try the next secret: during a rotation either may have signed
+            } catch (SignatureVerificationException | RuntimeException e) {
+                // Try the next secret: during a rotation either may have signed. stripe-java reports a malformed
+                // header (a timestamp that is not a number) as a plain runtime exception, which is bad input too.
             }
         }
         throw badSignature();

@@ -66,7 +66,8 @@ class StripeWebhookTest {
         Customer c = linkedCustomer("free");
         String event = subscriptionEvent(c, "evt_" + UUID.randomUUID(), "active", 1_800_000_000L);
         long now = System.currentTimeMillis() / 1000;
-        String[] headers = { null, "garbage", Webhook.Signature.generateSignatureHeader(event, "whsec_wrong"),
+        String[] headers = { null, "garbage", "t=abc,v1=zz", "v1=", "t=,v1=,v0=", "t=99999999999999999999,v1=ab",
+                Webhook.Signature.generateSignatureHeader(event, "whsec_wrong"),
                 Webhook.Signature.generateSignatureHeader(event, SECRET, now - 400) };
         for (String header : headers) {
             var request = given().contentType("application/json").body(event);
