@@ -50,7 +50,7 @@ public class ErrorMapper {
             MismatchedInputException.class, ValidationException.class })
     public Response map(Throwable failure) {
         SluiceException error = translate(failure);
-        if (error.status() == 503) {
+        if (error.status() == 503 && databaseUnreachable(failure)) {
             // Pooled connections to a database that went away are dead; drop the idle ones so the first calls
             // after it returns get fresh connections instead of failing once more each.
             dataSource.flush(AgroalDataSource.FlushMode.IDLE);
