@@ -154,13 +154,19 @@ public class AccountService {
         Account account = Accounts.lock(slug);
         long day = dayCredits(change, account.dayLimit);
         long month = monthCredits(change, account.monthLimit);
+        int closed = 0;
+        if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax) {
+            // Before the ceiling: close_tunnels takes the credit lock, which comes before global_allocation.
+            closed = tunnels.closeExcess(account.accountId, change.concurrentMax());
+        }
         ceiling.reserve(day - account.dayLimit, month - account.monthLimit);
         String detail = "dayLimit " + account.dayLimit + "->" + day + " monthLimit " + account.monthLimit + "->"
                 + month;
         account.dayLimit = day;
         account.monthLimit = month;
         if (change.concurrentMax() != null) {
-            detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax();
+            detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax()
+                    + (closed > 0 ? " closedTunnels=" + closed : "");
             account.concurrentMax = change.concurrentMax();
         }
         if (change.leaseChunk() != null) {

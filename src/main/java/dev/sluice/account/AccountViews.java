@@ -18,6 +18,10 @@ import dev.sluice.plan.Plan;
 /** The account API's records: what clients send and what they get back. */
 public final class AccountViews {
 
+    /** The contract's bounds: a relay's lease is at most a million credits, an account at most 10,000 tunnels. */
+    static final long MAX_LEASE_CHUNK = 1_000_000;
+    static final long MAX_CONCURRENT = 10_000;
+
     private AccountViews() {
     }
 
@@ -29,8 +33,8 @@ public final class AccountViews {
             @PositiveOrZero BigDecimal monthUsd,
             @PositiveOrZero Long dayLimit,
             @PositiveOrZero Long monthLimit,
-            @Min(1) @Max(100_000) Integer concurrentMax,
-            @Min(1) Long leaseChunk,
+            @Min(1) @Max(MAX_CONCURRENT) Integer concurrentMax,
+            @Min(1) @Max(MAX_LEASE_CHUNK) Long leaseChunk,
             @Size(max = 255) String stripeCustomerId,
             @Email @Size(max = 254) String email) {
 
@@ -49,8 +53,8 @@ public final class AccountViews {
             @PositiveOrZero Long dayLimit,
             @PositiveOrZero BigDecimal monthUsd,
             @PositiveOrZero Long monthLimit,
-            @Min(1) @Max(100_000) Integer concurrentMax,
-            @Min(1) Long leaseChunk) {
+            @Min(1) @Max(MAX_CONCURRENT) Integer concurrentMax,
+            @Min(1) @Max(MAX_LEASE_CHUNK) Long leaseChunk) {
     }
 
     public record Usd(BigDecimal dayLimit, BigDecimal monthLimit) {

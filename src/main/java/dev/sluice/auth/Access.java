@@ -22,8 +22,10 @@ public @interface Access {
         MANAGER,
         /** Root, or any service token, which is then limited to its own account by the service. */
         ROOT_OR_SERVICE,
-        /** An api token (or the legacy TUNNEL_SECRET): the relay's calls that spend. */
+        /** An api token (or the legacy TUNNEL_SECRET): registration, which checks suspension first. */
         API,
+        /** A report (lease, close): an api token, or a revoked or expired one on the tunnels it registered. */
+        REPORT,
         /** An api or service token: reads of the token's own account. */
         ACCOUNT_TOKEN,
         /** A service token: the owner managing its own account's resources. */

@@ -27,6 +27,7 @@ public class AccessFilter {
             case MANAGER -> caller.requireManagerOf(uri.getPathParameters().getFirst("slug"));
             case ROOT_OR_SERVICE -> require(caller.principal(), Principal.Kind.ROOT, Principal.Kind.SERVICE);
             case API -> require(caller.spendingPrincipal(), Principal.Kind.API);
+            case REPORT -> require(caller.reportingPrincipal(), Principal.Kind.API);
             case ACCOUNT_TOKEN -> require(caller.principal(), Principal.Kind.API, Principal.Kind.SERVICE);
             case SERVICE -> require(caller.principal(), Principal.Kind.SERVICE);
         }

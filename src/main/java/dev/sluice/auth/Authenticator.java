@@ -17,7 +17,7 @@ import dev.sluice.web.SluiceException;
 /**
  * Turns an {@code Authorization} header into a {@link Principal}. A malformed token, or one whose checksum is
  * wrong, is refused without touching the database; a service or api token costs one indexed lookup by hash,
- * uncached, so a revocation is effective on every replica at once.
+ * remembered for at most a second by the token cache; spending calls re-check the token in their own statement.
  */
 @ApplicationScoped
 public class Authenticator {
@@ -56,6 +56,13 @@ public class Authenticator {
         return tokens.authenticate(token, parsed).orElseThrow(SluiceException::unauthorized);
     }
 
+    /** A revoked or expired api token, for the reports of its own tunnels; empty for anything else. */
+    Optional<Principal> authenticateDeadApiToken(String authorization) {
+        String token = bearer(authorization);
+        TokenFormat.Parsed parsed = TokenFormat.parse(token);
+        return parsed == null ? Optional.empty() : tokens.authenticateDeadApiToken(token, parsed);
+    }
+
     /** Whether a well-formed api token names an account that is suspended (whatever the token's own state). */
     boolean namesSuspendedAccount(String authorization) {
         TokenFormat.Parsed parsed = TokenFormat.parse(bearer(authorization));
@@ -66,10 +73,12 @@ public class Authenticator {
         return account != null && Account.SUSPENDED.equals(account.status);
     }
 
+    /** The token after {@code Bearer }; a header with control characters is malformed, never trimmed into shape. */
     private static String bearer(String authorization) {
-        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                || authorization.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw SluiceException.unauthorized();
         }
-        return authorization.substring(BEARER.length()).trim();
+        return authorization.substring(BEARER.length()).strip();
     }
 }

@@ -28,13 +28,38 @@ public class Caller {
 
     public Principal principal() {
         if (principal == null) {
-            principal = authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
-            auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()), principal.slug());
-            if (principal.slug() != null) {
-                RequestIds.tenant(principal.slug());
-            }
+            adopt(authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION)));
         }
         return principal;
+    }
+
+    /**
+     * The principal of a report (lease or close): a live api token, or a revoked or expired one, which may still
+     * report on the tunnels it registered so that what its relay served is charged. No suspension check: a
+     * suspended account's tunnels are closed, so their reports are charged and answered 410.
+     */
+    public Principal reportingPrincipal() {
+        if (principal != null) {
+            return principal;
+        }
+        try {
+            return principal();
+        } catch (SluiceException refused) {
+            if (refused.status() != 401) {
+                throw refused;
+            }
+            adopt(authenticator.authenticateDeadApiToken(headers.getHeaderString(HttpHeaders.AUTHORIZATION))
+                    .orElseThrow(() -> refused));
+            return principal;
+        }
+    }
+
+    private void adopt(Principal authenticated) {
+        principal = authenticated;
+        auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()), principal.slug());
+        if (principal.slug() != null) {
+            RequestIds.tenant(principal.slug());
+        }
     }
 
     /**

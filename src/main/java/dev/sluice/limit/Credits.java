@@ -42,7 +42,12 @@ public class Credits {
     }
 
     public BigDecimal toUsd(long credits) {
-        BigDecimal usd = BigDecimal.valueOf(credits).multiply(costPerOp).stripTrailingZeros();
+        return toUsd(java.math.BigInteger.valueOf(credits));
+    }
+
+    /** Exact for totals across accounts, which may pass what a long holds. */
+    public BigDecimal toUsd(java.math.BigInteger credits) {
+        BigDecimal usd = new BigDecimal(credits).multiply(costPerOp).stripTrailingZeros();
         return usd.scale() < 0 ? usd.setScale(0) : usd;
     }
 }

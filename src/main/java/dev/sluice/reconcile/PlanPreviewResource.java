@@ -49,7 +49,7 @@ public class PlanPreviewResource {
             throw SluiceException.validation("plan", "'plan' must be free, starter or pro.");
         }
         Account account = Accounts.require(slug);
-        Reconciler.Selection selection = reconciler.select(account.accountId, plans.get(plan.id()));
+        Reconciler.Selection selection = reconciler.select(account, plans.get(plan.id()));
         return new Preview(plan.id(),
                 selection.tunnels().stream().map(id -> tunnels.view(Tunnel.<Tunnel>findById(id))).toList(),
                 selection.subdomains().stream().map(name -> Map.of("name", name)).toList(),

@@ -16,10 +16,11 @@ import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.tunnel.TunnelService;
 
 /**
  * Makes an account fit its plan, level-triggered and idempotent: it closes the oldest open tunnels beyond the
- * plan's cap (reason {@code plan_downgrade}; the relay sees 410 on its next lease), releases the newest reserved
+ * plan's cap (or the account's lower {@code concurrentMax}) (reason {@code plan_downgrade}; the relay sees 410 on its next lease), releases the newest reserved
  * subdomains beyond the cap, quarantines the oldest active workers beyond the cap, restores quarantined workers
  * (oldest first) while there is room, and purges workers quarantined for 30 days. Every step is one set-based
  * statement whatever the number of tunnels, and the selections below are shared with the plan preview, so the
@@ -28,13 +29,6 @@ import dev.sluice.plan.PlanLimits;
 @ApplicationScoped
 public class Reconciler {
 
-    /** Open tunnels beyond the newest {@code :cap}, oldest first. */
-    static final String EXCESS_TUNNELS = """
-            select tunnel_id from (
-                select tunnel_id, created_at,
-                       row_number() over (order by created_at desc, tunnel_id desc) as keep_rank
-                  from tunnel where account_id = :account and closed_at is null
-            ) ranked where keep_rank > :cap order by created_at, tunnel_id""";
     /** Reserved subdomains beyond the oldest {@code :cap}, newest first. */
     static final String EXCESS_SUBDOMAINS = """
             select name from (
@@ -69,9 +63,13 @@ public class Reconciler {
     PlanCatalogue plans;
     @Inject
     AuditLog audit;
+    @Inject
+    TunnelService tunnels;
 
-    public Selection select(long accountId, PlanLimits plan) {
-        return new Selection(list(EXCESS_TUNNELS, accountId, plan.tunnels(), UUID.class),
+    /** What moving the account to {@code plan} would act on; its tunnels may number min(plan cap, concurrentMax). */
+    public Selection select(Account account, PlanLimits plan) {
+        long accountId = account.accountId;
+        return new Selection(tunnels.excess(accountId, tunnelCap(account, plan)),
                 list(EXCESS_SUBDOMAINS, accountId, plan.reservedSubdomains(), String.class),
                 list(EXCESS_WORKERS, accountId, plan.workers(), UUID.class));
     }
@@ -87,9 +85,7 @@ public class Reconciler {
         Accounts.lockCredits(id);
         PlanLimits plan = plans.get(account.plan);
         List<String> released = list(EXCESS_SUBDOMAINS, id, plan.reservedSubdomains(), String.class);
-        int closed = ((Number) bind(em.createNativeQuery("select count(*) from close_tunnels(:account, array("
-                + EXCESS_TUNNELS + "), null, 'plan_downgrade', false, null)"), id, plan.tunnels())
-                .getSingleResult()).intValue();
+        int closed = tunnels.closeExcess(id, tunnelCap(account, plan));
         if (!released.isEmpty()) {
             bind(em.createNativeQuery("delete from reserved_subdomain where account_id = :account and name in ("
                     + EXCESS_SUBDOMAINS + ")"), id, plan.reservedSubdomains()).executeUpdate();
@@ -118,6 +114,10 @@ public class Reconciler {
         return result;
     }
 
+    private static int tunnelCap(Account account, PlanLimits plan) {
+        return Math.min(plan.tunnels(), account.concurrentMax);
+    }
+
     private <T> List<T> list(String sql, long accountId, int cap, Class<T> type) {
         @SuppressWarnings("unchecked")
         List<Object> rows = bind(em.createNativeQuery(sql), accountId, cap).getResultList();
@@ -135,7 +135,7 @@ public class Reconciler {
                 select a.account_id from account a join plan p on p.plan_id = a.plan
                  where (a.grace_until is not null and a.grace_until < now())
                     or (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
-                       > p.tunnels
+                       > least(p.tunnels, a.concurrent_max)
                     or (select count(*) from reserved_subdomain s where s.account_id = a.account_id)
                        > p.reserved_subdomains
                     or (select count(*) from worker w where w.account_id = a.account_id and w.status = 'active')

@@ -49,17 +49,11 @@ public class TokenService {
         if (cached.isPresent()) {
             return cached;
         }
-        List<TokenMatch> rows = em.createQuery("""
-                select new dev.sluice.token.TokenService$TokenMatch(
-                       t.accountId, a.slug, t.tokenId, t.kind, t.expiresAt, t.revokedAt, t.lastUsedAt)
-                  from ApiToken t join Account a on a.accountId = t.accountId
-                 where t.tokenHash = :hash""", TokenMatch.class)
-                .setParameter("hash", hash)
-                .getResultList();
-        if (rows.isEmpty()) {
+        Optional<TokenMatch> match = find(hash);
+        if (match.isEmpty()) {
             return Optional.empty();
         }
-        TokenMatch found = rows.get(0);
+        TokenMatch found = match.get();
         Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
         String expectedKind = kind == Principal.Kind.SERVICE ? ApiToken.SERVICE : ApiToken.API;
         boolean live = ApiToken.isLive(found.revokedAt(), found.expiresAt(), now);
@@ -72,6 +66,30 @@ public class TokenService {
         Principal principal = new Principal(kind, found.accountId(), found.slug(), found.tokenId());
         cache.put(hash, principal, found.expiresAt());
         return Optional.of(principal);
+    }
+
+    /**
+     * A revoked or expired api token: it still authenticates the reports of the tunnels it registered (the
+     * settlement checks that the tunnel is its own), so its relay's last reports are charged, not refused.
+     */
+    public Optional<Principal> authenticateDeadApiToken(String token, TokenFormat.Parsed parsed) {
+        if (parsed.tier() != TokenFormat.Tier.API) {
+            return Optional.empty();
+        }
+        return find(TokenFormat.sha256(token))
+                .filter(found -> found.slug().equals(parsed.slug()) && found.kind().equals(ApiToken.API)
+                        && !ApiToken.isLive(found.revokedAt(), found.expiresAt(), UtcNow.get()))
+                .map(found -> new Principal(Principal.Kind.API, found.accountId(), found.slug(), found.tokenId()));
+    }
+
+    private Optional<TokenMatch> find(String hash) {
+        return em.createQuery("""
+                select new dev.sluice.token.TokenService$TokenMatch(
+                       t.accountId, a.slug, t.tokenId, t.kind, t.expiresAt, t.revokedAt, t.lastUsedAt)
+                  from ApiToken t join Account a on a.accountId = t.accountId
+                 where t.tokenHash = :hash""", TokenMatch.class)
+                .setParameter("hash", hash)
+                .getResultStream().findFirst();
     }
 
     record TokenMatch(long accountId, String slug, UUID tokenId, String kind, Instant expiresAt, Instant revokedAt,

@@ -1,7 +1,6 @@
 package dev.sluice.tunnel;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,7 +11,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.sluice.SqlValues;
-import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -36,6 +34,8 @@ public class TunnelReaper {
     EntityManager em;
     @Inject
     AuditLog audit;
+    @Inject
+    IdempotencyKeys idempotency;
     @ConfigProperty(name = "tunnel-stale-after", defaultValue = "PT10M")
     Duration staleAfter;
 
@@ -49,18 +49,19 @@ public class TunnelReaper {
         }
     }
 
-    /** One round; returns how many tunnels it closed. */
+    /** One round; returns how many tunnels it closed. Idleness is judged by the database's clock alone. */
     public int reap() {
-        Instant staleBefore = UtcNow.get().minus(staleAfter);
+        long staleSeconds = staleAfter.toSeconds();
         int closed = 0;
         for (Object account : QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
-                select distinct account_id from tunnel where closed_at is null and last_seen_at < :before limit :batch""")
-                .setParameter("before", staleBefore).setParameter("batch", BATCH).getResultList())) {
-            closed += closeIdle(SqlValues.number(account), "stale", true, staleBefore);
+                select distinct account_id from tunnel
+                 where closed_at is null and last_seen_at < now() - make_interval(secs => :stale) limit :batch""")
+                .setParameter("stale", staleSeconds).setParameter("batch", BATCH).getResultList())) {
+            closed += closeIdle(SqlValues.number(account), "stale", true, staleSeconds);
         }
         @SuppressWarnings("unchecked")
         List<Object[]> inactive = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
-                select distinct t.account_id, now() - make_interval(secs => p.inactivity_timeout_seconds)
+                select distinct t.account_id, p.inactivity_timeout_seconds
                   from tunnel t
                   join account a on a.account_id = t.account_id
                   join plan p on p.plan_id = a.plan
@@ -68,24 +69,28 @@ public class TunnelReaper {
                    and t.last_activity_at < now() - make_interval(secs => p.inactivity_timeout_seconds)
                  limit :batch""").setParameter("batch", BATCH).getResultList());
         for (Object[] row : inactive) {
-            closed += closeIdle(SqlValues.number(row[0]), "inactive", false, SqlValues.instant(row[1]));
+            closed += closeIdle(SqlValues.number(row[0]), "inactive", false, SqlValues.number(row[1]));
         }
         if (closed > 0) {
             LOG.infof("reaper closed %d idle tunnels", closed);
         }
+        int forgotten = idempotency.purgeExpired();
+        if (forgotten > 0) {
+            LOG.debugf("forgot %d idempotency keys older than a day", forgotten);
+        }
         return closed;
     }
 
-    private int closeIdle(long accountId, String reason, boolean chargeHeld, Instant idleBefore) {
+    private int closeIdle(long accountId, String reason, boolean chargeHeld, long idleSeconds) {
         return QuarkusTransaction.requiringNew().call(() -> {
             if (em.createNativeQuery("select account_id from account_usage where account_id = :account "
                     + "for update skip locked").setParameter("account", accountId).getResultList().isEmpty()) {
                 return 0;
             }
             int closed = em.createNativeQuery(
-                    "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :before)")
+                    "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :idle)")
                     .setParameter("account", accountId).setParameter("reason", reason)
-                    .setParameter("charge", chargeHeld).setParameter("before", idleBefore)
+                    .setParameter("charge", chargeHeld).setParameter("idle", idleSeconds)
                     .getResultList().size();
             if (closed > 0) {
                 audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug, "reason:" + reason,

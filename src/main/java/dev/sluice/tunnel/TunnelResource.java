@@ -3,6 +3,7 @@ package dev.sluice.tunnel;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -19,6 +20,8 @@ import dev.sluice.auth.Caller;
 @Produces(MediaType.APPLICATION_JSON)
 public class TunnelResource {
 
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
     @Inject
     Caller caller;
     @Inject
@@ -26,28 +29,36 @@ public class TunnelResource {
 
     @POST
     @Access(Access.Who.API)
-    public RestResponse<TunnelViews.Registered> register(@Valid TunnelViews.RegisterRequest request) {
+    public RestResponse<TunnelViews.Registered> register(@HeaderParam(IDEMPOTENCY_KEY) String key,
+            @Valid TunnelViews.RegisterRequest request) {
         TunnelService.WithHeaders<TunnelViews.Registered> registered = tunnels.register(caller.principal(),
-                request == null ? new TunnelViews.RegisterRequest(null, null, null) : request);
+                request == null ? new TunnelViews.RegisterRequest(null, null, null) : request,
+                IdempotencyKeys.requireValid(key));
         return withHeaders(RestResponse.ResponseBuilder.create(RestResponse.Status.CREATED, registered.body()),
                 registered);
     }
 
+    /** Reports are made with the token that registered the tunnel, even a revoked one (it is charged, then 410). */
     @POST
     @Path("/{id}/lease")
-    @Access(Access.Who.API)
-    public RestResponse<TunnelViews.Leased> lease(@PathParam("id") String id, @Valid TunnelViews.LeaseRequest request) {
-        TunnelService.WithHeaders<TunnelViews.Leased> leased = tunnels.lease(caller.principal(), id,
-                request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request);
+    @Access(Access.Who.REPORT)
+    public RestResponse<TunnelViews.Leased> lease(@PathParam("id") String id, @HeaderParam(IDEMPOTENCY_KEY) String key,
+            @Valid TunnelViews.LeaseRequest request) {
+        TunnelService.WithHeaders<TunnelViews.Leased> leased = tunnels.lease(caller.reportingPrincipal(), id,
+                request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
+                IdempotencyKeys.requireValid(key));
         return withHeaders(RestResponse.ResponseBuilder.ok(leased.body()), leased);
     }
 
     @POST
     @Path("/{id}/close")
-    @Access(Access.Who.API)
-    public TunnelViews.Closed close(@PathParam("id") String id, @Valid TunnelViews.CloseRequest request) {
-        return tunnels.close(caller.principal(), id,
-                request == null ? new TunnelViews.CloseRequest(null, null, null) : request);
+    @Access(Access.Who.REPORT)
+    public RestResponse<TunnelViews.Closed> close(@PathParam("id") String id, @HeaderParam(IDEMPOTENCY_KEY) String key,
+            @Valid TunnelViews.CloseRequest request) {
+        TunnelService.WithHeaders<TunnelViews.Closed> closed = tunnels.close(caller.reportingPrincipal(), id,
+                request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
+                IdempotencyKeys.requireValid(key));
+        return withHeaders(RestResponse.ResponseBuilder.ok(closed.body()), closed);
     }
 
     @GET

@@ -4,9 +4,11 @@ import static dev.sluice.SqlValues.number;
 
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,7 +19,6 @@ import jakarta.transaction.Transactional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.SqlValues;
-import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
@@ -27,7 +28,9 @@ import dev.sluice.grant.GrantSigner;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.token.TokenService;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**
  * The spend authority: registration, leases and closes. Every credit movement runs under one lock, the
@@ -58,14 +61,29 @@ public class TunnelService {
     TokenService tokens;
     @Inject
     AuditLog audit;
+    @Inject
+    IdempotencyKeys idempotency;
     @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
     String tunnelDomain;
 
-    /** The checks of §5 in the contract's order, all under the account's credit lock. */
+    /**
+     * The checks of §5 in the contract's order, all under the account's credit lock. With an Idempotency-Key, a
+     * registration that was answered 201 before is answered again from the record written with it.
+     */
     @Transactional
-    public WithHeaders<TunnelViews.Registered> register(Principal caller, TunnelViews.RegisterRequest request) {
+    public WithHeaders<TunnelViews.Registered> register(Principal caller, TunnelViews.RegisterRequest request,
+            String key) {
         long accountId = caller.accountId();
         Account account = Accounts.lockCredits(accountId);
+        String fingerprint = IdempotencyKeys.fingerprint(request);
+        if (key != null) {
+            // Safe against a concurrent retry: both hold the credit lock taken above while they look and insert.
+            Optional<WithHeaders<TunnelViews.Registered>> first = idempotency.registration(accountId, key,
+                    fingerprint);
+            if (first.isPresent()) {
+                return first.get();
+            }
+        }
         if (!Account.ACTIVE.equals(account.status)) {
             throw Caller.accountSuspended();
         }
@@ -79,9 +97,10 @@ public class TunnelService {
         String subdomain = request.subdomain() == null ? randomSubdomain(account.slug)
                 : claimSubdomain(caller, account, plan, request.subdomain());
 
-        Instant now = UtcNow.get();
         Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
                 .setParameter("account", accountId).getSingleResult();
+        // The database's clock: reapers compare these timestamps with now() there, never with a replica's clock.
+        Instant now = SqlValues.instant(charged[11]);
         UsageWindows.Counters counters = new UsageWindows.Counters(number(charged[4]), number(charged[5]), number(charged[6]),
                 number(charged[7]), number(charged[8]), number(charged[9]));
         if ("quota".equals(charged[0])) {
@@ -102,25 +121,32 @@ public class TunnelService {
                 subdomain, plan.requestsPerMinute(), password), now);
         TunnelViews.Registered body = new TunnelViews.Registered(tunnel.tunnelId, subdomain, url(subdomain), password,
                 now, counters.snapshot(account.slug, plan.id(), (String) charged[2], now), grant);
-        return new WithHeaders<>(body, counters.headers(now));
+        WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, counters.headers(now));
+        if (key != null) {
+            idempotency.rememberRegistration(accountId, key, fingerprint, tunnel.tunnelId, answer);
+        }
+        return answer;
     }
 
-    public WithHeaders<TunnelViews.Leased> lease(Principal caller, String tunnelId, TunnelViews.LeaseRequest request) {
+    public WithHeaders<TunnelViews.Leased> lease(Principal caller, String tunnelId, TunnelViews.LeaseRequest request,
+            String key) {
         LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), request.want(),
-                request.bytesIn(), request.bytesOut(), false);
-        Instant now = UtcNow.get();
-        if (settled.scope() != null) {
-            throw settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), now);
+                request.bytesIn(), request.bytesOut(), false, key);
+        Instant at = settled.decidedAt();
+        if (settled.outcome() == SettleOutcome.QUOTA) {
+            throw asAnswered(settled, settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), at));
         }
         TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), settled.level(),
-                settled.counters().snapshot(caller.slug(), settled.plan(), settled.level(), now));
-        return new WithHeaders<>(body, settled.counters().headers(now));
+                settled.counters().snapshot(caller.slug(), settled.plan(), settled.level(), at));
+        return new WithHeaders<>(body, replayHeader(settled, settled.counters().headers(at)));
     }
 
-    public TunnelViews.Closed close(Principal caller, String tunnelId, TunnelViews.CloseRequest request) {
+    public WithHeaders<TunnelViews.Closed> close(Principal caller, String tunnelId, TunnelViews.CloseRequest request,
+            String key) {
         LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), null, request.bytesIn(),
-                request.bytesOut(), true);
-        return new TunnelViews.Closed(settled.returned(), "closed");
+                request.bytesOut(), true, key);
+        return new WithHeaders<>(new TunnelViews.Closed(settled.returned(), "closed"),
+                replayHeader(settled, new LinkedHashMap<>()));
     }
 
     /**
@@ -134,6 +160,32 @@ public class TunnelService {
                 .setParameter("token", tokenId)
                 .setParameter("reason", reason)
                 .getResultList().size();
+    }
+
+    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order. */
+    private static final String EXCESS = """
+            select tunnel_id from (
+                select tunnel_id, created_at,
+                       row_number() over (order by created_at desc, tunnel_id desc) as keep_rank
+                  from tunnel where account_id = :account and closed_at is null
+            ) ranked where keep_rank > :cap order by created_at, tunnel_id""";
+
+    /** The tunnels {@link #closeExcess} would close, in the order it would close them. */
+    @SuppressWarnings("unchecked")
+    public List<UUID> excess(long accountId, int cap) {
+        return em.createNativeQuery(EXCESS, UUID.class).setParameter("account", accountId).setParameter("cap", cap)
+                .getResultList();
+    }
+
+    /**
+     * Closes the oldest open tunnels beyond {@code cap} (reason {@code plan_downgrade}) inside the caller's
+     * transaction; close_tunnels takes the account's credit lock, so no registration slips past it meanwhile.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public int closeExcess(long accountId, int cap) {
+        return ((Number) em.createNativeQuery("select count(*) from close_tunnels(:account, array(" + EXCESS
+                + "), null, 'plan_downgrade', false, null)").setParameter("account", accountId)
+                .setParameter("cap", cap).getSingleResult()).intValue();
     }
 
     public TunnelViews.TunnelList list(Principal caller) {
@@ -157,18 +209,46 @@ public class TunnelService {
                 t.closeReason);
     }
 
-    /** One settlement through the per-account batcher; the outcomes that are errors become them here. */
+    /**
+     * One settlement through the per-account batcher; the outcomes that are errors become them here. A report on a
+     * closed tunnel was charged before it is answered 410; one not charged in full (too late, or beyond what the
+     * tunnel may still bill) is audited.
+     */
     private LeaseBatcher.Result settle(Principal caller, String tunnelId, Long consumed, Long want, Long bytesIn,
-            Long bytesOut, boolean close) {
-        LeaseBatcher.Result result = batcher.settle(new LeaseBatcher.Call(caller.accountId(), parseId(tunnelId),
+            Long bytesOut, boolean close, String key) {
+        UUID id = parseId(tunnelId);
+        LeaseBatcher.Result result = batcher.settle(new LeaseBatcher.Call(caller.accountId(), id,
                 caller.tokenId(), Objects.requireNonNullElse(consumed, 0L), want,
-                Objects.requireNonNullElse(bytesIn, 0L), Objects.requireNonNullElse(bytesOut, 0L), close));
+                Objects.requireNonNullElse(bytesIn, 0L), Objects.requireNonNullElse(bytesOut, 0L), close, key,
+                RequestIds.current()));
         return switch (result.outcome()) {
-            case "not_found" -> throw SluiceException.notFound("No tunnel with that id.");
-            case "unauthorized" -> throw SluiceException.unauthorized();
-            case "closed" -> throw tunnelClosed(result.closeReason());
-            default -> result;
+            case NOT_FOUND -> throw SluiceException.notFound("No tunnel with that id.");
+            case UNAUTHORIZED -> throw SluiceException.unauthorized();
+            case IDEMPOTENCY_CONFLICT -> throw SluiceException.idempotencyConflict("This Idempotency-Key was used "
+                    + "for another request, another tunnel, or a report that is no longer the tunnel's latest.");
+            case CLOSED -> {
+                if (result.lateRefused() && !result.replayed()) {
+                    QuarkusTransaction.requiringNew().run(() -> audit.append(
+                            new AuditLog.Actor(caller.actorKind(), caller.actorId()), "tunnel.late_report",
+                            caller.slug(), "tunnel:" + id, "TUNNEL_CLOSED",
+                            "consumed=" + consumed + " not charged in full: too late or over the closed tunnel's allowance"));
+                }
+                throw asAnswered(result, tunnelClosed(result.closeReason()));
+            }
+            case OK, QUOTA -> result;
         };
+    }
+
+    /** A replayed answer repeats the first one's request id and says it is a replay. */
+    private static SluiceException asAnswered(LeaseBatcher.Result settled, SluiceException error) {
+        return settled.replayed() ? error.replayed(settled.requestId()) : error;
+    }
+
+    private static Map<String, String> replayHeader(LeaseBatcher.Result settled, Map<String, String> headers) {
+        if (settled.replayed()) {
+            headers.put(SluiceException.IDEMPOTENT_REPLAYED, "true");
+        }
+        return headers;
     }
 
     private void requireTunnelRoom(Account account, PlanLimits plan, boolean password) {

@@ -18,16 +18,27 @@ public final class UsageWindows {
 
     private static final BigInteger FOUR = BigInteger.valueOf(4);
     private static final BigInteger FIVE = BigInteger.valueOf(5);
+    private static final BigInteger TWO = BigInteger.valueOf(2);
+    private static final BigInteger HUNDRED = BigInteger.valueOf(100);
 
     private UsageWindows() {
     }
 
-    public record Window(long used, long leased, long limit, long remaining, long pct, Instant resetAt) {
+    /** One window; exact integers, so a saturated account or the sum of all accounts never wraps around. */
+    public record Window(BigInteger used, BigInteger leased, BigInteger limit, BigInteger remaining, long pct,
+            Instant resetAt) {
 
         /** {@code remaining} is {@code limit - used - leased} as §1 defines it: negative after an overshoot. */
+        public static Window of(BigInteger used, BigInteger leased, BigInteger limit, Instant resetAt) {
+            BigInteger spent = used.add(leased);
+            // pct = round(spent * 100 / limit), half up, in exact arithmetic.
+            long pct = limit.signum() <= 0 ? 100
+                    : spent.multiply(HUNDRED).multiply(TWO).add(limit).divide(limit.multiply(TWO)).longValue();
+            return new Window(used, leased, limit, limit.subtract(spent), pct, resetAt);
+        }
+
         static Window of(long used, long leased, long limit, Instant resetAt) {
-            long pct = limit <= 0 ? 100 : Math.round((used + leased) * 100.0 / limit);
-            return new Window(used, leased, limit, limit - used - leased, pct, resetAt);
+            return of(BigInteger.valueOf(used), BigInteger.valueOf(leased), BigInteger.valueOf(limit), resetAt);
         }
     }
 
@@ -45,12 +56,12 @@ public final class UsageWindows {
          * 5x ≥ 4·limit, done in BigInteger so no counter can overflow it.
          */
         public String level() {
-            long dayLeft = dayLimit - dayUsed - dayLeased;
-            long monthLeft = monthLimit - monthUsed - monthLeased;
-            if (dayLeft <= 0 || monthLeft <= 0) {
+            BigInteger dayLeft = left(dayLimit, dayUsed, dayLeased);
+            BigInteger monthLeft = left(monthLimit, monthUsed, monthLeased);
+            if (dayLeft.signum() <= 0 || monthLeft.signum() <= 0) {
                 return "exceeded";
             }
-            boolean day = dayLeft <= monthLeft;
+            boolean day = dayLeft.compareTo(monthLeft) <= 0;
             BigInteger spent = BigInteger.valueOf(day ? dayUsed : monthUsed)
                     .add(BigInteger.valueOf(day ? dayLeased : monthLeased));
             BigInteger limit = BigInteger.valueOf(day ? dayLimit : monthLimit);
@@ -62,8 +73,10 @@ public final class UsageWindows {
                     Window.of(monthUsed, monthLeased, monthLimit, nextMonth(now)));
         }
 
+        /** What the binding window has left, at least 0 (a header value, never negative). */
         long remaining() {
-            return Math.max(0, Math.min(dayLimit - dayUsed - dayLeased, monthLimit - monthUsed - monthLeased));
+            BigInteger left = left(dayLimit, dayUsed, dayLeased).min(left(monthLimit, monthUsed, monthLeased));
+            return left.max(BigInteger.ZERO).longValueExact();
         }
 
         Map<String, String> headers(Instant now) {
@@ -85,6 +98,10 @@ public final class UsageWindows {
             return new SluiceException(429, "QUOTA_EXCEEDED", "No credits remain in the " + scope + " window.",
                     extras, headers);
         }
+    }
+
+    private static BigInteger left(long limit, long used, long leased) {
+        return BigInteger.valueOf(limit).subtract(BigInteger.valueOf(used)).subtract(BigInteger.valueOf(leased));
     }
 
     public static Instant nextDay(Instant now) {

@@ -4,6 +4,7 @@ import static dev.sluice.SqlValues.date;
 import static dev.sluice.SqlValues.instant;
 import static dev.sluice.SqlValues.number;
 
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -69,20 +70,23 @@ public class UsageService {
         List<Object[]> rows = em.createNativeQuery(VIEW + " order by a.account_id").getResultList();
         Instant now = UtcNow.get();
         List<UsageViews.View> views = rows.stream().map(r -> view(r, now)).toList();
-        long dayUsed = 0, dayLeased = 0, dayLimit = 0, monthUsed = 0, monthLeased = 0, monthLimit = 0;
+        BigInteger dayUsed = BigInteger.ZERO, dayLeased = BigInteger.ZERO, dayLimit = BigInteger.ZERO;
+        BigInteger monthUsed = BigInteger.ZERO, monthLeased = BigInteger.ZERO, monthLimit = BigInteger.ZERO;
         for (UsageViews.View v : views) {
-            dayUsed += v.day().used();
-            dayLeased += v.day().leased();
-            dayLimit += v.day().limit();
-            monthUsed += v.month().used();
-            monthLeased += v.month().leased();
-            monthLimit += v.month().limit();
+            dayUsed = dayUsed.add(v.day().used());
+            dayLeased = dayLeased.add(v.day().leased());
+            dayLimit = dayLimit.add(v.day().limit());
+            monthUsed = monthUsed.add(v.month().used());
+            monthLeased = monthLeased.add(v.month().leased());
+            monthLimit = monthLimit.add(v.month().limit());
         }
-        UsageWindows.Counters totals = new UsageWindows.Counters(dayUsed, dayLeased, dayLimit, monthUsed, monthLeased,
-                monthLimit);
-        UsageWindows.Snapshot snapshot = totals.snapshot(null, null, null, now);
-        return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), snapshot.day(),
-                snapshot.month(), usd(totals)));
+        // Exact: the sum over accounts may pass what a long holds.
+        UsageWindows.Window day = UsageWindows.Window.of(dayUsed, dayLeased, dayLimit, UsageWindows.nextDay(now));
+        UsageWindows.Window month = UsageWindows.Window.of(monthUsed, monthLeased, monthLimit,
+                UsageWindows.nextMonth(now));
+        return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), day, month,
+                new UsageViews.Usd(credits.toUsd(dayUsed), credits.toUsd(dayLimit), credits.toUsd(monthUsed),
+                        credits.toUsd(monthLimit))));
     }
 
     /**

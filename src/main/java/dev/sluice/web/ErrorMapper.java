@@ -60,7 +60,7 @@ public class ErrorMapper {
         body.put("code", error.code());
         body.put("message", error.getMessage());
         body.putAll(error.extras());
-        String requestId = RequestIds.current();
+        String requestId = error.requestId() != null ? error.requestId() : RequestIds.current();
         if (requestId != null) {
             body.put("requestId", requestId);
         }

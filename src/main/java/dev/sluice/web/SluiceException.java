@@ -14,6 +14,7 @@ public class SluiceException extends RuntimeException {
     private final String code;
     private final Map<String, Object> extras;
     private final Map<String, String> headers;
+    private final String requestId;
 
     public SluiceException(int status, String code, String message) {
         this(status, code, message, Map.of(), Map.of());
@@ -26,6 +27,34 @@ public class SluiceException extends RuntimeException {
         this.code = code;
         this.extras = Collections.unmodifiableMap(new LinkedHashMap<>(extras));
         this.headers = Map.copyOf(headers);
+        this.requestId = null;
+    }
+
+    private SluiceException(SluiceException first, String requestId, Map<String, String> headers) {
+        super(first.getMessage(), null, false, false);
+        this.status = first.status;
+        this.code = first.code;
+        this.extras = first.extras;
+        this.headers = Map.copyOf(headers);
+        this.requestId = requestId;
+    }
+
+    /**
+     * The same error as an Idempotency-Key replay: the first answer's body (with the first request's id) and
+     * headers, marked {@code Idempotent-Replayed: true}.
+     */
+    public SluiceException replayed(String firstRequestId) {
+        Map<String, String> replayHeaders = new java.util.LinkedHashMap<>(headers);
+        replayHeaders.put(IDEMPOTENT_REPLAYED, "true");
+        return new SluiceException(this, firstRequestId, replayHeaders);
+    }
+
+    /** The header that marks a replayed answer, as Stripe names it. */
+    public static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
+
+    public static SluiceException idempotencyConflict(String message) {
+        return new SluiceException(409, "IDEMPOTENCY_CONFLICT", message, Map.of("field", "Idempotency-Key"),
+                Map.of());
     }
 
     public static SluiceException validation(String field, String message) {
@@ -64,5 +93,10 @@ public class SluiceException extends RuntimeException {
 
     public Map<String, String> headers() {
         return headers;
+    }
+
+    /** The request id the body names, when it is not the current request's (a replay). */
+    public String requestId() {
+        return requestId;
     }
 }

@@ -1,0 +1,109 @@
+package dev.sluice.tunnel;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.sluice.web.RequestIds;
+import dev.sluice.web.SluiceException;
+
+/**
+ * The {@code Idempotency-Key} records of registrations (leases and closes keep theirs inside
+ * {@code settle_tunnel}, in the same statement as their charge). A registration's record is written in the
+ * transaction that opens the tunnel, under the account's credit lock, and looked up under that lock, so two
+ * concurrent requests with one key open one tunnel.
+ */
+@ApplicationScoped
+public class IdempotencyKeys {
+
+    /** Stripe's bound on a key's length. */
+    static final int MAX_KEY_LENGTH = 255;
+
+    @Inject
+    EntityManager em;
+    @Inject
+    ObjectMapper json;
+
+    /** The header's value if it is a usable key (1-255 printable ASCII characters), null if absent. */
+    static String requireValid(String key) {
+        if (key == null) {
+            return null;
+        }
+        if (key.isEmpty() || key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+            throw SluiceException.validation("Idempotency-Key",
+                    "An Idempotency-Key is 1 to 255 printable ASCII characters.");
+        }
+        return key;
+    }
+
+    /** The request as parsed, defaults filled in, so {@code {}} and {@code {"password":false}} are one request. */
+    static String fingerprint(TunnelViews.RegisterRequest request) {
+        return String.join("|", "register", String.valueOf(request.subdomain()),
+                String.valueOf(Boolean.TRUE.equals(request.password())), String.valueOf(request.region()));
+    }
+
+    /** The first answer to a registration with this key, or empty if the key is new; 409 if it was used otherwise. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    Optional<TunnelService.WithHeaders<TunnelViews.Registered>> registration(long accountId, String key,
+            String fingerprint) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("""
+                select kind, fingerprint, cast(result as text) from idempotency_key
+                 where account_id = :account and idem_key = :key and created_at > now() - interval '24 hours'""")
+                .setParameter("account", accountId).setParameter("key", key).getResultList();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        Object[] row = rows.get(0);
+        if (!"register".equals(row[0]) || !fingerprint.equals(row[1])) {
+            throw SluiceException.idempotencyConflict("This Idempotency-Key was used for another request.");
+        }
+        try {
+            JsonNode first = json.readTree((String) row[2]);
+            TunnelViews.Registered body = json.treeToValue(first.get("body"), TunnelViews.Registered.class);
+            Map<String, String> headers = json.convertValue(first.get("headers"),
+                    json.getTypeFactory().constructMapType(java.util.LinkedHashMap.class, String.class, String.class));
+            headers.put(SluiceException.IDEMPOTENT_REPLAYED, "true");
+            return Optional.of(new TunnelService.WithHeaders<>(body, headers));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("an idempotency record could not be read", e);
+        }
+    }
+
+    @Transactional(Transactional.TxType.MANDATORY)
+    void rememberRegistration(long accountId, String key, String fingerprint, UUID tunnelId,
+            TunnelService.WithHeaders<TunnelViews.Registered> answer) {
+        ObjectNode result = json.createObjectNode();
+        result.set("body", json.valueToTree(answer.body()));
+        result.set("headers", json.valueToTree(answer.headers()));
+        result.put("requestId", RequestIds.current());
+        // A record older than 24 h may still be there (purged in rounds); this key starts afresh.
+        em.createNativeQuery("""
+                insert into idempotency_key (account_id, idem_key, kind, tunnel_id, fingerprint, result)
+                values (:account, :key, 'register', :tunnel, :fingerprint, cast(:result as jsonb))
+                on conflict (account_id, idem_key) do update
+                   set kind = excluded.kind, tunnel_id = excluded.tunnel_id, fingerprint = excluded.fingerprint,
+                       result = excluded.result, created_at = now()""")
+                .setParameter("account", accountId).setParameter("key", key).setParameter("tunnel", tunnelId)
+                .setParameter("fingerprint", fingerprint).setParameter("result", result.toString())
+                .executeUpdate();
+    }
+
+    /** Forgets records older than a day (a background round, off the hot path). */
+    @Transactional
+    public int purgeExpired() {
+        return em.createNativeQuery("delete from idempotency_key where created_at < now() - interval '24 hours'")
+                .executeUpdate();
+    }
+}

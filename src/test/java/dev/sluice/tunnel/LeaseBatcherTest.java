@@ -1,0 +1,60 @@
+package dev.sluice.tunnel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+
+/** However long an account's database work takes, every lease is answered within a bounded time. */
+@QuarkusTest
+class LeaseBatcherTest {
+
+    @Inject
+    AgroalDataSource db;
+
+    @Test
+    void leasesQueuedBehindABlockedBatchAreWithdrawnAndAnswered503AndNothingIsChargedForThem() throws Exception {
+        Relay relay = Relay.create("batch-wait", Map.of("plan", "pro", "dayLimit", 10_000));
+        List<String> tunnels = List.of(relay.open(), relay.open(), relay.open(), relay.open());
+        List<CompletableFuture<Response>> answers;
+        try (Connection blocker = db.getConnection()) {
+            blocker.setAutoCommit(false);
+            try (PreparedStatement lock = blocker.prepareStatement("select 1 from account_usage u join account a "
+                    + "using (account_id) where a.slug = ? for update")) {
+                lock.setString(1, relay.slug());
+                lock.executeQuery();
+            }
+            CompletableFuture<Response> leader = CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(0), null, null));
+            Thread.sleep(500); // the leader's batch is now waiting at the database for the credit lock
+            answers = tunnels.subList(1, 4).stream()
+                    .map(t -> CompletableFuture.supplyAsync(() -> relay.lease(t, null, null))).toList();
+            for (CompletableFuture<Response> queued : answers) {
+                Response answer = queued.get(30, TimeUnit.SECONDS);
+                assertEquals(503, answer.statusCode(), answer.asString());
+                assertEquals("UNAVAILABLE", answer.path("code"));
+            }
+            blocker.rollback();
+            Response first = leader.get(30, TimeUnit.SECONDS);
+            assertEquals(200, first.statusCode(), first.asString());
+        }
+        relay.usage().then().statusCode(200);
+        Response usage = dev.sluice.Api.as(relay.api()).get("/v1/usage");
+        assertEquals(50, (int) usage.path("day.leased"), "only the leader's lease was granted");
+        for (String tunnel : tunnels.subList(1, 4)) {
+            assertTrue(relay.lease(tunnel, null, null).statusCode() == 200, "the account works again");
+        }
+    }
+}
