@@ -1,6 +1,5 @@
 package dev.sluice.reconcile;
 
-import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -10,7 +9,6 @@ import jakarta.persistence.LockModeType;
 
 import org.jboss.logging.Logger;
 
-import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
@@ -69,16 +67,17 @@ public class ReconcileJob {
     }
 
     private boolean reconcileIfFree(long accountId) {
-        List<?> locked = em.createNativeQuery(
-                "select account_id from account where account_id = :account for no key update skip locked")
+        // Whether grace has run out is judged by the database's clock, as the candidate query judged it.
+        List<?> locked = em.createNativeQuery("""
+                select coalesce(grace_until < now(), false) from account
+                 where account_id = :account for no key update skip locked""")
                 .setParameter("account", accountId).getResultList();
         if (locked.isEmpty()) {
             return false;
         }
         Account account = em.find(Account.class, accountId, LockModeType.NONE);
         em.refresh(account);
-        Instant now = UtcNow.get();
-        if (account.graceUntil != null && account.graceUntil.isBefore(now)) {
+        if (Boolean.TRUE.equals(locked.get(0))) {
             account.graceUntil = null;
             planService.change(account, Plan.FREE.id(), AuditLog.RECONCILER);
         } else {

@@ -207,6 +207,34 @@ class TwoReplicasIT {
 
     @Test
     @Order(5)
+    void aLeaseRetriedOnBothReplicasAtOnceIsChargedOnce() throws Exception {
+        lowerEveryDayLimitToZero();
+        String service = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"retried\",\"dayLimit\":1000}")).get("serviceToken").asText();
+        String api = json(call(urls.get(0), "POST", "/admin/accounts/retried/tokens", service, "{}")).get("token")
+                .asText();
+        String tunnel = json(call(urls.get(1), "POST", "/v1/tunnels", api, "{}", "Idempotency-Key", "open-once"))
+                .get("id").asText();
+        assertEquals(tunnel, json(call(urls.get(0), "POST", "/v1/tunnels", api, "{}", "Idempotency-Key",
+                "open-once")).get("id").asText(), "the other replica replays the registration");
+        call(urls.get(0), "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+        List<HttpResponse<String>> answers = Race.run(16, i -> () -> call(urls.get(i % 2), "POST",
+                "/v1/tunnels/" + tunnel + "/lease", api, "{\"consumed\":40}", "Idempotency-Key", "report-1"));
+        for (HttpResponse<String> answer : answers) {
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals(answers.get(0).body(), answer.body());
+        }
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
+                select u.day_used, (select count(*) from tunnel t where t.account_id = a.account_id)
+                  from account_usage u join account a using (account_id) where a.slug = 'retried'""")) {
+            r.next();
+            assertEquals(1 + 40, r.getLong(1), "one registration and one report, however many retries");
+            assertEquals(1, r.getLong(2));
+        }
+    }
+
+    @Test
+    @Order(6)
     void bothReplicasFailClosedWithoutTheDatabaseAndRecover() throws Exception {
         lowerEveryDayLimitToZero();
         JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
@@ -247,11 +275,15 @@ class TwoReplicasIT {
         }
     }
 
-    static HttpResponse<String> call(String base, String method, String path, String token, String body)
-            throws IOException, InterruptedException {
+    /** One call; {@code headers} are extra name, value pairs. */
+    static HttpResponse<String> call(String base, String method, String path, String token, String body,
+            String... headers) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
         if (body != null) {
             request.header("Content-Type", "application/json");
         }

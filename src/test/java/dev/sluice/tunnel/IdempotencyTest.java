@@ -89,6 +89,18 @@ class IdempotencyTest {
     }
 
     @Test
+    void concurrentRegistrationsWithOneKeyOpenOneTunnel() throws Exception {
+        Relay relay = Relay.create("idem-open-race", Map.of("plan", "pro", "dayLimit", 10_000));
+        List<Response> answers = Race.run(6, i -> () -> as(relay.api()).header("Idempotency-Key", "open")
+                .body(Map.of()).post("/v1/tunnels"));
+        for (Response answer : answers) {
+            answer.then().statusCode(201);
+            assertEquals(answers.get(0).asString(), answer.asString());
+        }
+        as(relay.service()).get("/v1/tunnels").then().body("tunnels.size()", equalTo(1));
+    }
+
+    @Test
     void quotaAndClosedAnswersAreReplayedWithTheirHeadersAndFirstRequestId() {
         Relay relay = Relay.create("idem-429", Map.of("dayLimit", 1));
         String tunnel = relay.open();
