@@ -30,6 +30,14 @@ create table idempotency_key (
 );
 create index idempotency_key_created on idempotency_key (created_at);
 
+-- Whether an api token is neither revoked nor expired, by the database's clock: the re-check that registration and
+-- every settlement make in their own statement, whatever a replica's authentication cache still holds.
+create function token_is_live(p_account bigint, p_token uuid) returns boolean
+language sql stable as $$
+    select k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
+      from api_token k where k.account_id = p_account and k.token_id = p_token
+$$;
+
 -- One settlement's answer; stored whole with an Idempotency-Key so a replay renders the same bytes.
 create type settlement as (
     outcome        text,
@@ -147,8 +155,7 @@ begin
     r.replayed := false;
     r.late_refused := false;
     if p_token is not null then
-        select k2.revoked_at is null and (k2.expires_at is null or k2.expires_at > now()) into v_token_live
-          from api_token k2 where k2.account_id = p_account and k2.token_id = p_token;
+        v_token_live := token_is_live(p_account, p_token);
         if v_token_live is null then
             r.outcome := 'unauthorized';
             return r;

@@ -96,12 +96,6 @@ public class TokenService {
             Instant lastUsedAt) {
     }
 
-    /** Whether the token is neither revoked nor expired, read now from the database. */
-    public boolean isLive(long accountId, UUID tokenId) {
-        ApiToken token = ApiToken.find("accountId = ?1 and tokenId = ?2", accountId, tokenId).firstResult();
-        return token != null && token.isLive(UtcNow.get());
-    }
-
     private void touch(long accountId, UUID tokenId, Instant now) {
         // Its own short transaction: a stale lastUsedAt must never fail or slow down the caller's request more
         // than once a minute, and it is not part of the caller's unit of work.

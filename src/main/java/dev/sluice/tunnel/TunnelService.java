@@ -26,7 +26,6 @@ import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
 import dev.sluice.plan.PlanCatalogue;
-import dev.sluice.token.TokenService;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
@@ -58,8 +57,6 @@ public class TunnelService {
     @Inject
     SubdomainService subdomains;
     @Inject
-    TokenService tokens;
-    @Inject
     AuditLog audit;
     @Inject
     IdempotencyKeys idempotency;
@@ -87,7 +84,9 @@ public class TunnelService {
         if (!Account.ACTIVE.equals(account.status)) {
             throw Caller.accountSuspended();
         }
-        if (caller.tokenId() != null && !tokens.isLive(accountId, caller.tokenId())) {
+        if (caller.tokenId() != null && !Boolean.TRUE.equals(em.createNativeQuery(
+                "select token_is_live(:account, :token)").setParameter("account", accountId)
+                .setParameter("token", caller.tokenId()).getSingleResult())) {
             // The authentication cache may be up to a second behind a revocation made on another replica.
             throw SluiceException.unauthorized();
         }
