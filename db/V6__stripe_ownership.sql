@@ -15,12 +15,12 @@ create index stripe_event_unlinked on stripe_event (customer, created, seq) wher
 -- so an invoice event is never judged stale against a subscription event or the other way round. The mark V4
 -- kept for both kinds at once seeds both.
 alter table stripe_subscription
-    add column kind text not null default 'subscription' check (kind in ('subscription', 'invoice'));
+    add column kind text not null default 'subscription' check (kind in ('subscription', 'invoice')),
+    drop constraint stripe_subscription_pkey;
 insert into stripe_subscription (subscription_id, account_id, last_event_created, kind)
 select subscription_id, account_id, last_event_created, 'invoice' from stripe_subscription;
 alter table stripe_subscription
     alter column kind drop default,
-    drop constraint stripe_subscription_pkey,
     add primary key (account_id, subscription_id, kind);
 
 -- Accounts linked before this version: the subscription's created time from what Stripe sent about it, else the
