@@ -21,7 +21,13 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -98,6 +104,11 @@ class StripeOwnershipTest {
         asRoot().queryParam("account", victim.slug()).get("/admin/audit").then()
                 .body("entries.find { it.action == 'billing.link' && it.outcome == 'conflict' }.target",
                         equalTo("customer:" + attacker.customer()));
+        // Nor can a session link the victim's customer to another account.
+        Customer other = unlinkedCustomer("free");
+        send(checkout(reference(other.slug()), victim.customer(), victim.subscription(), 1_800_000_150L)).then()
+                .body("outcome", equalTo("conflict"));
+        asRoot().get("/admin/accounts/" + other.slug()).then().body("stripeCustomerId", nullValue());
         // The victim's own subscription still counts.
         send(subscriptionEvent("customer.subscription.deleted", victim, "canceled", 1_800_000_300L, SINCE))
                 .then().body("outcome", equalTo("plan_free"));
@@ -171,6 +182,32 @@ class StripeOwnershipTest {
         // Applied by created time, not by arrival: the earlier one is applied first, so neither is stale.
         assertEquals("plan_free", outcomeOf(earlier));
         assertEquals("plan_pro", outcomeOf(later));
+    }
+
+    @Test
+    void anEventRacingTheCheckoutThatLinksItsCustomerIsNeverLost() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 5; round++) {
+                Customer c = unlinkedCustomer("free");
+                String subscription = subscriptionEvent("customer.subscription.created", c, "active",
+                        1_800_000_000L, SINCE);
+                String session = checkout(reference(c.slug()), c.customer(), c.subscription(), 1_800_000_001L);
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<Integer>> sent = List.of(subscription, session).stream()
+                        .map(body -> pool.submit(() -> {
+                            start.await();
+                            return send(body).statusCode();
+                        })).toList();
+                start.countDown();
+                for (Future<Integer> status : sent) {
+                    assertEquals(200, status.get(30, TimeUnit.SECONDS));
+                }
+                assertEquals("pro", plan(c.slug()), "round " + round);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
