@@ -13,7 +13,7 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.sluice.plan.Plan;
 
@@ -54,7 +54,8 @@ public final class AccountViews {
         private String email;
         @Size(max = 255)
         private String stripeCustomerId;
-        @JsonIgnore
+        /** Not a JSON property (so sending it is an unknown field, 400); hidden from the API description. */
+        @Schema(hidden = true)
         private boolean setsStripeCustomer;
 
         public String name() {

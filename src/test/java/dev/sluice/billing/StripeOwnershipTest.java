@@ -253,6 +253,11 @@ class StripeOwnershipTest {
         send(subscriptionEvent("customer.subscription.deleted", c, "canceled", 1_800_000_100L, SINCE)).then()
                 .body("outcome", equalTo("plan_free"));
 
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(Map.of("setsStripeCustomer", true),
+                Map.of("stripeCustomerId", 42), Map.of("stripeCustomerId", "c".repeat(256)))) {
+            asRoot().body(bad).patch("/admin/accounts/" + c.slug()).then().statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED"));
+        }
         Map<String, Object> unlink = new HashMap<>();
         unlink.put("stripeCustomerId", null);
         asRoot().body(unlink).patch("/admin/accounts/" + c.slug()).then().statusCode(200)
