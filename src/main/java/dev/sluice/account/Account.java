@@ -34,6 +34,8 @@ public class Account extends PanacheEntityBase {
     public long leaseChunk;
     public String stripeCustomerId;
     public String stripeSubscriptionId;
+    /** The linked subscription's {@code created} at Stripe: only a later one of the same customer replaces it. */
+    public Long stripeSubscriptionCreated;
     /** While set, a failed payment is being tolerated; past it the reconciler drops the account to free. */
     public Instant graceUntil;
     public Instant createdAt;

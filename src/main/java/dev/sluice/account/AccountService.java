@@ -16,6 +16,7 @@ import dev.sluice.account.AccountViews.LimitChange;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
+import dev.sluice.billing.StripeLinks;
 import dev.sluice.limit.Credits;
 import dev.sluice.limit.GlobalCeiling;
 import dev.sluice.plan.Plan;
@@ -28,7 +29,8 @@ import dev.sluice.web.SluiceException;
 /**
  * Accounts: creation with their first service token, limits under the global ceiling, suspension.
  *
- * <p>Lock order, everywhere: the account row ({@code FOR UPDATE}) first, then the {@code global_allocation} row
+ * <p>Lock order, everywhere: a Stripe customer's advisory lock when one is involved ({@code StripeLinks}), the
+ * account row ({@code FOR UPDATE}), then the {@code global_allocation} row
  * (inside {@link GlobalCeiling#reserve}), so concurrent changes cannot deadlock and the delta added to the
  * allocation is always computed from the limit that is really being replaced.
  */
@@ -52,6 +54,8 @@ public class AccountService {
     AuditLog auditLog;
     @Inject
     TunnelService tunnels;
+    @Inject
+    StripeLinks stripeLinks;
 
     private static final AuditLog.Actor SYSTEM = new AuditLog.Actor("system", "bootstrap");
 
@@ -132,8 +136,16 @@ public class AccountService {
         return new AccountViews.Page(views, global, next);
     }
 
+    /**
+     * A new {@code stripeCustomerId} re-links the account and applies that customer's kept events (§7). Its
+     * customer lock is taken before the account row lock, the order Stripe's webhook takes them in.
+     */
     @Transactional
     public AccountView patch(String slug, AccountViews.PatchRequest request) {
+        String customer = request.stripeCustomerId();
+        if (customer != null) {
+            stripeLinks.lockCustomer(customer);
+        }
         Account account = Accounts.lock(slug);
         if (request.name() != null) {
             account.name = request.name();
@@ -141,11 +153,13 @@ public class AccountService {
         if (request.email() != null) {
             account.email = request.email();
         }
-        if (request.stripeCustomerId() != null && !request.stripeCustomerId().equals(account.stripeCustomerId)) {
-            requireCustomerFree(slug, request.stripeCustomerId());
-            account.stripeCustomerId = request.stripeCustomerId();
+        String detail = null;
+        if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId)) {
+            requireCustomerFree(slug, customer);
+            detail = "stripeCustomerId " + account.stripeCustomerId + "->" + customer;
+            stripeLinks.relink(account, customer);
         }
-        audit.succeeded(slug, "account:" + slug, null);
+        audit.succeeded(slug, "account:" + slug, detail);
         return view(account);
     }
 

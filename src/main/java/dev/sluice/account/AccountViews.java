@@ -13,6 +13,8 @@ import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.sluice.plan.Plan;
 
 /** The account API's records: what clients send and what they get back. */
@@ -43,8 +45,52 @@ public final class AccountViews {
         }
     }
 
-    public record PatchRequest(@Size(max = 200) String name, @Email @Size(max = 254) String email,
-            @Size(max = 255) String stripeCustomerId) {
+    /**
+     * A class rather than a record because an absent {@code stripeCustomerId} (leave the link alone) and a JSON
+     * null (unlink) mean different things, and only a setter sees the difference.
+     */
+    public static final class PatchRequest {
+
+        @Size(max = 200)
+        private String name;
+        @Email
+        @Size(max = 254)
+        private String email;
+        @Size(max = 255)
+        private String stripeCustomerId;
+        /** Not a JSON property (so sending it is an unknown field, 400); hidden from the API description. */
+        @Schema(hidden = true)
+        private boolean setsStripeCustomer;
+
+        public String name() {
+            return name;
+        }
+
+        public void setName(String name) {
+            this.name = name;
+        }
+
+        public String email() {
+            return email;
+        }
+
+        public void setEmail(String email) {
+            this.email = email;
+        }
+
+        /** The customer to link; null unlinks (when {@link #setsStripeCustomer()}). */
+        public String stripeCustomerId() {
+            return stripeCustomerId;
+        }
+
+        public void setStripeCustomerId(String stripeCustomerId) {
+            this.stripeCustomerId = stripeCustomerId;
+            this.setsStripeCustomer = true;
+        }
+
+        public boolean setsStripeCustomer() {
+            return setsStripeCustomer;
+        }
     }
 
     /** A limits change; each window in dollars or credits, not both. */

@@ -3,7 +3,6 @@ package dev.sluice.billing;
 import java.util.List;
 
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -30,8 +29,6 @@ public class StripeWebhookResource {
 
     @Inject
     StripeEvents stripe;
-    @Inject
-    EntityManager em;
 
     @POST
     @Path("webhooks/stripe")
@@ -44,11 +41,6 @@ public class StripeWebhookResource {
     @Path("admin/stripe/events")
     @Access(Access.Who.ROOT)
     public StoredEvents events() {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
-                select event_id, type, created, customer, outcome from stripe_event
-                 order by received_at desc, event_id limit 200""").getResultList();
-        return new StoredEvents(rows.stream().map(r -> new StoredEvent((String) r[0], (String) r[1],
-                ((Number) r[2]).longValue(), (String) r[3], (String) r[4])).toList());
+        return new StoredEvents(stripe.recent());
     }
 }

@@ -1,52 +1,48 @@
 package dev.sluice.billing;
 
-import static dev.sluice.Api.as;
 import static dev.sluice.Api.asRoot;
-import static dev.sluice.Api.createAccount;
-import static dev.sluice.Api.uniqueSlug;
+import static dev.sluice.billing.StripeFixtures.JSON;
+import static dev.sluice.billing.StripeFixtures.NEXT_SECRET;
+import static dev.sluice.billing.StripeFixtures.SECRET;
+import static dev.sluice.billing.StripeFixtures.SPEC;
+import static dev.sluice.billing.StripeFixtures.event;
+import static dev.sluice.billing.StripeFixtures.invoiceEvent;
+import static dev.sluice.billing.StripeFixtures.linkedCustomer;
+import static dev.sluice.billing.StripeFixtures.randomId;
+import static dev.sluice.billing.StripeFixtures.send;
+import static dev.sluice.billing.StripeFixtures.subscriptionEvent;
+import static dev.sluice.billing.StripeFixtures.subscriptionObject;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.Map;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.stripe.net.Webhook;
 
+import dev.sluice.billing.StripeFixtures.Customer;
 import dev.sluice.reconcile.ReconcileJob;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.response.Response;
 
 /** Real-shaped Stripe events (../shared/spec/stripe), signed with stripe-java as Stripe signs them. */
 @QuarkusTest
 class StripeWebhookTest {
 
-    static final String SECRET = "whsec_test_current";
-    static final String NEXT_SECRET = "whsec_test_next";
-    static final Path SPEC = Path.of("../shared/spec/stripe");
-    static final ObjectMapper JSON = new ObjectMapper();
-
     @Inject
     AgroalDataSource db;
     @Inject
     ReconcileJob reconciler;
-
-    record Customer(String slug, String customer, String subscription) {
-    }
 
     @Test
     void plansArePublishedWithoutAuth() {
@@ -160,8 +156,9 @@ class StripeWebhookTest {
                 .body("entries.findAll { it.action == 'plan.change' }.actor.tokenId", hasItem("reconciler"));
 
         Customer paying = linkedCustomer("pro");
-        send(invoiceEvent("invoice.payment_failed", paying)).then().body("outcome", equalTo("grace_started"));
-        send(invoiceEvent("invoice.paid", paying)).then().body("outcome", equalTo("grace_cleared"));
+        long now = System.currentTimeMillis() / 1000;
+        send(invoiceEvent("invoice.payment_failed", paying, now)).then().body("outcome", equalTo("grace_started"));
+        send(invoiceEvent("invoice.paid", paying, now + 1)).then().body("outcome", equalTo("grace_cleared"));
         expireGrace(paying.slug());
         reconciler.runOnce();
         asRoot().get("/admin/accounts/" + paying.slug()).then().body("plan", equalTo("pro"));
@@ -178,7 +175,7 @@ class StripeWebhookTest {
 
     @Test
     void unknownCustomersAndTypesAreRecordedForRoot() throws Exception {
-        Customer stranger = new Customer("nobody", "cus_unknown_" + UUID.randomUUID(), "sub_unknown");
+        Customer stranger = new Customer("nobody", randomId("cus_unknown_"), "sub_unknown");
         String unknown = subscriptionEvent(stranger, "evt_" + UUID.randomUUID(), "active", 1_800_000_000L);
         send(unknown).then().statusCode(200).body("outcome", equalTo("unknown_customer"));
         String plan = Files.readString(SPEC.resolve("event.json"));
@@ -188,55 +185,6 @@ class StripeWebhookTest {
                         equalTo("unknown_customer"))
                 .body("events.find { it.type == 'plan.created' }.outcome", equalTo("ignored_type"));
         given().get("/admin/stripe/events").then().statusCode(401);
-    }
-
-    /** An account linked to a Stripe customer through checkout.session.completed, then put on a plan by root. */
-    private Customer linkedCustomer(String plan) throws Exception {
-        String slug = uniqueSlug("stripe");
-        createAccount(slug, Map.of("plan", plan));
-        Customer c = new Customer(slug, "cus_" + UUID.randomUUID().toString().replace("-", ""),
-                "sub_" + UUID.randomUUID().toString().replace("-", ""));
-        ObjectNode session = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("checkout.session.json")));
-        session.put("client_reference_id", slug).put("customer", c.customer()).put("subscription", c.subscription());
-        send(event("checkout.session.completed", session, 1_700_000_000L)).then().statusCode(200)
-                .body("outcome", equalTo("linked"));
-        asRoot().get("/admin/accounts/" + slug).then().body("stripeCustomerId", equalTo(c.customer()));
-        return c;
-    }
-
-    /** The real captured customer.subscription.updated, re-addressed to this customer. */
-    private String subscriptionEvent(Customer c, String id, String status, long created) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(
-                Files.readString(SPEC.resolve("customer.subscription.updated.basil-2025-08-27.json")));
-        event.put("id", id).put("created", created);
-        ObjectNode object = (ObjectNode) event.path("data").path("object");
-        object.put("id", c.subscription()).put("customer", c.customer()).put("status", status);
-        return JSON.writeValueAsString(event);
-    }
-
-    private ObjectNode subscriptionObject(Customer c, String status) throws Exception {
-        ObjectNode object = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("subscription.json")));
-        return object.put("id", c.subscription()).put("customer", c.customer()).put("status", status);
-    }
-
-    private String invoiceEvent(String type, Customer c) throws Exception {
-        ObjectNode invoice = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("invoice.json")));
-        invoice.put("customer", c.customer());
-        return event(type, invoice, System.currentTimeMillis() / 1000);
-    }
-
-    private static String event(String type, ObjectNode object, long created) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("event.json")));
-        event.put("id", "evt_" + UUID.randomUUID()).put("type", type).put("created", created);
-        ((ObjectNode) event.path("data")).set("object", object);
-        ((ObjectNode) event.path("data")).remove("previous_attributes");
-        return JSON.writeValueAsString(event);
-    }
-
-    static Response send(String payload) throws Exception {
-        return given().contentType("application/json")
-                .header("Stripe-Signature", Webhook.Signature.generateSignatureHeader(payload, SECRET)).body(payload)
-                .post("/webhooks/stripe");
     }
 
     private void expireGrace(String slug) throws SQLException {

@@ -51,6 +51,7 @@ class HelmChartTest {
         assertEquals("edge-sluice-secrets", secretRef(container, "ROOT_TOKEN"));
         assertEquals("edge-sluice-secrets", secretRef(container, "QUARKUS_DATASOURCE_PASSWORD"));
         assertEquals("edge-sluice-secrets", secretRef(container, "STRIPE_WEBHOOK_SECRET"));
+        assertEquals("edge-sluice-secrets", secretRef(container, "STRIPE_LINK_SECRET"));
         assertEquals("edge-sluice-secrets", secretRef(container, "JWT_SIGNING_KEY"));
         JsonNode secret = only(objects, "Secret");
         assertEquals("vtr_placeholder", secret.at("/stringData/ROOT_TOKEN").asText());

@@ -1,0 +1,51 @@
+package dev.sluice.billing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** One Stripe event as Sluice reads it: its id, type, {@code created} (epoch seconds) and {@code data.object}. */
+record StripeEvent(String id, String type, long created, JsonNode object) {
+
+    static final String CHECKOUT = "checkout.session.completed";
+    /** The two kinds whose order is tracked separately (§7): subscription events and invoice events. */
+    static final String SUBSCRIPTION = "subscription";
+    static final String INVOICE = "invoice";
+
+    static StripeEvent of(JsonNode event) {
+        return new StripeEvent(event.path("id").asText(""), event.path("type").asText(""),
+                event.path("created").asLong(), event.path("data").path("object"));
+    }
+
+    boolean isCheckout() {
+        return type.equals(CHECKOUT);
+    }
+
+    /** {@code subscription}, {@code invoice}, or null for a type that is not about a subscription. */
+    String kind() {
+        if (type.startsWith("customer.subscription.")) {
+            return SUBSCRIPTION;
+        }
+        return type.startsWith("invoice.") ? INVOICE : null;
+    }
+
+    String customer() {
+        return idOf(object.path("customer"));
+    }
+
+    /** The subscription the event is about: the object itself, or (sessions, invoices) the one it names. */
+    String subscription() {
+        if (SUBSCRIPTION.equals(kind())) {
+            return object.path("id").asText(null);
+        }
+        String direct = idOf(object.path("subscription"));
+        return direct != null ? direct
+                : idOf(object.path("parent").path("subscription_details").path("subscription"));
+    }
+
+    /** Stripe sends an id, or an expanded object carrying one. */
+    private static String idOf(JsonNode field) {
+        if (field.isTextual()) {
+            return field.asText();
+        }
+        return field.isObject() ? field.path("id").asText(null) : null;
+    }
+}
