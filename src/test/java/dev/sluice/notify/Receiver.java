@@ -10,6 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
 /** A webhook receiver on loopback that records what it is sent; it can be told to fail, or to hold its answer. */
 final class Receiver implements AutoCloseable {
@@ -29,7 +31,16 @@ final class Receiver implements AutoCloseable {
     }
 
     Receiver(InetAddress address, int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(address, port), 0);
+        this(HttpServer.create(new InetSocketAddress(address, port), 0));
+    }
+
+    /** An https receiver on loopback with the given TLS set-up. */
+    Receiver(HttpsConfigurator tls) throws IOException {
+        this(https(tls));
+    }
+
+    private Receiver(HttpServer server) {
+        this.server = server;
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/hook", exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -50,6 +61,12 @@ final class Receiver implements AutoCloseable {
             exchange.close();
         });
         server.start();
+    }
+
+    private static HttpsServer https(HttpsConfigurator tls) throws IOException {
+        HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        https.setHttpsConfigurator(tls);
+        return https;
     }
 
     int port() {

@@ -6,6 +6,7 @@ import static dev.sluice.Api.uniqueSlug;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -230,6 +231,43 @@ class WebhookDeliveryTest {
             await(() -> checked.received.size() == 1);
             assertEquals("localhost:" + checked.port(), checked.received.get(0).host());
             assertEquals(0, decoy.received.size());
+        }
+    }
+
+    @Test
+    void overHttpsTheCheckedAddressIsReachedWithTheNameForSniAndTheCertificate() throws Exception {
+        TestCertificate certificate = new TestCertificate("hooks.example");
+        // The sender trusts the JDK's trust store; for this test, one holding only the receiver's certificate. No
+        // https delivery happened before in this application, so its TLS context is built from this one.
+        System.setProperty("javax.net.ssl.trustStore", certificate.trustStore().toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", TestCertificate.password());
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        try (Receiver receiver = new Receiver(certificate.server())) {
+            QuarkusMock.installMockForType(new HostResolver() {
+                @Override
+                public InetAddress[] resolve(String host) throws UnknownHostException {
+                    return host.endsWith(".example") ? new InetAddress[] { InetAddress.getByName("127.0.0.1") }
+                            : super.resolve(host);
+                }
+            }, HostResolver.class);
+            String slug = uniqueSlug("tls");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            webhook(service, slug, "https://hooks.example:" + receiver.port() + "/hook");
+            // The same receiver under a name its certificate does not carry: the handshake must fail.
+            String wrongId = webhook(service, slug, "https://other.example:" + receiver.port() + "/hook");
+            closeATunnel(service, slug);
+            await(() -> receiver.received.size() == 1);
+            assertEquals("hooks.example:" + receiver.port(), receiver.received.get(0).host());
+            assertTrue(certificate.serverNames.contains("hooks.example"), certificate.serverNames.toString());
+            await(() -> as(service).get("/admin/accounts/" + slug + "/webhooks/" + wrongId + "/deliveries")
+                    .path("deliveries.size()").equals(1));
+            as(service).get("/admin/accounts/" + slug + "/webhooks/" + wrongId + "/deliveries").then()
+                    .body("deliveries[0].statusCode", nullValue()).body("deliveries[0].ok", equalTo(false));
+            assertEquals(1, receiver.received.size());
+        } finally {
+            System.clearProperty("javax.net.ssl.trustStore");
+            System.clearProperty("javax.net.ssl.trustStorePassword");
+            System.clearProperty("javax.net.ssl.trustStoreType");
         }
     }
 
