@@ -26,7 +26,8 @@ public final class EmbeddedSecretsKey {
         try {
             if (!Files.exists(file)) {
                 Files.createDirectories(dataRoot);
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(file,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(file, SecretsKey.generate() + "\n");
             }
             return Files.readString(file).trim();

@@ -68,7 +68,7 @@ public class WebhookSender {
     static final int BATCH = 50;
     static final int IN_FLIGHT = 64;
     static final int PER_ENDPOINT = 4;
-    /** A receiver's answer matters by its status only; this much of its body is read (and dropped) to keep the connection. */
+    /** Only a receiver's status counts; this much of its body is read (and dropped) to keep the connection. */
     static final int BODY_LIMIT = 4096;
     static final Duration GIVE_UP_AFTER = Duration.ofHours(24);
     public static final String SIGNATURE_HEADER = "Sluice-Signature";

@@ -75,7 +75,7 @@ public class WebhookTargets {
         this.resolver = resolver;
     }
 
-    /** The URL, parsed, and the address to connect to, if it is http(s) with a host that resolves to public addresses only. */
+    /** The URL and the address to connect to, if it is http(s) with a host that resolves to public addresses only. */
     public Target check(String url) {
         URI uri;
         try {

@@ -87,7 +87,15 @@ public class SecretsKey {
         Key key = keys.stream().filter(k -> k.id().equals(parts[1])).findFirst().orElseThrow(
                 () -> new IllegalStateException("sealed with key " + parts[1] + ", which neither SECRETS_KEY nor "
                         + "SECRETS_KEY_PREVIOUS is"));
-        byte[] in = Base64.getDecoder().decode(parts[2]);
+        byte[] in;
+        try {
+            in = Base64.getDecoder().decode(parts[2]);
+        } catch (IllegalArgumentException e) {
+            in = new byte[0];
+        }
+        if (in.length <= NONCE_BYTES) {
+            throw new IllegalStateException("not a sealed secret");
+        }
         byte[] nonce = Arrays.copyOf(in, NONCE_BYTES);
         byte[] ciphertext = Arrays.copyOfRange(in, NONCE_BYTES, in.length);
         return new String(crypt(Cipher.DECRYPT_MODE, key, nonce, context, ciphertext), StandardCharsets.UTF_8);

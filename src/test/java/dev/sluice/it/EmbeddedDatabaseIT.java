@@ -58,15 +58,15 @@ class EmbeddedDatabaseIT {
                         "{\"slug\":\"kept\"}").statusCode());
                 String service = TwoReplicasIT.json(TwoReplicasIT.call(first.url(), "POST", "/admin/accounts",
                         first.token(), "{\"slug\":\"hooked\",\"plan\":\"pro\"}")).get("serviceToken").asText();
-                secret = TwoReplicasIT.json(TwoReplicasIT.call(first.url(), "POST", "/admin/accounts/hooked/webhooks",
-                        service, "{\"url\":\"" + hook.url() + "\",\"events\":[\"tunnel.closed\"]}")).get("secret")
-                        .asText();
+                String webhook = "{\"url\":\"" + hook.url() + "\",\"events\":[\"tunnel.closed\"]}";
+                secret = TwoReplicasIT.json(TwoReplicasIT.call(first.url(), "POST",
+                        "/admin/accounts/hooked/webhooks", service, webhook)).get("secret").asText();
             } finally {
                 first.stop();
             }
             assertFalse(Files.exists(data.resolve("data/postmaster.pid")), "the database stops with the service");
             assertEquals("rw-------", PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(data.resolve("secrets.key"))), "the generated SECRETS_KEY is private");
+                    Files.getPosixFilePermissions(data.resolve("secrets.key"))), "the generated key is private");
 
             Started second = start(dataRoot, data, "embedded-2");
             try {
@@ -75,8 +75,8 @@ class EmbeddedDatabaseIT {
                 assertEquals(200, kept.statusCode(), kept.body());
                 assertTrue(Files.readString(second.log()).contains("PostgreSQL 16"));
                 // The endpoint secret sealed by the first run still opens: a delivery now is signed with it.
-                String api = TwoReplicasIT.json(TwoReplicasIT.call(second.url(), "POST", "/admin/accounts/hooked/tokens",
-                        ROOT, "{}")).get("token").asText();
+                String api = TwoReplicasIT.json(TwoReplicasIT.call(second.url(), "POST",
+                        "/admin/accounts/hooked/tokens", ROOT, "{}")).get("token").asText();
                 String tunnel = TwoReplicasIT.json(TwoReplicasIT.call(second.url(), "POST", "/v1/tunnels", api, "{}"))
                         .get("id").asText();
                 assertEquals(200, TwoReplicasIT.call(second.url(), "POST", "/v1/tunnels/" + tunnel + "/close", api,
