@@ -152,6 +152,12 @@ public class WebhookSender {
         return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new)).handle((done, failure) -> count);
     }
 
+    /**
+     * Claims at most {@code room} due deliveries, at most {@value #PER_ENDPOINT} per endpoint, none for an endpoint
+     * this replica is still sending to. The window only ranks candidates; {@code due} locks the rows
+     * {@code FOR UPDATE SKIP LOCKED}, re-checking status and due time on the locked row, so another replica's claim
+     * is skipped, never taken twice.
+     */
     private List<Claimed> claim(int room) {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("""
