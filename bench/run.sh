@@ -20,7 +20,8 @@ command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
-ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT GLOBAL_DAY_LIMIT=1000000 GLOBAL_MONTH_LIMIT=10000000 \
+SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
+  GLOBAL_DAY_LIMIT=1000000 GLOBAL_MONTH_LIMIT=10000000 \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
   java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!

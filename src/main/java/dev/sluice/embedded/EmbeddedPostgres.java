@@ -8,10 +8,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -23,13 +25,17 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  * initialised and started in {@code SLUICE_DATA_DIR} (default {@code ./sluice-data}) when no datasource URL is
  * configured, so {@code java -jar} works on a machine with nothing but a JDK. It listens on 127.0.0.1 only, on a
  * free port, and is stopped when the service stops. PostgreSQL refuses to run as root, so under root the server
- * runs as {@code nobody} (via {@code runuser}) and owns only its data folder.
+ * runs as {@code nobody} (via {@code runuser}) and owns only its data folder, which {@code nobody} must be able to
+ * reach: see {@link #dataRoot}.
  */
 public final class EmbeddedPostgres {
 
     static final String VERSION = "16.6.0";
     static final String ARCHIVE = "/postgres-linux-x86_64.txz";
     static final String NOBODY = "nobody";
+    static final Path DEFAULT = Path.of("sluice-data");
+    /** Where root keeps it when {@code nobody} cannot enter the working folder (root's home is 0700). */
+    static final Path ROOT_FALLBACK = Path.of("/var/lib/sluice");
 
     private final Path root;
     private final boolean asNobody;
@@ -41,11 +47,37 @@ public final class EmbeddedPostgres {
         this.port = port;
     }
 
+    /**
+     * The folder to use: {@code SLUICE_DATA_DIR} if set, else {@code ./sluice-data}. Under root the server runs as
+     * {@code nobody}, which cannot pass a folder closed to others (as {@code /root} is): then the default moves to
+     * {@code /var/lib/sluice}, and such a {@code SLUICE_DATA_DIR} is refused with one line saying what to set, rather
+     * than failing later inside {@code initdb}.
+     */
+    public static Path dataRoot(String configured) {
+        boolean explicit = configured != null && !configured.isBlank();
+        Path chosen = (explicit ? Path.of(configured) : DEFAULT).toAbsolutePath().normalize();
+        if (!runsAsRoot()) {
+            return chosen;
+        }
+        Optional<Path> closed = closedToOthers(chosen);
+        if (closed.isEmpty()) {
+            return chosen;
+        }
+        if (explicit || closedToOthers(ROOT_FALLBACK).isPresent()) {
+            throw new IllegalStateException("under root the embedded PostgreSQL runs as 'nobody', which cannot enter "
+                    + closed.get() + "; set SLUICE_DATA_DIR to a folder whose parents others may enter (e.g. "
+                    + ROOT_FALLBACK + "), or QUARKUS_DATASOURCE_JDBC_URL to use your own PostgreSQL.");
+        }
+        System.out.println("Sluice: running as root in " + closed.get() + ", which the database user 'nobody' cannot "
+                + "enter, so the embedded PostgreSQL keeps its data in " + ROOT_FALLBACK
+                + " (set SLUICE_DATA_DIR to choose).");
+        return ROOT_FALLBACK;
+    }
+
     /** Starts the server (unpacking and initialising on first use) and returns it. */
     public static EmbeddedPostgres start(Path dataRoot) {
         try {
-            boolean asNobody = "root".equals(System.getProperty("user.name"));
-            EmbeddedPostgres postgres = new EmbeddedPostgres(dataRoot.toAbsolutePath().normalize(), asNobody,
+            EmbeddedPostgres postgres = new EmbeddedPostgres(dataRoot.toAbsolutePath().normalize(), runsAsRoot(),
                     freePort());
             postgres.unpack();
             postgres.initialise();
@@ -150,6 +182,25 @@ public final class EmbeddedPostgres {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while running " + command[0], e);
         }
+    }
+
+    private static boolean runsAsRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** The nearest existing parent of the folder that others (so {@code nobody}) may not pass through, if any. */
+    private static Optional<Path> closedToOthers(Path folder) {
+        for (Path parent = folder.getParent(); parent != null; parent = parent.getParent()) {
+            try {
+                if (Files.isDirectory(parent) && !Files.getPosixFilePermissions(parent)
+                        .contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return Optional.of(parent);
+                }
+            } catch (IOException e) {
+                return Optional.of(parent);
+            }
+        }
+        return Optional.empty();
     }
 
     private static int freePort() throws IOException {

@@ -54,6 +54,8 @@ public class WebhookService {
     WebhookTargets targets;
     @Inject
     AuditTrail audit;
+    @Inject
+    WebhookSecrets secrets;
 
     @Transactional
     public Created create(String slug, String url, List<String> events) {
@@ -72,10 +74,11 @@ public class WebhookService {
         Instant now = UtcNow.get();
         List<String> distinct = events.stream().distinct().toList();
         em.createNativeQuery("""
-                insert into webhook_endpoint (account_id, endpoint_id, url, events, secret, created_at)
+                insert into webhook_endpoint (account_id, endpoint_id, url, events, secret_ciphertext, created_at)
                 values (:account, :id, :url, cast(:events as text[]), :secret, :now)""")
                 .setParameter("account", account.accountId).setParameter("id", id).setParameter("url", url)
-                .setParameter("events", "{" + String.join(",", distinct) + "}").setParameter("secret", secret)
+                .setParameter("events", "{" + String.join(",", distinct) + "}")
+                .setParameter("secret", secrets.seal(id, secret))
                 .setParameter("now", now).executeUpdate();
         audit.succeeded(slug, "webhook:" + id, "url=" + url + " events=" + distinct);
         return new Created(id, url, distinct, secret, now);

@@ -3,6 +3,8 @@ package dev.sluice.notify;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -11,21 +13,70 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import dev.sluice.web.SluiceException;
 
 /**
- * Refuses webhook targets on private, loopback, link-local or otherwise internal addresses (unless
- * {@code WEBHOOK_ALLOW_PRIVATE=true}), judged on every address the host resolves to, not on its spelling, and
- * again before every delivery so a DNS change cannot point an accepted URL inwards later.
+ * Refuses webhook targets on special-purpose addresses (private, loopback, link-local, documentation, NAT64 and
+ * 6to4 spellings of those, ...) unless {@code WEBHOOK_ALLOW_PRIVATE=true}, judged on every address the host resolves
+ * to, not on its spelling, and again before every delivery. The sender then connects to the address checked here
+ * ({@link Target#address()}), so a DNS answer that changes between check and connect cannot point it inwards.
  */
 @ApplicationScoped
 public class WebhookTargets {
 
-    private final boolean allowPrivate;
-
-    public WebhookTargets(@ConfigProperty(name = "webhook-allow-private", defaultValue = "false") boolean allowPrivate) {
-        this.allowPrivate = allowPrivate;
+    /** A checked target: the URL and the address to connect to, one of those the check judged. */
+    public record Target(URI uri, InetAddress address) {
     }
 
-    /** The URL, parsed, if it is http(s) with a host that resolves to public addresses only. */
-    public URI check(String url) {
+    private record Cidr(byte[] prefix, int bits) {
+        static Cidr parse(String cidr) {
+            int slash = cidr.indexOf('/');
+            return new Cidr(literal(cidr.substring(0, slash)), Integer.parseInt(cidr.substring(slash + 1)));
+        }
+
+        boolean contains(byte[] raw) {
+            if (raw.length != prefix.length) {
+                return false;
+            }
+            int whole = bits / 8;
+            int rest = bits % 8;
+            if (!Arrays.equals(raw, 0, whole, prefix, 0, whole)) {
+                return false;
+            }
+            int mask = (0xff << (8 - rest)) & 0xff;
+            return rest == 0 || (raw[whole] & mask) == (prefix[whole] & mask);
+        }
+    }
+
+    /**
+     * IANA's IPv4 and IPv6 special-purpose address registries (plus multicast and the deprecated site-local and
+     * 6to4-relay ranges), whether or not IANA calls an entry globally reachable: none is a webhook receiver.
+     * Prefixes that embed an IPv4 address (v4-mapped, v4-compatible, NAT64 64:ff9b::/96, 6to4) are not listed:
+     * {@link #isInternal} decodes them and judges the IPv4 address instead.
+     */
+    private static final List<Cidr> SPECIAL_PURPOSE = List.of(
+            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+            "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
+            "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+            "224.0.0.0/4", "240.0.0.0/4",
+            "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2001:10::/28", "2001:20::/28",
+            "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8")
+            .stream().map(Cidr::parse).toList();
+    private static final Cidr V4_COMPATIBLE = Cidr.parse("::/96");
+    // Java turns a ::ffff:a.b.c.d literal into an Inet4Address, so this prefix is spelled out in bytes.
+    private static final Cidr V4_MAPPED = new Cidr(
+            new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0 }, 96);
+    private static final Cidr NAT64 = Cidr.parse("64:ff9b::/96");
+    private static final Cidr SIX_TO_FOUR = Cidr.parse("2002::/16");
+
+    private final boolean allowPrivate;
+    private final HostResolver resolver;
+
+    public WebhookTargets(@ConfigProperty(name = "webhook-allow-private", defaultValue = "false") boolean allowPrivate,
+            HostResolver resolver) {
+        this.allowPrivate = allowPrivate;
+        this.resolver = resolver;
+    }
+
+    /** The URL and the address to connect to, if it is http(s) with a host that resolves to public addresses only. */
+    public Target check(String url) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -38,26 +89,38 @@ public class WebhookTargets {
         }
         InetAddress[] addresses;
         try {
-            addresses = InetAddress.getAllByName(uri.getHost());
+            addresses = resolver.resolve(uri.getHost());
         } catch (UnknownHostException e) {
+            throw refused("'url' names a host that does not resolve.");
+        }
+        if (addresses.length == 0) {
             throw refused("'url' names a host that does not resolve.");
         }
         if (!allowPrivate) {
             for (InetAddress address : addresses) {
                 if (isInternal(address)) {
-                    throw refused("'url' resolves to a private or loopback address; webhooks go to public hosts.");
+                    throw refused("'url' resolves to a private or special-purpose address; webhooks go to public "
+                            + "hosts.");
                 }
             }
         }
-        return uri;
+        return new Target(uri, addresses[0]);
     }
 
     static boolean isInternal(InetAddress address) {
         byte[] raw = address.getAddress();
-        boolean uniqueLocalV6 = raw.length == 16 && (raw[0] & 0xfe) == 0xfc;
-        boolean carrierGradeNat = raw.length == 4 && (raw[0] & 0xff) == 100 && (raw[1] & 0xc0) == 64;
-        return address.isLoopbackAddress() || address.isSiteLocalAddress() || address.isLinkLocalAddress()
-                || address.isAnyLocalAddress() || address.isMulticastAddress() || uniqueLocalV6 || carrierGradeNat;
+        byte[] judged = V4_MAPPED.contains(raw) || V4_COMPATIBLE.contains(raw) || NAT64.contains(raw)
+                ? Arrays.copyOfRange(raw, 12, 16)
+                : SIX_TO_FOUR.contains(raw) ? Arrays.copyOfRange(raw, 2, 6) : raw;
+        return SPECIAL_PURPOSE.stream().anyMatch(range -> range.contains(judged));
+    }
+
+    private static byte[] literal(String address) {
+        try {
+            return InetAddress.getByName(address).getAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an address literal: " + address, e);
+        }
     }
 
     private static SluiceException refused(String message) {

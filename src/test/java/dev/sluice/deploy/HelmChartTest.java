@@ -34,7 +34,8 @@ class HelmChartTest {
     @Test
     void defaultsRunTwoHardenedReplicasWithProbesAndAChartManagedSecret() throws Exception {
         List<JsonNode> objects = render(new Helm(CHART).template().withName("edge")
-                .set("secrets.values.rootToken", "vtr_placeholder").call());
+                .set("secrets.values.rootToken", "vtr_placeholder").set("secrets.values.tunnelSecret", "legacy-tunnel")
+                .set("secrets.values.secretsKey", "a2V5").call());
         JsonNode deployment = only(objects, "Deployment");
         assertEquals(2, deployment.at("/spec/replicas").asInt());
         JsonNode pod = deployment.at("/spec/template/spec");
@@ -53,12 +54,21 @@ class HelmChartTest {
         assertEquals("edge-sluice-secrets", secretRef(container, "STRIPE_WEBHOOK_SECRET"));
         assertEquals("edge-sluice-secrets", secretRef(container, "STRIPE_LINK_SECRET"));
         assertEquals("edge-sluice-secrets", secretRef(container, "JWT_SIGNING_KEY"));
+        for (String variable : List.of("TUNNEL_SECRET", "SECRETS_KEY", "SECRETS_KEY_PREVIOUS", "STRIPE_LINK_SECRET")) {
+            assertEquals("edge-sluice-secrets", secretRef(container, variable));
+        }
+        assertFalse(optional(container, "SECRETS_KEY"), "production refuses to start without it");
+        assertTrue(optional(container, "TUNNEL_SECRET"));
         JsonNode secret = only(objects, "Secret");
         assertEquals("vtr_placeholder", secret.at("/stringData/ROOT_TOKEN").asText());
+        assertEquals("legacy-tunnel", secret.at("/stringData/TUNNEL_SECRET").asText());
+        assertEquals("a2V5", secret.at("/stringData/SECRETS_KEY").asText());
         assertTrue(secret.at("/stringData/STRIPE_WEBHOOK_SECRET").isMissingNode(), "empty values are left out");
         JsonNode config = only(objects, "ConfigMap");
         assertEquals("jdbc:postgresql://postgresql:5432/sluice", config.at("/data/QUARKUS_DATASOURCE_JDBC_URL").asText());
         assertEquals("tunnel.example.com", config.at("/data/TUNNEL_DOMAIN").asText());
+        assertTrue(config.at("/data/TUNNEL_SECRET").isMissingNode(), "secrets stay out of the ConfigMap");
+        assertTrue(config.at("/data/SECRETS_KEY").isMissingNode());
         assertEquals(1, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
         assertEquals("http", only(objects, "Service").at("/spec/ports/0/targetPort").asText());
         assertTrue(find(objects, "HorizontalPodAutoscaler").isEmpty());
@@ -75,6 +85,8 @@ class HelmChartTest {
         JsonNode container = deployment.at("/spec/template/spec/containers/0");
         assertEquals("registry.example.com/platform/sluice:1.4.2", container.at("/image").asText());
         assertEquals("sluice-prod", secretRef(container, "ROOT_TOKEN"));
+        assertEquals("sluice-prod", secretRef(container, "TUNNEL_SECRET"));
+        assertEquals("sluice-prod", secretRef(container, "SECRETS_KEY"));
         assertEquals(3, only(objects, "HorizontalPodAutoscaler").at("/spec/minReplicas").asInt());
         assertEquals("/q/metrics", only(objects, "ServiceMonitor").at("/spec/endpoints/0/path").asText());
         assertEquals(2, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
@@ -89,6 +101,22 @@ class HelmChartTest {
         RuntimeException url = assertThrows(RuntimeException.class,
                 () -> new Helm(CHART).template().set("database.url", "mysql://db/sluice").call());
         assertTrue(url.getMessage().contains("url"), url.getMessage());
+    }
+
+    @Test
+    void aSecretGivenAsPlainConfigIsRefused() {
+        RuntimeException refused = assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("config.TUNNEL_SECRET", "legacy-tunnel").call());
+        assertTrue(refused.getMessage().contains("config.TUNNEL_SECRET is a secret"), refused.getMessage());
+    }
+
+    private static boolean optional(JsonNode container, String variable) {
+        for (JsonNode env : container.at("/env")) {
+            if (env.at("/name").asText().equals(variable)) {
+                return env.at("/valueFrom/secretKeyRef/optional").asBoolean();
+            }
+        }
+        throw new AssertionError(variable + " is not taken from a Secret");
     }
 
     private static String secretRef(JsonNode container, String variable) {

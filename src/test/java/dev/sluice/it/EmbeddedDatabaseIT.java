@@ -3,67 +3,138 @@ package dev.sluice.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import org.junit.jupiter.api.Test;
 
+import com.sun.net.httpserver.HttpServer;
+
 /**
  * The README's run command on a machine with nothing but a JDK: without QUARKUS_DATASOURCE_JDBC_URL the packaged
- * jar starts its embedded PostgreSQL, serves requests, keeps its data across a restart and stops the database when
- * it stops.
+ * jar starts its embedded PostgreSQL, serves requests, keeps its data (and the key its webhook secrets are sealed
+ * with) across a restart and stops the database when it stops; under root it copes with a working folder the
+ * database user cannot enter.
  */
 class EmbeddedDatabaseIT {
 
     static final String ROOT = TwoReplicasIT.ROOT;
+    static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+    /** What the refusal tests point at: they stop before serving, but Flyway has migrated it by then. */
+    static final String JDBC_URL = System.getProperty("it.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/test");
 
     @Test
-    void theJarRunsOnItsOwnDatabaseAndKeepsItsData() throws Exception {
+    void theJarRunsOnItsOwnDatabaseAndKeepsItsDataAndItsSecretsKey() throws Exception {
         Path dataRoot = Files.createTempDirectory("sluice-embedded-it");
         // Under root the server runs as nobody, which must be able to reach the folder.
         Files.setPosixFilePermissions(dataRoot, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path data = dataRoot.resolve("sluice-data");
 
-        Started first = start(data, 1);
-        try {
-            assertEquals(201, TwoReplicasIT.call(first.url(), "POST", "/admin/accounts", first.token(),
-                    "{\"slug\":\"kept\"}").statusCode());
-        } finally {
-            first.stop();
-        }
-        assertFalse(Files.exists(data.resolve("data/postmaster.pid")), "the database stops with the service");
+        String secret;
+        try (Hook hook = new Hook()) {
+            Started first = start(dataRoot, data, "embedded-1");
+            try {
+                assertEquals(201, TwoReplicasIT.call(first.url(), "POST", "/admin/accounts", first.token(),
+                        "{\"slug\":\"kept\"}").statusCode());
+                String service = TwoReplicasIT.json(TwoReplicasIT.call(first.url(), "POST", "/admin/accounts",
+                        first.token(), "{\"slug\":\"hooked\",\"plan\":\"pro\"}")).get("serviceToken").asText();
+                String webhook = "{\"url\":\"" + hook.url() + "\",\"events\":[\"tunnel.closed\"]}";
+                secret = TwoReplicasIT.json(TwoReplicasIT.call(first.url(), "POST",
+                        "/admin/accounts/hooked/webhooks", service, webhook)).get("secret").asText();
+            } finally {
+                first.stop();
+            }
+            assertFalse(Files.exists(data.resolve("data/postmaster.pid")), "the database stops with the service");
+            assertEquals("rw-------", PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(data.resolve("secrets.key"))), "the generated key is private");
 
-        Started second = start(data, 2);
-        try {
-            HttpResponse<String> kept = TwoReplicasIT.call(second.url(), "GET", "/admin/accounts/kept",
-                    second.token(), null);
-            assertEquals(200, kept.statusCode(), kept.body());
-            assertTrue(Files.readString(second.log()).contains("PostgreSQL 16"));
-        } finally {
-            second.stop();
+            Started second = start(dataRoot, data, "embedded-2");
+            try {
+                HttpResponse<String> kept = TwoReplicasIT.call(second.url(), "GET", "/admin/accounts/kept",
+                        second.token(), null);
+                assertEquals(200, kept.statusCode(), kept.body());
+                assertTrue(Files.readString(second.log()).contains("PostgreSQL 16"));
+                // The endpoint secret sealed by the first run still opens: a delivery now is signed with it.
+                String api = TwoReplicasIT.json(TwoReplicasIT.call(second.url(), "POST",
+                        "/admin/accounts/hooked/tokens", ROOT, "{}")).get("token").asText();
+                String tunnel = TwoReplicasIT.json(TwoReplicasIT.call(second.url(), "POST", "/v1/tunnels", api, "{}"))
+                        .get("id").asText();
+                assertEquals(200, TwoReplicasIT.call(second.url(), "POST", "/v1/tunnels/" + tunnel + "/close", api,
+                        "{}").statusCode());
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (hook.received.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertEquals(1, hook.received.size(), "the webhook is delivered after the restart");
+                String[] signed = hook.received.get(0);
+                long t = Long.parseLong(signed[0].substring(2, signed[0].indexOf(',')));
+                assertEquals("t=" + t + ",v1=" + hmac(secret, t + "." + signed[1]), signed[0]);
+            } finally {
+                second.stop();
+            }
         }
     }
 
     @Test
+    void underRootInAFolderNobodyCannotEnterTheDatabaseMovesToVarLib() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the database as nobody");
+        Path closed = Files.createTempDirectory("sluice-closed");
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        Started started = start(closed, null, "embedded-root");
+        try {
+            assertTrue(Files.readString(started.log()).contains("keeps its data in /var/lib/sluice"));
+            String slug = "root-" + UUID.randomUUID().toString().substring(0, 8);
+            assertEquals(201, TwoReplicasIT.call(started.url(), "POST", "/admin/accounts", started.token(),
+                    "{\"slug\":\"" + slug + "\"}").statusCode());
+        } finally {
+            started.stop();
+        }
+    }
+
+    @Test
+    void underRootADataFolderNobodyCannotEnterIsRefusedInOneLine() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the database as nobody");
+        Path closed = Files.createTempDirectory("sluice-closed");
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        String log = refused("embedded-refused", Map.of("ROOT_TOKEN", ROOT, "SLUICE_DATA_DIR",
+                closed.resolve("sluice-data").toString()), "QUARKUS_DATASOURCE_JDBC_URL");
+        assertEquals(1, log.lines().count(), log);
+        assertTrue(log.startsWith("Sluice: under root the embedded PostgreSQL runs as 'nobody', which cannot enter "
+                + closed + "; set SLUICE_DATA_DIR"), log);
+    }
+
+    @Test
     void withoutARootTokenTheJarRefusesToStart() throws Exception {
-        Path log = Path.of("target", "no-root-token.log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", "target/quarkus-app/quarkus-run.jar").redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().remove("ROOT_TOKEN");
-        builder.environment().put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-        builder.environment().put("QUARKUS_HTTP_PORT", "0");
-        Process process = builder.start();
-        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the service did not stop");
-        assertTrue(process.exitValue() != 0);
-        assertTrue(Files.readString(log).contains("ROOT_TOKEN is not set"));
+        String log = refused("no-root-token", Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL,
+                "SECRETS_KEY", TwoReplicasIT.SECRETS_KEY), "ROOT_TOKEN");
+        assertTrue(log.contains("ROOT_TOKEN is not set"));
+    }
+
+    @Test
+    void withADatabaseButNoSecretsKeyTheJarRefusesToStart() throws Exception {
+        String log = refused("no-secrets-key", Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL, "ROOT_TOKEN", ROOT),
+                "SECRETS_KEY");
+        assertTrue(log.contains("SECRETS_KEY is not set. It encrypts webhook endpoint secrets"), log);
     }
 
     record Started(Process process, String url, String token, Path log) {
@@ -73,18 +144,73 @@ class EmbeddedDatabaseIT {
         }
     }
 
-    private static Started start(Path data, int run) throws Exception {
+    /** A webhook receiver on loopback recording each delivery's signature and body. */
+    static final class Hook implements AutoCloseable {
+        final List<String[]> received = new CopyOnWriteArrayList<>();
+        private final HttpServer server;
+
+        Hook() throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.createContext("/hook", exchange -> {
+                received.add(new String[] { exchange.getRequestHeaders().getFirst("Sluice-Signature"),
+                        new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8) });
+                exchange.sendResponseHeaders(200, -1);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    private static String hmac(String secret, String message) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static ProcessBuilder jar(Path workingDir, String logName) {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                JAR.toString()).directory(workingDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(Path.of("target", logName + ".log").toAbsolutePath().toFile());
+    }
+
+    /** Runs the jar, which must stop by itself and fail; returns what it printed. */
+    private static String refused(String logName, Map<String, String> env, String unset) throws Exception {
+        ProcessBuilder builder = jar(Path.of("target").toAbsolutePath(), logName);
+        builder.environment().remove(unset);
+        builder.environment().putAll(env);
+        builder.environment().put("QUARKUS_HTTP_PORT", "0");
+        Process process = builder.start();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the service did not stop");
+        assertTrue(process.exitValue() != 0);
+        return Files.readString(Path.of("target", logName + ".log"));
+    }
+
+    /** Starts the jar in the folder on the embedded database, in {@code data} or (null) where it chooses. */
+    private static Started start(Path workingDir, Path data, String logName) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        Path log = Path.of("target", "embedded-" + run + ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", "target/quarkus-app/quarkus-run.jar").redirectErrorStream(true).redirectOutput(log.toFile());
+        Path log = Path.of("target", logName + ".log");
+        ProcessBuilder builder = jar(workingDir, logName);
         Map<String, String> env = builder.environment();
         env.remove("QUARKUS_DATASOURCE_JDBC_URL");
+        env.remove("SECRETS_KEY");
+        env.remove("SLUICE_DATA_DIR");
         env.put("ROOT_TOKEN", ROOT);
-        env.put("SLUICE_DATA_DIR", data.toString());
+        env.put("WEBHOOK_ALLOW_PRIVATE", "true");
+        if (data != null) {
+            env.put("SLUICE_DATA_DIR", data.toString());
+        }
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         Process process = builder.start();
         String url = "http://127.0.0.1:" + port;

@@ -42,6 +42,7 @@ import dev.sluice.Race;
 class TwoReplicasIT {
 
     static final String ROOT = "vtr_TestRootToken0000000000000000000000rWvyY";
+    static final String SECRETS_KEY = "c2x1aWNlLWl0LXNlY3JldHMta2V5LTMyLWJ5dGVzLi4=";
     static final String DATABASE = "sluice_it";
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -66,6 +67,7 @@ class TwoReplicasIT {
                     .redirectOutput(new File("target/replica-" + i + ".log"));
             Map<String, String> env = builder.environment();
             env.put("ROOT_TOKEN", ROOT);
+            env.put("SECRETS_KEY", SECRETS_KEY);
             env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
             env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
                     + "?connectTimeout=2&socketTimeout=10");

@@ -6,17 +6,23 @@ import static dev.sluice.Api.uniqueSlug;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import jakarta.inject.Inject;
@@ -28,6 +34,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sluice.Api;
 import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusMock;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -41,7 +48,7 @@ class WebhookDeliveryTest {
     public static class LoopbackAllowed implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("webhook-allow-private", "true", "webhook-poll-every", "0.2s");
+            return Map.of("webhook-allow-private", "true", "webhook-poll-every", "0.2s", "webhook-timeout", "2s");
         }
     }
 
@@ -147,9 +154,132 @@ class WebhookDeliveryTest {
             assertEquals(tunnel, event.get("data").get("tunnelId").asText());
             assertEquals("closed", event.get("data").get("reason").asText());
             makeRetriesDue();
-            sender.deliverDue();
+            sender.deliverDue().join();
             assertEquals(1, receiver.received.size(), "a delivered event is not sent again");
         }
+    }
+
+    @Test
+    void aReceiverThatStallsHoldsUpNoOtherDeliveryAndIsCutOffAtTheDeadline() throws Exception {
+        try (Receiver fast = new Receiver(); StalledReceiver bodyless = new StalledReceiver(true);
+                StalledReceiver silent = new StalledReceiver(false)) {
+            String slug = uniqueSlug("stall");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            String silentId = webhook(service, slug, silent.url());
+            webhook(service, slug, bodyless.url());
+            String fastId = webhook(service, slug, fast.url());
+            closeATunnel(service, slug);
+
+            silent.accepted.get(10, TimeUnit.SECONDS);
+            bodyless.accepted.get(10, TimeUnit.SECONDS);
+            await(() -> fast.received.size() == 1);
+            // The fast endpoint's attempt is on record while both stalled ones still hold their connections.
+            await(() -> "delivered".equals(as(service).get("/admin/accounts/" + slug + "/webhooks/" + fastId
+                    + "/deliveries").path("deliveries[0].status")));
+            assertFalse(silent.closed.isDone() || bodyless.closed.isDone(), "the 2 s deadline has not passed yet");
+
+            // Both are hung up on at the 2 s deadline: the one that never answered, and the one whose body never ends.
+            silent.closed.get(5, TimeUnit.SECONDS);
+            bodyless.closed.get(5, TimeUnit.SECONDS);
+            await(() -> as(service).get("/admin/accounts/" + slug + "/webhooks/" + silentId + "/deliveries")
+                    .path("deliveries.size()").equals(1));
+            as(service).get("/admin/accounts/" + slug + "/webhooks/" + silentId + "/deliveries").then()
+                    .body("deliveries[0].error", equalTo("no answer within 2 s"))
+                    .body("deliveries[0].status", equalTo("pending"));
+        }
+    }
+
+    @Test
+    void anEndpointDeletedMidFlightLeavesTheOtherDeliveriesOfItsRoundRecorded() throws Exception {
+        try (Receiver held = new Receiver(); Receiver other = new Receiver()) {
+            held.gate = new CountDownLatch(1);
+            String slug = uniqueSlug("midflight");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            String heldId = webhook(service, slug, held.url());
+            String otherId = webhook(service, slug, other.url());
+            closeATunnel(service, slug);
+
+            assertTrue(held.requested.await(10, TimeUnit.SECONDS));
+            as(service).delete("/admin/accounts/" + slug + "/webhooks/" + heldId).then().statusCode(200);
+            held.gate.countDown();
+            await(() -> "delivered".equals(as(service).get("/admin/accounts/" + slug + "/webhooks/" + otherId
+                    + "/deliveries").path("deliveries[0].status")));
+            makeRetriesDue();
+            sender.deliverDue().join();
+            Thread.sleep(500);
+            assertEquals(1, other.received.size(), "the round's other delivery is not sent again");
+        }
+    }
+
+    @Test
+    void theSenderConnectsToTheAddressItCheckedWithTheOriginalHost() throws Exception {
+        // "localhost" answers 127.0.0.2 when the target is checked; the system resolver would say 127.0.0.1, where a
+        // decoy listens on the same port. Only the checked address may be reached, with the URL's Host.
+        try (Receiver checked = new Receiver(InetAddress.getByName("127.0.0.2"), 0);
+                Receiver decoy = new Receiver(InetAddress.getByName("127.0.0.1"), checked.port())) {
+            QuarkusMock.installMockForType(new HostResolver() {
+                @Override
+                public InetAddress[] resolve(String host) throws UnknownHostException {
+                    return "localhost".equals(host) ? new InetAddress[] { InetAddress.getByName("127.0.0.2") }
+                            : super.resolve(host);
+                }
+            }, HostResolver.class);
+            String slug = uniqueSlug("rebind");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            webhook(service, slug, "http://localhost:" + checked.port() + "/hook");
+            closeATunnel(service, slug);
+            await(() -> checked.received.size() == 1);
+            assertEquals("localhost:" + checked.port(), checked.received.get(0).host());
+            assertEquals(0, decoy.received.size());
+        }
+    }
+
+    @Test
+    void overHttpsTheCheckedAddressIsReachedWithTheNameForSniAndTheCertificate() throws Exception {
+        TestCertificate certificate = new TestCertificate("hooks.example");
+        // The sender trusts the JDK's trust store; for this test, one holding only the receiver's certificate. No
+        // https delivery happened before in this application, so its TLS context is built from this one.
+        System.setProperty("javax.net.ssl.trustStore", certificate.trustStore().toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", TestCertificate.password());
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        try (Receiver receiver = new Receiver(certificate.server())) {
+            QuarkusMock.installMockForType(new HostResolver() {
+                @Override
+                public InetAddress[] resolve(String host) throws UnknownHostException {
+                    return host.endsWith(".example") ? new InetAddress[] { InetAddress.getByName("127.0.0.1") }
+                            : super.resolve(host);
+                }
+            }, HostResolver.class);
+            String slug = uniqueSlug("tls");
+            String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
+            webhook(service, slug, "https://hooks.example:" + receiver.port() + "/hook");
+            // The same receiver under a name its certificate does not carry: the handshake must fail.
+            String wrongId = webhook(service, slug, "https://other.example:" + receiver.port() + "/hook");
+            closeATunnel(service, slug);
+            await(() -> receiver.received.size() == 1);
+            assertEquals("hooks.example:" + receiver.port(), receiver.received.get(0).host());
+            assertTrue(certificate.serverNames.contains("hooks.example"), certificate.serverNames.toString());
+            await(() -> as(service).get("/admin/accounts/" + slug + "/webhooks/" + wrongId + "/deliveries")
+                    .path("deliveries.size()").equals(1));
+            as(service).get("/admin/accounts/" + slug + "/webhooks/" + wrongId + "/deliveries").then()
+                    .body("deliveries[0].statusCode", nullValue()).body("deliveries[0].ok", equalTo(false));
+            assertEquals(1, receiver.received.size());
+        } finally {
+            System.clearProperty("javax.net.ssl.trustStore");
+            System.clearProperty("javax.net.ssl.trustStorePassword");
+            System.clearProperty("javax.net.ssl.trustStoreType");
+        }
+    }
+
+    private static String webhook(String service, String slug, String url) {
+        return as(service).body(Map.of("url", url, "events", List.of("tunnel.closed")))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
+    }
+
+    private static void closeATunnel(String service, String slug) {
+        String api = Api.apiToken(slug, service);
+        String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+        as(api).body(Map.of()).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
     }
 
     private void makeRetriesDue() throws SQLException {

@@ -25,16 +25,20 @@ class WebhookEndpointTest {
         String service = serviceToken(slug);
         for (String url : new String[] { "http://127.0.0.1/hook", "http://localhost:8080/hook", "http://10.1.2.3/x",
                 "http://192.168.0.10/x", "http://169.254.169.254/latest", "http://[::1]/x", "http://0.0.0.0/x",
-                "ftp://example.com/x", "not a url", "http://user@8.8.8.8/x" }) {
+                "ftp://example.com/x", "not a url", "http://user@8.8.8.8/x",
+                // IPv4 inside IPv6 (v4-compatible, NAT64, 6to4) and the less familiar special-purpose ranges
+                "http://[::127.0.0.1]/x", "http://[64:ff9b::7f00:1]/x", "http://[2002:7f00:1::]/x",
+                "http://0.0.0.1/x", "http://198.18.0.1/x", "http://[::ffff:10.0.0.1]/x", "http://203.0.113.10/x",
+                "http://[2001:db8::1]/x", "http://[fec0::1]/x", "http://255.255.255.255/x", "http://240.0.0.1/x" }) {
             as(service).body(Map.of("url", url, "events", List.of("quota.exceeded")))
                     .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("url"));
         }
-        as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of("quota.nope")))
+        as(service).body(Map.of("url", "https://9.9.9.9/hook", "events", List.of("quota.nope")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
-        as(service).body("{\"url\":\"https://203.0.113.10/hook\",\"events\":[null]}")
+        as(service).body("{\"url\":\"https://9.9.9.9/hook\",\"events\":[null]}")
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
-        as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of()))
+        as(service).body(Map.of("url", "https://9.9.9.9/hook", "events", List.of()))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400).body("field", equalTo("events"));
         as(service).delete("/admin/accounts/" + slug + "/webhooks/00000000-0000-0000-0000-000000000000").then()
                 .statusCode(404);
@@ -45,7 +49,7 @@ class WebhookEndpointTest {
     void aPublicTargetIsAcceptedAndCanBeDeleted() {
         String slug = uniqueSlug("public");
         String service = serviceToken(slug);
-        String id = as(service).body(Map.of("url", "https://203.0.113.10/hook", "events", List.of("plan.downgraded")))
+        String id = as(service).body(Map.of("url", "https://9.9.9.9/hook", "events", List.of("plan.downgraded")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
         as(service).delete("/admin/accounts/" + slug + "/webhooks/" + id).then().statusCode(200)
                 .body("ok", equalTo(true));
@@ -56,7 +60,20 @@ class WebhookEndpointTest {
         assertTrue(WebhookTargets.isInternal(InetAddress.getByName("100.64.0.1")));
         assertTrue(WebhookTargets.isInternal(InetAddress.getByName("fd00::1")));
         assertTrue(WebhookTargets.isInternal(InetAddress.getByName("172.16.5.4")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("192.0.0.170")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("192.88.99.1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("64:ff9b:1::a00:1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("2001::1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("3fff::1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("5f00::1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("ff02::1")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("::")));
+        assertTrue(WebhookTargets.isInternal(InetAddress.getByName("100::1")));
         assertFalse(WebhookTargets.isInternal(InetAddress.getByName("8.8.8.8")));
+        assertFalse(WebhookTargets.isInternal(InetAddress.getByName("198.20.0.1")));
         assertFalse(WebhookTargets.isInternal(InetAddress.getByName("2001:4860:4860::8888")));
+        // A public IPv4 address behind NAT64 or 6to4 is public.
+        assertFalse(WebhookTargets.isInternal(InetAddress.getByName("64:ff9b::808:808")));
+        assertFalse(WebhookTargets.isInternal(InetAddress.getByName("2002:808:808::1")));
     }
 }

@@ -15,13 +15,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import dev.sluice.Api;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 
-/** A database dump and the service's log hold no token, only hashes; list responses hold neither. */
+/**
+ * A database dump and the service's log hold no token, only hashes, and no webhook endpoint secret, only its sealed
+ * form; list responses hold neither.
+ */
 @QuarkusTest
 class NoSecretsAtRestTest {
 
@@ -35,13 +39,16 @@ class NoSecretsAtRestTest {
         secrets.add(minted.path("token"));
         secrets.add(as(service).body(Map.of()).post("/admin/accounts/" + slug + "/tokens/" + minted.path("id")
                 + "/roll").path("token"));
+        // A webhook endpoint secret signs deliveries, so it is kept, but sealed with SECRETS_KEY.
+        secrets.add(as(service).body(Map.of("url", "https://9.9.9.9/hook", "events", List.of("plan.downgraded")))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("secret"));
         as(Api.TUNNEL_SECRET).get("/admin/accounts/internal").then().statusCode(403);
         as(secrets.get(3)).get("/admin/accounts/" + slug).then().statusCode(401);
 
         String dump = pgDump();
         assertTrue(dump.contains(TokenFormat.sha256(service)), "the dump holds the hash");
         for (String secret : secrets) {
-            assertFalse(dump.contains(secret), "the dump must not hold a token");
+            assertFalse(dump.contains(secret), "the dump must not hold a token or a webhook secret");
         }
         String log = Files.readString(Path.of("target/sluice-test.log"), StandardCharsets.UTF_8);
         for (String secret : secrets) {
@@ -55,8 +62,11 @@ class NoSecretsAtRestTest {
         }
     }
 
+    /** Dumps the database the tests run on (the configured JDBC URL's, "test" unless overridden). */
     private static String pgDump() throws IOException, InterruptedException {
-        Process dump = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "--data-only", "test")
+        String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
+        String database = url.replaceFirst("^.*/([^/?]+)(\\?.*)?$", "$1");
+        Process dump = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "--data-only", database)
                 .redirectErrorStream(true).start();
         String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, dump.waitFor(), out);
