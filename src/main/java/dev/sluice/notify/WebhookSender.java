@@ -36,7 +36,6 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.sluice.UtcNow;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
@@ -288,11 +287,9 @@ public class WebhookSender {
         boolean delivered = outcome.statusCode() != null && outcome.statusCode() / 100 == 2;
         String error = outcome.error() != null ? outcome.error()
                 : delivered ? null : "HTTP " + outcome.statusCode();
-        Instant now = UtcNow.get();
-        String status = delivered ? "delivered"
-                : d.createdAt().plus(GIVE_UP_AFTER).isBefore(now) ? "failed" : "pending";
         long backoffSeconds = Math.min(3600, 10L << Math.min(d.attempts() - 1, 20));
-        QuarkusTransaction.requiringNew().run(() -> {
+        // The next attempt and the 24-hour give-up are judged by the database's clock, as the claim query judges them.
+        String status = QuarkusTransaction.requiringNew().call(() -> {
             em.createNativeQuery("""
                     insert into webhook_attempt (account_id, endpoint_id, event_id, status_code, error)
                     select w.account_id, w.endpoint_id, :event, cast(:code as integer), cast(:error as text)
@@ -301,12 +298,19 @@ public class WebhookSender {
                     .setParameter("account", d.accountId()).setParameter("endpoint", d.endpointId())
                     .setParameter("event", d.eventId()).setParameter("code", outcome.statusCode())
                     .setParameter("error", error).executeUpdate();
-            em.createNativeQuery("""
-                    update webhook_delivery set status = :status, next_attempt_at = :next
-                     where account_id = :account and endpoint_id = :endpoint and event_id = :event""")
-                    .setParameter("status", status).setParameter("next", now.plusSeconds(backoffSeconds))
+            List<?> updated = em.createNativeQuery("""
+                    update webhook_delivery set
+                        status = case when :delivered then 'delivered'
+                                      when cast(:createdAt as timestamptz) + make_interval(secs => :giveUp) < now()
+                                      then 'failed' else 'pending' end,
+                        next_attempt_at = now() + make_interval(secs => :backoff)
+                     where account_id = :account and endpoint_id = :endpoint and event_id = :event
+                    returning status""")
+                    .setParameter("delivered", delivered).setParameter("createdAt", d.createdAt())
+                    .setParameter("giveUp", GIVE_UP_AFTER.toSeconds()).setParameter("backoff", backoffSeconds)
                     .setParameter("account", d.accountId()).setParameter("endpoint", d.endpointId())
-                    .setParameter("event", d.eventId()).executeUpdate();
+                    .setParameter("event", d.eventId()).getResultList();
+            return updated.isEmpty() ? "gone" : (String) updated.get(0);
         });
         if (!delivered) {
             LOG.infof("webhook delivery to endpoint %s failed (%s); status %s", d.endpointId(), error, status);

@@ -100,6 +100,9 @@ class EmbeddedDatabaseIT {
         assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the database as nobody");
         Path closed = Files.createTempDirectory("sluice-closed");
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        Path varLib = Path.of("/var/lib/sluice");
+        // A machine's own /var/lib/sluice is left as it was; one this test creates goes with it.
+        boolean existed = Files.exists(varLib);
         Started started = start(closed, null, "embedded-root");
         try {
             assertTrue(Files.readString(started.log()).contains("keeps its data in /var/lib/sluice"));
@@ -108,6 +111,11 @@ class EmbeddedDatabaseIT {
                     "{\"slug\":\"" + slug + "\"}").statusCode());
         } finally {
             started.stop();
+            if (!existed) {
+                try (java.util.stream.Stream<Path> files = Files.walk(varLib)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
         }
     }
 
