@@ -15,7 +15,7 @@ WORK=$(mktemp -d)
 
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
-SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/dev/sluice/token/TokenFormat.java) \
+SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/dev/sluice/auth/TokenFormat.java) \
   QUARKUS_HTTP_PORT=$PORT RECONCILE_EVERY=1s \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
   java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &

@@ -10,7 +10,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-8099}
 BENCH_DB=${BENCH_DB:-sluice_bench}
 PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
-ROOT=$(java src/main/java/dev/sluice/token/TokenFormat.java)
+ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d)
 

@@ -8,6 +8,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
+import dev.sluice.web.SluiceException;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 
 /** An account row; it never leaves the service layer (the API speaks {@link AccountView}). */
@@ -42,5 +43,65 @@ public class Account extends PanacheEntityBase {
 
     public static Account bySlug(String slug) {
         return find("slug", slug).firstResult();
+    }
+
+    // What features may change, by intention; every caller holds the account's row lock (Accounts.lock).
+
+    public boolean isActive() {
+        return ACTIVE.equals(status);
+    }
+
+    /** 403 {@code ACCOUNT_SUSPENDED} unless active: checked before anything that spends or adds to the account. */
+    public void requireActive() {
+        if (!isActive()) {
+            throw SluiceException.accountSuspended();
+        }
+    }
+
+    /** Suspends; {@code by} is {@code root} or {@code service}. A service token never weakens a root suspension. */
+    public void suspend(String by) {
+        if (isActive() || "root".equals(by)) {
+            status = SUSPENDED;
+            suspendedBy = by;
+        }
+    }
+
+    public void resume() {
+        status = ACTIVE;
+        suspendedBy = null;
+    }
+
+    /** Only the plan-change path calls this: it reconciles the account in the same transaction. */
+    public void changePlan(String planId) {
+        plan = planId;
+    }
+
+    /** Starts tolerating a failed payment until {@code until}, unless a grace period already runs. */
+    public boolean startGrace(Instant until) {
+        if (graceUntil != null) {
+            return false;
+        }
+        graceUntil = until;
+        return true;
+    }
+
+    /** Ends a payment grace period; whether one was running. */
+    public boolean clearGrace() {
+        boolean running = graceUntil != null;
+        graceUntil = null;
+        return running;
+    }
+
+    /** Links (or, with null, unlinks) a Stripe customer; a customer's subscription is linked separately. */
+    public void linkStripeCustomer(String customer) {
+        stripeCustomerId = customer;
+        stripeSubscriptionId = null;
+        stripeSubscriptionCreated = null;
+    }
+
+    /** Links the customer's subscription that counts, created at Stripe at {@code created} (epoch seconds). */
+    public void linkStripeSubscription(String subscription, long created) {
+        stripeSubscriptionId = subscription;
+        stripeSubscriptionCreated = created;
     }
 }

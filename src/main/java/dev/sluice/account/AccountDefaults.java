@@ -7,24 +7,25 @@ import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** Sign-up and internal-account defaults from §8, in dollars as configured. A singleton (no client proxy), so its fields can be read directly. */
+/** Sign-up and internal-account defaults, in dollars as configured. A singleton (no client proxy), so its
+ * fields can be read directly. */
 @Singleton
 public class AccountDefaults {
 
     @ConfigProperty(name = "signup-day-limit", defaultValue = "1")
-    BigDecimal signupDayUsd;
+    public BigDecimal signupDayUsd;
     @ConfigProperty(name = "signup-month-limit", defaultValue = "10")
-    BigDecimal signupMonthUsd;
+    public BigDecimal signupMonthUsd;
     @ConfigProperty(name = "default-concurrent", defaultValue = "100")
-    int concurrentMax;
+    public int concurrentMax;
     @ConfigProperty(name = "default-lease-chunk", defaultValue = "50")
-    long leaseChunk;
+    public long leaseChunk;
     @ConfigProperty(name = "internal-account", defaultValue = "internal")
-    String internalSlug;
+    public String internalSlug;
     @ConfigProperty(name = "internal-day-limit", defaultValue = "10")
-    BigDecimal internalDayUsd;
+    public BigDecimal internalDayUsd;
     @ConfigProperty(name = "internal-month-limit", defaultValue = "100")
-    BigDecimal internalMonthUsd;
+    public BigDecimal internalMonthUsd;
     @ConfigProperty(name = "internal-concurrent")
-    Optional<Integer> internalConcurrent;
+    public Optional<Integer> internalConcurrent;
 }

@@ -15,6 +15,7 @@ import jakarta.validation.constraints.Size;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
+import dev.sluice.auth.Slugs;
 import dev.sluice.plan.Plan;
 
 /** The account API's records: what clients send and what they get back. */
@@ -28,7 +29,7 @@ public final class AccountViews {
     }
 
     public record CreateRequest(
-            @NotNull @Pattern(regexp = Accounts.SLUG_PATTERN, message = "must be 2-63 characters of a-z, 0-9 and '-'") String slug,
+            @NotNull @Pattern(regexp = Slugs.PATTERN, message = "must be 2-63 characters of a-z, 0-9 and '-'") String slug,
             @Size(max = 200) String name,
             Plan plan,
             @PositiveOrZero BigDecimal dayUsd,
@@ -40,7 +41,7 @@ public final class AccountViews {
             @Size(max = 255) String stripeCustomerId,
             @Email @Size(max = 254) String email) {
 
-        LimitChange limits() {
+        public LimitChange limits() {
             return new LimitChange(dayUsd, dayLimit, monthUsd, monthLimit, concurrentMax, leaseChunk);
         }
     }

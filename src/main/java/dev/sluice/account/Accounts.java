@@ -1,16 +1,13 @@
 package dev.sluice.account;
 
-import java.util.regex.Pattern;
-
 import jakarta.persistence.LockModeType;
 
+import dev.sluice.auth.Slugs;
 import dev.sluice.web.SluiceException;
 
 /** Finding an account by slug, with the contract's answers for a malformed (400) or unknown (404) one. */
 public final class Accounts {
 
-    public static final String SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$";
-    private static final Pattern SLUG = Pattern.compile(SLUG_PATTERN);
 
     private Accounts() {
     }
@@ -23,11 +20,32 @@ public final class Accounts {
         return account;
     }
 
-    /** The account with its row locked until the transaction ends: serialises changes to one account. */
+    /**
+     * The account with its row locked until the transaction ends ({@code FOR NO KEY UPDATE}, Hibernate's
+     * pessimistic write on PostgreSQL): serialises changes to one account. The one way to lock an account row.
+     */
     public static Account lock(String slug) {
-        Account account = require(slug);
+        return lock(require(slug));
+    }
+
+    public static Account lock(Account account) {
         Account.getEntityManager().refresh(account, LockModeType.PESSIMISTIC_WRITE);
         return account;
+    }
+
+    /**
+     * The account's row lock if no one holds it ({@code SKIP LOCKED}: the reconciler's replicas split the work),
+     * refreshed; empty if another transaction has it.
+     */
+    public static java.util.Optional<Account> tryLock(long accountId) {
+        if (Account.getEntityManager().createNativeQuery(
+                "select account_id from account where account_id = :account for no key update skip locked")
+                .setParameter("account", accountId).getResultList().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Account account = Account.findById(accountId);
+        Account.getEntityManager().refresh(account);
+        return java.util.Optional.of(account);
     }
 
     /**
@@ -42,10 +60,6 @@ public final class Accounts {
     }
 
     public static String validSlug(String slug) {
-        if (slug == null || !SLUG.matcher(slug).matches()) {
-            throw SluiceException.validation("slug", "A slug is 2-63 characters of a-z, 0-9 and '-', "
-                    + "starting with a letter or digit.");
-        }
-        return slug;
+        return Slugs.require(slug, "slug");
     }
 }

@@ -3,20 +3,31 @@ package dev.sluice.account;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.sluice.auth.AccountDirectory;
 import dev.sluice.auth.Principal;
 
-/** The internal account behind the legacy {@code TUNNEL_SECRET}; it provisions itself on first use. */
+/**
+ * What authentication asks of accounts: whether one is suspended, and the internal account behind the legacy
+ * {@code TUNNEL_SECRET}, which provisions itself on first use.
+ */
 @ApplicationScoped
-public class InternalAccount {
+public class InternalAccount implements AccountDirectory {
 
     @Inject
-    AccountService accounts;
+    AccountStore accounts;
     @Inject
     AccountDefaults defaults;
 
     private volatile Principal principal;
 
-    public Principal legacyPrincipal() {
+    @Override
+    public boolean isSuspended(String slug) {
+        Account account = Account.bySlug(slug);
+        return account != null && !account.isActive();
+    }
+
+    @Override
+    public Principal internalPrincipal() {
         Principal known = principal;
         if (known == null) {
             Account account = accounts.provisionInternal();

@@ -1,9 +1,13 @@
 package dev.sluice.audit;
 
+import java.time.Instant;
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.UtcNow;
+import dev.sluice.web.Pages;
 import dev.sluice.web.RequestIds;
 
 /** Appends audit entries; system actors ({@code stripe}, {@code reconciler}) call it directly. */
@@ -20,6 +24,17 @@ public class AuditLog {
     public record Actor(String kind, String id) {
     }
 
+    /** One entry as {@code GET /admin/audit} shows it. */
+    public record EntryActor(String kind, String tokenId) {
+    }
+
+    public record Entry(long id, Instant at, EntryActor actor, String action, String account, String target,
+            String outcome, String requestId, String detail) {
+    }
+
+    public record Page(List<Entry> entries, String nextCursor) {
+    }
+
     @Transactional(Transactional.TxType.MANDATORY)
     public void append(Actor actor, String action, String accountSlug, String target, String outcome, String detail) {
         AuditEntry entry = new AuditEntry();
@@ -33,5 +48,17 @@ public class AuditLog {
         entry.requestId = RequestIds.current();
         entry.detail = detail;
         entry.persist();
+    }
+
+    /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */
+    public Page page(String account, int size, long before) {
+        List<AuditEntry> rows = account == null
+                ? AuditEntry.find("entryId < ?1 order by entryId desc", before).page(0, size + 1).list()
+                : AuditEntry.find("accountSlug = ?1 and entryId < ?2 order by entryId desc", account, before)
+                        .page(0, size + 1).list();
+        String next = rows.size() > size ? Pages.cursor(rows.get(size - 1).entryId) : null;
+        return new Page(rows.stream().limit(size).map(e -> new Entry(e.entryId, e.at,
+                new EntryActor(e.actorKind, e.actorId), e.action, e.accountSlug, e.target, e.outcome, e.requestId,
+                e.detail)).toList(), next);
     }
 }

@@ -1,18 +1,23 @@
 package dev.sluice.audit;
 
 import jakarta.enterprise.context.RequestScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.Reception;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
 import org.jboss.logging.Logger;
 
+import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
+import dev.sluice.web.RequestRefused;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**
  * The audit entry of the current request's mutation. The action comes from {@link Audited} on the resource
- * method, the actor from authentication; the service calls {@link #succeeded} inside its transaction, and the
- * error mapper calls {@link #recordFailure}, so refused attempts (403, 409, 400...) are on record too.
+ * method, the actor from the request's {@link Caller}; the service calls {@link #succeeded} inside its transaction, and the
+ * error mapper's {@link RequestRefused} event is observed, so refused attempts (403, 409, 400...) are on record too.
  */
 @RequestScoped
 public class AuditTrail {
@@ -21,10 +26,11 @@ public class AuditTrail {
 
     @Inject
     AuditLog log;
+    @Inject
+    Caller caller;
 
     private String action;
     private String account;
-    private AuditLog.Actor actor;
     private boolean written;
 
     public void begin(String action, String account) {
@@ -32,16 +38,19 @@ public class AuditTrail {
         this.account = account;
     }
 
-    /** The authenticated caller; its own account is the entry's account when the path names none. */
-    public void actor(AuditLog.Actor actor, String ownAccount) {
-        this.actor = actor;
-        if (account == null) {
-            account = ownAccount;
-        }
+    /** Who acted: the authenticated caller, if the request got that far. */
+    private AuditLog.Actor actor() {
+        return caller.authenticated().map(p -> new AuditLog.Actor(p.actorKind(), p.actorId())).orElse(null);
+    }
+
+    /** The path's account, or else the caller's own. */
+    private String account() {
+        return account != null ? account : caller.authenticated().map(Principal::slug).orElse(null);
     }
 
     @Transactional(Transactional.TxType.MANDATORY)
     public void succeeded(String accountSlug, String target, String detail) {
+        AuditLog.Actor actor = actor();
         if (action == null || actor == null) {
             throw new IllegalStateException("a mutation ran outside an @Audited, authenticated request");
         }
@@ -49,10 +58,13 @@ public class AuditTrail {
         written = true;
     }
 
-    public void recordFailure(SluiceException error) {
+    void onRefused(@Observes(notifyObserver = Reception.IF_EXISTS) RequestRefused refused) {
+        SluiceException error = refused.error();
+        AuditLog.Actor actor = actor();
         if (action == null || actor == null || written || error.status() == 401 || error.status() >= 500) {
             return;
         }
+        String account = account();
         written = true;
         try {
             QuarkusTransaction.requiringNew().run(() -> log.append(actor, action, account, null, error.code(), null));

@@ -8,10 +8,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import dev.sluice.account.Account;
-import dev.sluice.account.InternalAccount;
-import dev.sluice.token.TokenFormat;
-import dev.sluice.token.TokenService;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -25,15 +21,15 @@ public class Authenticator {
     private static final String BEARER = "Bearer ";
 
     private final RootTokens rootTokens;
-    private final TokenService tokens;
-    private final InternalAccount internalAccount;
+    private final TokenStore tokens;
+    private final AccountDirectory accounts;
     private final Optional<byte[]> tunnelSecret;
 
-    public Authenticator(RootTokens rootTokens, TokenService tokens, InternalAccount internalAccount,
+    public Authenticator(RootTokens rootTokens, TokenStore tokens, AccountDirectory accounts,
             @ConfigProperty(name = "tunnel-secret") Optional<String> tunnelSecret) {
         this.rootTokens = rootTokens;
         this.tokens = tokens;
-        this.internalAccount = internalAccount;
+        this.accounts = accounts;
         this.tunnelSecret = tunnelSecret.filter(s -> !s.isBlank()).map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -41,7 +37,7 @@ public class Authenticator {
         String token = bearer(authorization);
         if (tunnelSecret.isPresent()
                 && MessageDigest.isEqual(tunnelSecret.get(), token.getBytes(StandardCharsets.UTF_8))) {
-            return internalAccount.legacyPrincipal();
+            return accounts.internalPrincipal();
         }
         TokenFormat.Parsed parsed = TokenFormat.parse(token);
         if (parsed == null) {
@@ -69,8 +65,7 @@ public class Authenticator {
         if (parsed == null || parsed.tier() != TokenFormat.Tier.API) {
             return false;
         }
-        Account account = Account.bySlug(parsed.slug());
-        return account != null && Account.SUSPENDED.equals(account.status);
+        return accounts.isSuspended(parsed.slug());
     }
 
     /** The token after {@code Bearer }; a header with control characters is malformed, never trimmed into shape. */

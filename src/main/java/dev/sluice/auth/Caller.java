@@ -4,14 +4,12 @@ import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.HttpHeaders;
 
-import dev.sluice.audit.AuditLog;
-import dev.sluice.audit.AuditTrail;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 
 /**
- * The authenticated caller of the current request, resolved on first use, and the authorisation rules of §2 and
- * §4. A service token that names another slug is refused before the slug is looked up, so it cannot learn
+ * The authenticated caller of the current request, resolved on first use, and who may call what
+ * (root, the service token of a slug, api tokens). A service token that names another slug is refused before the slug is looked up, so it cannot learn
  * whether that account exists.
  */
 @RequestScoped
@@ -21,10 +19,13 @@ public class Caller {
     HttpHeaders headers;
     @Inject
     Authenticator authenticator;
-    @Inject
-    AuditTrail auditTrail;
 
     private Principal principal;
+
+    /** The caller if this request has authenticated already; never authenticates (for the audit trail). */
+    public java.util.Optional<Principal> authenticated() {
+        return java.util.Optional.ofNullable(principal);
+    }
 
     public Principal principal() {
         if (principal == null) {
@@ -56,14 +57,13 @@ public class Caller {
 
     private void adopt(Principal authenticated) {
         principal = authenticated;
-        auditTrail.actor(new AuditLog.Actor(principal.actorKind(), principal.actorId()), principal.slug());
         if (principal.slug() != null) {
             RequestIds.tenant(principal.slug());
         }
     }
 
     /**
-     * The principal of a call that spends: §5 checks that the account is active before the token, so an api token
+     * The principal of a registration, which checks that the account is active before the token, so an api token
      * naming a suspended account is 403 {@code ACCOUNT_SUSPENDED} even when the token itself would be refused.
      */
     public Principal spendingPrincipal() {
@@ -72,15 +72,12 @@ public class Caller {
         } catch (SluiceException refused) {
             if (refused.status() == 401 && authenticator.namesSuspendedAccount(
                     headers.getHeaderString(HttpHeaders.AUTHORIZATION))) {
-                throw accountSuspended();
+                throw SluiceException.accountSuspended();
             }
             throw refused;
         }
     }
 
-    public static SluiceException accountSuspended() {
-        return new SluiceException(403, "ACCOUNT_SUSPENDED", "The account is suspended.");
-    }
 
     public Principal requireRoot() {
         Principal p = principal();
@@ -90,7 +87,7 @@ public class Caller {
         return p;
     }
 
-    /** Root, or the service token of {@code slug} ({@code svc*} in §4). */
+    /** Root, or the service token of {@code slug} ({@code svc*} in the endpoint tables). */
     public Principal requireManagerOf(String slug) {
         Principal p = principal();
         if (p.isRoot()) {

@@ -19,10 +19,10 @@ import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
 import dev.sluice.plan.PlanLimits;
-import dev.sluice.plan.PlanService;
+import dev.sluice.reconcile.PlanService;
 
 /**
- * What a subscription or invoice event does to the account its customer is linked to (§7): it acts only on the
+ * What a subscription or invoice event does to the account its customer is linked to: it acts only on the
  * linked subscription (or on a newer active one of the same customer, which takes over), an event not newer than
  * the newest applied one of its subscription and kind is {@code stale}, and the rest moves plans and grace.
  * Every method runs with the account's row lock held by the caller, which serialises it with every other change
@@ -67,7 +67,7 @@ class StripeBilling {
             linkSubscription(account, subscription, since);
         } else if (StripeEvent.SUBSCRIPTION.equals(event.kind()) && since > 0) {
             // Checkout could only estimate the linked subscription's creation time; its own events carry it.
-            account.stripeSubscriptionCreated = since;
+            account.linkStripeSubscription(account.stripeSubscriptionId, since);
         }
         String outcome = effect(account, event);
         if (APPLIED.contains(outcome)) {
@@ -90,8 +90,7 @@ class StripeBilling {
     private void linkSubscription(Account account, String subscription, long created) {
         audit.append(AuditLog.STRIPE, "billing.link", account.slug, "subscription:" + subscription, AuditLog.OK,
                 "replaces=" + account.stripeSubscriptionId);
-        account.stripeSubscriptionId = subscription;
-        account.stripeSubscriptionCreated = created;
+        account.linkStripeSubscription(subscription, created);
     }
 
     private static boolean startsLiveSubscription(StripeEvent event) {
@@ -118,7 +117,7 @@ class StripeBilling {
                     if (plan.isEmpty()) {
                         return "unknown_price";
                     }
-                    account.graceUntil = null;
+                    account.clearGrace();
                     return changePlan(account, plan.get().id());
                 }
                 if (status.equals("past_due")) {
@@ -130,8 +129,7 @@ class StripeBilling {
                 return startGrace(account, event);
             }
             case "invoice.paid" -> {
-                if (account.graceUntil != null) {
-                    account.graceUntil = null;
+                if (account.clearGrace()) {
                     audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug, "account:" + account.slug,
                             AuditLog.OK, null);
                 }
@@ -150,8 +148,7 @@ class StripeBilling {
 
     /** Grace runs from when the payment failed at Stripe, not from when the event happened to arrive. */
     private String startGrace(Account account, StripeEvent event) {
-        if (account.graceUntil == null) {
-            account.graceUntil = Instant.ofEpochSecond(event.created()).plus(gracePeriod);
+        if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(gracePeriod))) {
             audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug, "account:" + account.slug,
                     AuditLog.OK, "until=" + account.graceUntil);
         }

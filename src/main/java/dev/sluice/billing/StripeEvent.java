@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 record StripeEvent(String id, String type, long created, JsonNode object) {
 
     static final String CHECKOUT = "checkout.session.completed";
-    /** The two kinds whose order is tracked separately (§7): subscription events and invoice events. */
+    /** The two kinds whose order is tracked separately: subscription events and invoice events. */
     static final String SUBSCRIPTION = "subscription";
     static final String INVOICE = "invoice";
 

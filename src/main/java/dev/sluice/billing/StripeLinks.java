@@ -5,14 +5,14 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 
 /**
- * Who a Stripe customer belongs to (§7): checkout links an account that has no customer yet (or already this
+ * Who a Stripe customer belongs to: checkout links an account that has no customer yet (or already this
  * one), root re-links, and whatever a customer's events did before it was linked is applied inside the
  * transaction that links it.
  *
@@ -48,9 +48,7 @@ public class StripeLinks {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public void relink(Account account, String customer) {
-        account.stripeCustomerId = customer;
-        account.stripeSubscriptionId = null;
-        account.stripeSubscriptionCreated = null;
+        account.linkStripeCustomer(customer);
         if (customer != null) {
             applyKept(account);
         }
@@ -72,7 +70,7 @@ public class StripeLinks {
             return "no_customer";
         }
         lockCustomer(customer);
-        lock(account);
+        Accounts.lock(account);
         boolean ownedElsewhere = Account.count("stripeCustomerId = ?1 and accountId <> ?2", customer,
                 account.accountId) > 0;
         if (ownedElsewhere || (account.stripeCustomerId != null && !account.stripeCustomerId.equals(customer))) {
@@ -81,7 +79,7 @@ public class StripeLinks {
             return "conflict";
         }
         if (account.stripeCustomerId == null) {
-            account.stripeCustomerId = customer;
+            account.linkStripeCustomer(customer);
             audit.append(AuditLog.STRIPE, "billing.link", account.slug, "customer:" + customer, AuditLog.OK, null);
         }
         String subscription = event.subscription();
@@ -104,7 +102,7 @@ public class StripeLinks {
         if (account == null) {
             return StripeInbox.UNLINKED;
         }
-        lock(account);
+        Accounts.lock(account);
         // Root may have re-linked the account while this waited for its row lock.
         return customer.equals(account.stripeCustomerId) ? billing.apply(account, event) : StripeInbox.UNLINKED;
     }
@@ -115,7 +113,4 @@ public class StripeLinks {
         }
     }
 
-    private void lock(Account account) {
-        em.refresh(account, LockModeType.PESSIMISTIC_WRITE);
-    }
 }

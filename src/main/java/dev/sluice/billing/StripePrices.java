@@ -1,13 +1,10 @@
 package dev.sluice.billing;
 
-import java.util.Arrays;
-import java.util.List;
+
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-
-import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -24,18 +21,12 @@ public class StripePrices {
     @Inject
     PlanCatalogue plans;
 
-    public List<String> priceIds(String planId) {
-        Optional<String> listed = ConfigProvider.getConfig().getOptionalValue("stripe-price-" + planId, String.class);
-        return listed.map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList())
-                .orElse(List.of());
-    }
-
     public Optional<PlanLimits> planOf(JsonNode price) {
         String lookupKey = price.path("lookup_key").asText(null);
         String named = price.path("metadata").path("plan").asText(null);
         String id = price.path("id").asText(null);
         return plans.all().stream()
-                .filter(p -> p.id().equals(lookupKey) || p.id().equals(named) || priceIds(p.id()).contains(id))
+                .filter(p -> p.id().equals(lookupKey) || p.id().equals(named) || plans.stripePriceIds(p.id()).contains(id))
                 .findFirst();
     }
 

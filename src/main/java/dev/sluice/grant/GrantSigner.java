@@ -10,7 +10,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
 import io.smallrye.jwt.build.Jwt;
 
-/** Signs the tunnel grant of §5: an ES256 JWT an edge verifies offline against the JWKS. */
+/** Signs a tunnel's grant: an ES256 JWT an edge verifies offline against the JWKS. */
 @ApplicationScoped
 public class GrantSigner {
 

@@ -1,11 +1,14 @@
 package dev.sluice.plan;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.web.SluiceException;
@@ -68,7 +71,7 @@ public class PlanCatalogue {
         return message;
     }
 
-    /** PLAN_LIMIT_REACHED, as §3 words it, for password tunnels, reserved subdomains or workers. */
+    /** PLAN_LIMIT_REACHED, in the contract's words, for password tunnels, reserved subdomains or workers. */
     public SluiceException planLimit(PlanLimits plan, int cap, String what) {
         return new SluiceException(403, "PLAN_LIMIT_REACHED", "Your " + plan.id() + " plan allows " + cap + " "
                 + what + "(s). Upgrade for more.", java.util.Map.of("upgradeUrl", upgradeUrl), java.util.Map.of());
@@ -76,5 +79,12 @@ public class PlanCatalogue {
 
     private static Number num(Object value) {
         return (Number) value;
+    }
+
+    /** The Stripe prices listed for a plan in {@code STRIPE_PRICE_<PLAN>} (comma-separated). */
+    public List<String> stripePriceIds(String planId) {
+        Optional<String> listed = ConfigProvider.getConfig().getOptionalValue("stripe-price-" + planId, String.class);
+        return listed.map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList())
+                .orElse(List.of());
     }
 }

@@ -8,7 +8,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-import dev.sluice.billing.StripePrices;
 
 /** The plan catalogue the server enforces, published without authentication. */
 @Path("/api/plans")
@@ -28,14 +27,12 @@ public class PlanResource {
 
     @Inject
     PlanCatalogue plans;
-    @Inject
-    StripePrices prices;
 
     @GET
     public Catalogue catalogue() {
         return new Catalogue(plans.all().stream().map(p -> new PlanView(p.id(), p.name(), p.tunnels(),
                 p.passwordTunnels(), p.reservedSubdomains(), p.requestsPerMinute(), p.workers(),
                 p.inactivityTimeoutSeconds(), p.bytesPer7d(), p.sessionSecondsPer24h(),
-                new Stripe(List.of(p.id()), prices.priceIds(p.id())))).toList());
+                new Stripe(List.of(p.id()), plans.stripePriceIds(p.id())))).toList());
     }
 }

@@ -1,18 +1,18 @@
 package dev.sluice.reconcile;
 
 import java.util.List;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.LockModeType;
 
 import org.jboss.logging.Logger;
 
 import dev.sluice.account.Account;
+import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
-import dev.sluice.plan.PlanService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 
@@ -67,18 +67,15 @@ public class ReconcileJob {
     }
 
     private boolean reconcileIfFree(long accountId) {
-        // Whether grace has run out is judged by the database's clock, as the candidate query judged it.
-        List<?> locked = em.createNativeQuery("""
-                select coalesce(grace_until < now(), false) from account
-                 where account_id = :account for no key update skip locked""")
-                .setParameter("account", accountId).getResultList();
+        Optional<Account> locked = Accounts.tryLock(accountId);
         if (locked.isEmpty()) {
             return false;
         }
-        Account account = em.find(Account.class, accountId, LockModeType.NONE);
-        em.refresh(account);
-        if (Boolean.TRUE.equals(locked.get(0))) {
-            account.graceUntil = null;
+        Account account = locked.get();
+        // Whether grace has run out is judged by the database's clock, as the candidate query judged it.
+        if (account.graceUntil != null && Boolean.TRUE.equals(em.createNativeQuery("select cast(:until as timestamptz) < now()")
+                .setParameter("until", account.graceUntil).getSingleResult())) {
+            account.clearGrace();
             planService.change(account, Plan.FREE.id(), AuditLog.RECONCILER);
         } else {
             reconciler.reconcile(account);

@@ -3,7 +3,9 @@ package dev.sluice.reconcile;
 import static dev.sluice.SqlValues.number;
 
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -14,9 +16,14 @@ import jakarta.transaction.Transactional;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
+import dev.sluice.plan.Plan;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.tunnel.Tunnel;
 import dev.sluice.tunnel.TunnelService;
+import dev.sluice.tunnel.TunnelViews;
+import dev.sluice.worker.Worker;
+import dev.sluice.worker.WorkerService;
 
 /**
  * Makes an account fit its plan, level-triggered and idempotent: it closes the oldest open tunnels beyond the
@@ -65,6 +72,26 @@ public class Reconciler {
     AuditLog audit;
     @Inject
     TunnelService tunnels;
+
+    /** What a plan change would do, each list in the order it would be acted on. */
+    public record Preview(String plan, List<TunnelViews.TunnelView> tunnels, List<Map<String, String>> subdomains,
+            List<WorkerService.WorkerView> workers) {
+    }
+
+    /** The preview of moving the account to {@code plan}: the reconciler's selections, each loaded in one query. */
+    public Preview preview(Account account, Plan plan) {
+        Selection selection = select(account, plans.get(plan.id()));
+        Map<UUID, Tunnel> tunnelRows = selection.tunnels().isEmpty() ? Map.of()
+                : Tunnel.<Tunnel>list("accountId = ?1 and tunnelId in ?2", account.accountId, selection.tunnels())
+                        .stream().collect(Collectors.toMap(t -> t.tunnelId, t -> t));
+        Map<UUID, Worker> workerRows = selection.workers().isEmpty() ? Map.of()
+                : Worker.<Worker>list("accountId = ?1 and workerId in ?2", account.accountId, selection.workers())
+                        .stream().collect(Collectors.toMap(w -> w.workerId, w -> w));
+        return new Preview(plan.id(),
+                selection.tunnels().stream().map(id -> tunnels.view(tunnelRows.get(id))).toList(),
+                selection.subdomains().stream().map(name -> Map.of("name", name)).toList(),
+                selection.workers().stream().map(id -> WorkerService.WorkerView.of(workerRows.get(id))).toList());
+    }
 
     /** What moving the account to {@code plan} would act on; its tunnels may number min(plan cap, concurrentMax). */
     public Selection select(Account account, PlanLimits plan) {

@@ -16,13 +16,15 @@ import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
+import dev.sluice.auth.TokenFormat;
+import dev.sluice.auth.TokenStore;
 import dev.sluice.tunnel.TunnelService;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /** Mints, lists, revokes, rolls and authenticates service and api tokens. */
 @ApplicationScoped
-public class TokenService {
+public class TokenService implements TokenStore {
 
     /** lastUsedAt is kept to this precision, so authentication writes at most once per token per interval. */
     static final Duration LAST_USED_PRECISION = Duration.ofMinutes(1);
@@ -42,6 +44,7 @@ public class TokenService {
      * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
      * entities, so nothing stale lingers in the request's persistence context.
      */
+    @Override
     public Optional<Principal> authenticate(String token, TokenFormat.Parsed parsed) {
         String hash = TokenFormat.sha256(token);
         Instant now = UtcNow.get();
@@ -72,6 +75,7 @@ public class TokenService {
      * A revoked or expired api token: it still authenticates the reports of the tunnels it registered (the
      * settlement checks that the tunnel is its own), so its relay's last reports are charged, not refused.
      */
+    @Override
     public Optional<Principal> authenticateDeadApiToken(String token, TokenFormat.Parsed parsed) {
         if (parsed.tier() != TokenFormat.Tier.API) {
             return Optional.empty();

@@ -15,7 +15,6 @@ import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
-import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
@@ -104,9 +103,7 @@ public class SubdomainService {
     public Reserved reserve(Principal caller, String name) {
         requireDnsLabel(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
-        if (!Account.ACTIVE.equals(account.status)) {
-            throw Caller.accountSuspended();
-        }
+        account.requireActive();
         Instant at = reserve(account, plans.get(account.plan), name);
         audit.succeeded(account.slug, "subdomain:" + name, null);
         return new Reserved(name, at);

@@ -15,7 +15,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 
-/** The relay's side of §5: register, lease, close, and read tunnels. */
+/** The relay's side: register, lease, close, and read tunnels. */
 @Path("/v1/tunnels")
 @Produces(MediaType.APPLICATION_JSON)
 public class TunnelResource {

@@ -22,7 +22,6 @@ import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
-import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
 import dev.sluice.plan.PlanCatalogue;
@@ -64,7 +63,8 @@ public class TunnelService {
     String tunnelDomain;
 
     /**
-     * The checks of §5 in the contract's order, all under the account's credit lock. With an Idempotency-Key, a
+     * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
+     * subdomain rules, credits), all under the account's credit lock. With an Idempotency-Key, a
      * registration that was answered 201 before is answered again from the record written with it.
      */
     @Transactional
@@ -81,9 +81,7 @@ public class TunnelService {
                 return first.get();
             }
         }
-        if (!Account.ACTIVE.equals(account.status)) {
-            throw Caller.accountSuspended();
-        }
+        account.requireActive();
         if (caller.tokenId() != null && !Boolean.TRUE.equals(em.createNativeQuery(
                 "select token_is_live(:account, :token)").setParameter("account", accountId)
                 .setParameter("token", caller.tokenId()).getSingleResult())) {

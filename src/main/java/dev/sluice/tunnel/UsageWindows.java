@@ -11,7 +11,7 @@ import java.util.Map;
 import dev.sluice.web.SluiceException;
 
 /**
- * Credit windows as responses show them, and the rate-limit answers of §5: the IETF {@code RateLimit-*} headers
+ * Credit windows as responses show them, and the rate-limit answers: the IETF {@code RateLimit-*} headers
  * and the 429 {@code QUOTA_EXCEEDED} with {@code Retry-After}.
  */
 public final class UsageWindows {
@@ -28,7 +28,7 @@ public final class UsageWindows {
     public record Window(BigInteger used, BigInteger leased, BigInteger limit, BigInteger remaining, long pct,
             Instant resetAt) {
 
-        /** {@code remaining} is {@code limit - used - leased} as §1 defines it: negative after an overshoot. */
+        /** {@code remaining} is {@code limit - used - leased} as the contract defines it: negative after an overshoot. */
         public static Window of(BigInteger used, BigInteger leased, BigInteger limit, Instant resetAt) {
             BigInteger spent = used.add(leased);
             // pct = round(spent * 100 / limit), half up, in exact arithmetic.
@@ -51,7 +51,7 @@ public final class UsageWindows {
             long monthLimit) {
 
         /**
-         * The level of §1, as usage_level computes it in SQL: exceeded when a window has nothing left, else warn
+         * The level, as usage_level computes it in SQL: exceeded when a window has nothing left, else warn
          * from 80 % of the binding window (the one with less remaining), else ok. Exact: x ≥ 80 % of limit is
          * 5x ≥ 4·limit, done in BigInteger so no counter can overflow it.
          */

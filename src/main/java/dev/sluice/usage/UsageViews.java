@@ -6,7 +6,7 @@ import java.util.List;
 
 import dev.sluice.tunnel.UsageWindows;
 
-/** The usage view of §6 and its aggregates. */
+/** The usage view and its aggregates. */
 public final class UsageViews {
 
     private UsageViews() {

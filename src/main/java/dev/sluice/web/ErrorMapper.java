@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
@@ -17,8 +18,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
-import org.postgresql.util.PSQLException;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import org.postgresql.util.PSQLException;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -28,7 +29,6 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
-import dev.sluice.audit.AuditTrail;
 import io.agroal.api.AgroalDataSource;
 
 /**
@@ -42,7 +42,7 @@ public class ErrorMapper {
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
 
     @Inject
-    AuditTrail auditTrail;
+    Event<RequestRefused> refusals;
     @Inject
     AgroalDataSource dataSource;
 
@@ -55,19 +55,24 @@ public class ErrorMapper {
             // after it returns get fresh connections instead of failing once more each.
             dataSource.flush(AgroalDataSource.FlushMode.IDLE);
         }
-        auditTrail.recordFailure(error);
+        refusals.fire(new RequestRefused(error));
+        String requestId = error.requestId() != null ? error.requestId() : RequestIds.current();
+        Response.ResponseBuilder response = Response.status(error.status()).type(MediaType.APPLICATION_JSON)
+                .entity(body(error, requestId));
+        error.headers().forEach(response::header);
+        return response.build();
+    }
+
+    /** The contract's error body: {@code code}, {@code message}, the code's extras, and the request id. */
+    static Map<String, Object> body(SluiceException error, String requestId) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("code", error.code());
         body.put("message", error.getMessage());
         body.putAll(error.extras());
-        String requestId = error.requestId() != null ? error.requestId() : RequestIds.current();
         if (requestId != null) {
             body.put("requestId", requestId);
         }
-        Response.ResponseBuilder response = Response.status(error.status()).type(MediaType.APPLICATION_JSON)
-                .entity(body);
-        error.headers().forEach(response::header);
-        return response.build();
+        return body;
     }
 
     static SluiceException translate(Throwable failure) {

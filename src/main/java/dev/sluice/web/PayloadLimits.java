@@ -11,7 +11,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * The body size limits of §3: 64 KiB for every endpoint, 1 MiB for the Stripe
+ * The body size limits: 64 KiB for every endpoint, 1 MiB for the Stripe
  * webhook (whose events can be large). Bodies sent without a Content-Length are counted as they are read.
  */
 public class PayloadLimits {

@@ -3,6 +3,7 @@ package dev.sluice.web;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 
 /**
@@ -21,10 +22,10 @@ public class RequestIdRoute {
             String length = ctx.request().getHeader("Content-Length");
             if (length != null && length.length() < 19 && length.chars().allMatch(Character::isDigit)
                     && Long.parseLong(length) > PayloadLimits.STRIPE_LIMIT) {
-                ctx.response().setStatusCode(413).putHeader("Content-Type", "application/json")
+                SluiceException tooLarge = PayloadLimits.tooLarge();
+                ctx.response().setStatusCode(tooLarge.status()).putHeader("Content-Type", "application/json")
                         .putHeader("Connection", "close")
-                        .end("{\"code\":\"PAYLOAD_TOO_LARGE\",\"message\":\"The request body is too large.\","
-                                + "\"requestId\":\"" + id + "\"}");
+                        .end(new JsonObject(ErrorMapper.body(tooLarge, id)).encode());
                 return;
             }
             ctx.next();

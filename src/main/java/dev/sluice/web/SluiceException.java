@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * The one domain error: an HTTP status, the contract's {@code code} and any extra fields the contract
- * names for that code (§3). {@link ErrorMapper} renders it; nothing else writes error bodies.
+ * names for that code. {@link ErrorMapper#body} renders every error body, including the 413 that
+ * {@link RequestIdRoute} answers before a request reaches the REST layer.
  */
 public class SluiceException extends RuntimeException {
 
@@ -73,6 +74,10 @@ public class SluiceException extends RuntimeException {
 
     public static SluiceException notFound(String message) {
         return new SluiceException(404, "NOT_FOUND", message);
+    }
+
+    public static SluiceException accountSuspended() {
+        return new SluiceException(403, "ACCOUNT_SUSPENDED", "The account is suspended.");
     }
 
     public static SluiceException unavailable() {

@@ -14,7 +14,6 @@ import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
-import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
@@ -47,9 +46,7 @@ public class WorkerService {
             throw SluiceException.validation("name", "A worker name is 1-63 characters of a-z, 0-9 and '-'.");
         }
         Account account = Accounts.lockCredits(caller.accountId());
-        if (!Account.ACTIVE.equals(account.status)) {
-            throw Caller.accountSuspended();
-        }
+        account.requireActive();
         PlanLimits plan = plans.get(account.plan);
         if (Worker.count("accountId = ?1 and status = ?2", account.accountId, Worker.ACTIVE) >= plan.workers()) {
             throw plans.planLimit(plan, plan.workers(), "worker");

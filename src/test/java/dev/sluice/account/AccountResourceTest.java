@@ -285,8 +285,8 @@ class AccountResourceTest {
         String tamperedChecksum = service.substring(0, service.length() - 1)
                 + (service.endsWith("0") ? "1" : "0");
         String tamperedSecret = service.substring(0, service.length() - 10) + "A" + service.substring(service.length() - 9);
-        String otherRoot = dev.sluice.token.TokenFormat.generate(dev.sluice.token.TokenFormat.Tier.ROOT, null);
-        String unknown = dev.sluice.token.TokenFormat.generate(dev.sluice.token.TokenFormat.Tier.SERVICE, slug);
+        String otherRoot = dev.sluice.auth.TokenFormat.generate(dev.sluice.auth.TokenFormat.Tier.ROOT, null);
+        String unknown = dev.sluice.auth.TokenFormat.generate(dev.sluice.auth.TokenFormat.Tier.SERVICE, slug);
         for (String header : new String[] { null, "", "Bearer", "Basic abc", "Bearer " + tamperedChecksum,
                 "Bearer " + tamperedSecret, "Bearer " + otherRoot, "Bearer " + unknown, "Bearer vtr_short" }) {
             var request = given();

@@ -110,6 +110,16 @@ class HelmChartTest {
         assertTrue(refused.getMessage().contains("config.TUNNEL_SECRET is a secret"), refused.getMessage());
     }
 
+    @Test
+    void stripePriceListsAreCheckedByTheSchema() {
+        String rendered = new Helm(CHART).template().set("config.STRIPE_PRICE_PRO", "price_1SAFNk, price_2")
+                .call();
+        assertTrue(rendered.contains("STRIPE_PRICE_PRO: \"price_1SAFNk, price_2\""), rendered);
+        RuntimeException refused = assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("config.STRIPE_PRICE_PRO", "price one; two").call());
+        assertTrue(refused.getMessage().contains("STRIPE_PRICE_PRO"), refused.getMessage());
+    }
+
     private static boolean optional(JsonNode container, String variable) {
         for (JsonNode env : container.at("/env")) {
             if (env.at("/name").asText().equals(variable)) {

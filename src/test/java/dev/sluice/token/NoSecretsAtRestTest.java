@@ -19,6 +19,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import dev.sluice.Api;
+import dev.sluice.auth.TokenFormat;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 

@@ -20,6 +20,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.auth.TokenFormat;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 

@@ -165,7 +165,7 @@ class TunnelLeaseTest {
         asRoot().post("/admin/accounts/" + relay.slug() + "/suspend").then().statusCode(200);
         relay.lease(tunnel, 10L, null).then().statusCode(410).body("reason", equalTo("suspended"));
         relay.register(Map.of()).then().statusCode(403).body("code", equalTo("ACCOUNT_SUSPENDED"));
-        String unknown = dev.sluice.token.TokenFormat.generate(dev.sluice.token.TokenFormat.Tier.API, relay.slug());
+        String unknown = dev.sluice.auth.TokenFormat.generate(dev.sluice.auth.TokenFormat.Tier.API, relay.slug());
         as(unknown).body(Map.of()).post("/v1/tunnels").then().statusCode(403).body("code", equalTo("ACCOUNT_SUSPENDED"));
         as(relay.service()).get("/v1/tunnels").then().body("tunnels", hasSize(0));
         asRoot().post("/admin/accounts/" + relay.slug() + "/resume").then().statusCode(200);

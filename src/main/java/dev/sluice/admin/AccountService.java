@@ -1,7 +1,5 @@
-package dev.sluice.account;
+package dev.sluice.admin;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,8 +9,13 @@ import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.UtcNow;
+import dev.sluice.account.Account;
+import dev.sluice.account.AccountDefaults;
+import dev.sluice.account.AccountStore;
 import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
+import dev.sluice.account.AccountViews;
+import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
@@ -24,6 +27,7 @@ import dev.sluice.token.ApiToken;
 import dev.sluice.token.TokenService;
 import dev.sluice.token.TokenViews;
 import dev.sluice.tunnel.TunnelService;
+import dev.sluice.web.Pages;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -51,13 +55,13 @@ public class AccountService {
     @Inject
     AccountDefaults defaults;
     @Inject
+    AccountStore store;
+    @Inject
     AuditLog auditLog;
     @Inject
     TunnelService tunnels;
     @Inject
     StripeLinks stripeLinks;
-
-    private static final AuditLog.Actor SYSTEM = new AuditLog.Actor("system", "bootstrap");
 
     @Transactional
     public AccountViews.Created create(AccountViews.CreateRequest request) {
@@ -76,57 +80,23 @@ public class AccountService {
         ceiling.reserve(account.dayLimit, account.monthLimit);
         // Checked again under the allocation row lock: a racing create of the same slug has committed by now.
         requireFree(account);
-        insert(account);
+        store.insert(account);
         TokenViews.Minted token = tokens.mint(account, ApiToken.SERVICE, "default", null);
         audit.succeeded(account.slug, "account:" + account.slug,
                 "dayLimit=" + account.dayLimit + " monthLimit=" + account.monthLimit + " plan=" + account.plan);
-        return new AccountViews.Created(view(account), token.token(), token.id());
-    }
-
-    /**
-     * Creates the internal account unless it exists, reserving its allocation; safe when several replicas race
-     * to do it, because the existence check runs under the allocation row lock.
-     */
-    @Transactional
-    Account provisionInternal() {
-        Account existing = Account.bySlug(defaults.internalSlug);
-        if (existing != null) {
-            return existing;
-        }
-        Account account = new Account();
-        account.slug = Accounts.validSlug(defaults.internalSlug);
-        account.name = "Internal";
-        account.plan = Plan.PRO.id();
-        account.dayLimit = credits.fromUsd(defaults.internalDayUsd, "INTERNAL_DAY_LIMIT");
-        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd, "INTERNAL_MONTH_LIMIT");
-        account.concurrentMax = defaults.internalConcurrent.orElse(defaults.concurrentMax);
-        account.leaseChunk = defaults.leaseChunk;
-        ceiling.reserve(account.dayLimit, account.monthLimit);
-        Account raced = Account.bySlug(account.slug);
-        if (raced != null) {
-            // Another replica won the race; give back what this transaction reserved.
-            ceiling.reserve(-account.dayLimit, -account.monthLimit);
-            return raced;
-        }
-        insert(account);
-        auditLog.append(SYSTEM, "account.create", account.slug, "account:" + account.slug, AuditLog.OK,
-                "internal account provisioned on first use");
-        return account;
+        return new AccountViews.Created(store.view(account), token.token(), token.id());
     }
 
     public AccountView get(String slug) {
-        return view(Accounts.require(slug));
+        return store.view(Accounts.require(slug));
     }
 
     public AccountViews.Page list(Integer limit, String cursor) {
-        int size = limit == null ? DEFAULT_PAGE : limit;
-        if (size < 1 || size > MAX_PAGE) {
-            throw SluiceException.validation("limit", "'limit' must be between 1 and " + MAX_PAGE + ".");
-        }
-        long after = cursor == null ? 0 : decodeCursor(cursor);
+        int size = Pages.size(limit, DEFAULT_PAGE, MAX_PAGE);
+        long after = cursor == null ? 0 : Pages.key(cursor);
         List<Account> page = Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list();
-        String next = page.size() > size ? encodeCursor(page.get(size - 1).accountId) : null;
-        List<AccountView> views = page.stream().limit(size).map(this::view).toList();
+        String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId) : null;
+        List<AccountView> views = page.stream().limit(size).map(store::view).toList();
         GlobalCeiling.Allocation a = ceiling.current();
         AccountViews.Global global = new AccountViews.Global(a.dayCeiling(), a.monthCeiling(),
                 new AccountViews.Windows(a.dayAllocated(), a.monthAllocated()),
@@ -137,7 +107,7 @@ public class AccountService {
     }
 
     /**
-     * A new {@code stripeCustomerId} re-links the account and applies that customer's kept events (§7). Its
+     * A new {@code stripeCustomerId} re-links the account and applies that customer's kept Stripe events. Its
      * customer lock is taken before the account row lock, the order Stripe's webhook takes them in.
      */
     @Transactional
@@ -160,7 +130,7 @@ public class AccountService {
             stripeLinks.relink(account, customer);
         }
         audit.succeeded(slug, "account:" + slug, detail);
-        return view(account);
+        return store.view(account);
     }
 
     @Transactional
@@ -188,7 +158,7 @@ public class AccountService {
             account.leaseChunk = change.leaseChunk();
         }
         audit.succeeded(slug, "limits", detail);
-        return new AccountViews.Updated(true, view(account));
+        return new AccountViews.Updated(true, store.view(account));
     }
 
     /** A root suspension can be lifted only by root; a service token never weakens one. */
@@ -196,10 +166,7 @@ public class AccountService {
     public AccountViews.StatusChanged suspend(Principal caller, String slug) {
         Account account = Accounts.lock(slug);
         String by = caller.isRoot() ? "root" : "service";
-        if (Account.ACTIVE.equals(account.status) || caller.isRoot()) {
-            account.status = Account.SUSPENDED;
-            account.suspendedBy = by;
-        }
+        account.suspend(by);
         Account.getEntityManager().flush();
         int closed = tunnels.closeOpen(account.accountId, null, "suspended");
         audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy + " closedTunnels=" + closed);
@@ -212,28 +179,9 @@ public class AccountService {
         if ("root".equals(account.suspendedBy) && !caller.isRoot()) {
             throw SluiceException.forbidden("The account was suspended by root; only root can resume it.");
         }
-        account.status = Account.ACTIVE;
-        account.suspendedBy = null;
+        account.resume();
         audit.succeeded(slug, "account:" + slug, null);
         return new AccountViews.StatusChanged(true, slug, account.status);
-    }
-
-    AccountView view(Account a) {
-        return new AccountView(a.slug, a.name, a.email, a.status, a.suspendedBy, a.plan, a.dayLimit, a.monthLimit,
-                a.concurrentMax, a.leaseChunk, new AccountViews.Usd(credits.toUsd(a.dayLimit),
-                        credits.toUsd(a.monthLimit)),
-                a.stripeCustomerId, a.createdAt);
-    }
-
-    private static void insert(Account account) {
-        account.status = Account.ACTIVE;
-        account.createdAt = UtcNow.get();
-        account.persist();
-        Account.getEntityManager().flush();
-        Account.getEntityManager().createNativeQuery("""
-                insert into account_usage (account_id, day_start, month_start)
-                values (:account, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""")
-                .setParameter("account", account.accountId).executeUpdate();
     }
 
     private void requireFree(Account account) {
@@ -271,18 +219,5 @@ public class AccountService {
             return this.credits.fromUsd(usd, usdField);
         }
         return credits != null ? credits : otherwise;
-    }
-
-    private static String encodeCursor(long accountId) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(Long.toString(accountId)
-                .getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static long decodeCursor(String cursor) {
-        try {
-            return Long.parseLong(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            throw SluiceException.validation("cursor", "'cursor' is not a cursor this service returned.");
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.sluice.account;
+package dev.sluice.admin;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.ResponseStatus;
 
+import dev.sluice.account.AccountViews;
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;

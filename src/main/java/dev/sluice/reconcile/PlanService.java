@@ -1,4 +1,4 @@
-package dev.sluice.plan;
+package dev.sluice.reconcile;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,8 +12,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sluice.account.Account;
+import dev.sluice.account.AccountStore;
+import dev.sluice.account.AccountViews;
+import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
-import dev.sluice.reconcile.Reconciler;
+import dev.sluice.plan.Plan;
+import dev.sluice.plan.PlanCatalogue;
+import dev.sluice.plan.PlanLimits;
 
 /**
  * The one path by which an account changes plan, whoever asks (root, a Stripe event, the end of a payment grace
@@ -33,13 +38,26 @@ public class PlanService {
     AuditLog audit;
     @Inject
     ObjectMapper json;
+    @Inject
+    AccountStore store;
+
+    private static final AuditLog.Actor ROOT = new AuditLog.Actor("root", "root");
+
+    /** Root's plan change: clears any payment grace, then the one path below, under the account's row lock. */
+    @Transactional
+    public AccountViews.AccountView changeByRoot(String slug, Plan plan) {
+        Account account = Accounts.lock(slug);
+        account.clearGrace();
+        change(account, plan.id(), ROOT);
+        return store.view(account);
+    }
 
     /** The caller holds the account's row lock ({@code Accounts.lock}). */
     @Transactional(Transactional.TxType.MANDATORY)
     public Reconciler.Result change(Account account, String planId, AuditLog.Actor actor) {
         PlanLimits from = plans.get(account.plan);
         PlanLimits to = plans.get(planId);
-        account.plan = to.id();
+        account.changePlan(to.id());
         em.flush();
         Reconciler.Result result = reconciler.reconcile(account);
         if (!from.id().equals(to.id())) {

@@ -1,4 +1,4 @@
-package dev.sluice.token;
+package dev.sluice.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
 /**
- * The token formats of §2: {@code vtr_<secret>}, {@code vts_<slug>_<secret>}, {@code vta_<slug>_<secret>}, where
+ * The three token formats: {@code vtr_<secret>}, {@code vts_<slug>_<secret>}, {@code vta_<slug>_<secret>}, where
  * {@code <secret>} is 34 random base62 characters (202 bits from {@link SecureRandom}) and a 6-character
  * base62 CRC32 of everything before it. Checking the checksum rejects a mistyped or forged-format token
  * without touching the database.
@@ -40,7 +40,7 @@ public final class TokenFormat {
     static final int CHECKSUM_CHARS = 6;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern SHAPE = Pattern.compile(
-            "(vtr_|vts_|vta_)(?:([a-z0-9][a-z0-9-]{1,62})_)?([0-9A-Za-z]{" + RANDOM_CHARS + "})([0-9A-Za-z]{"
+            "(vtr_|vts_|vta_)(?:(" + Slugs.BODY + ")_)?([0-9A-Za-z]{" + RANDOM_CHARS + "})([0-9A-Za-z]{"
                     + CHECKSUM_CHARS + "})");
 
     private TokenFormat() {

@@ -1,4 +1,4 @@
-package dev.sluice.token;
+package dev.sluice.auth;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +8,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sluice.auth.RootTokens;
 
 class RootTokensTest {
 

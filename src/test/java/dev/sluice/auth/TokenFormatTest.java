@@ -1,4 +1,4 @@
-package dev.sluice.token;
+package dev.sluice.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

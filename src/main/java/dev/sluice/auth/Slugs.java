@@ -1,0 +1,29 @@
+package dev.sluice.auth;
+
+import java.util.regex.Pattern;
+
+import dev.sluice.web.SluiceException;
+
+/**
+ * The one rule for an account's slug ({@code ^[a-z0-9][a-z0-9-]{1,62}$}, no {@code _}), which tokens carry
+ * between underscores, so it lives with the token format.
+ */
+public final class Slugs {
+
+    /** The slug without anchors, for patterns that embed it (the token format). */
+    static final String BODY = "[a-z0-9][a-z0-9-]{1,62}";
+    public static final String PATTERN = "^" + BODY + "$";
+    private static final Pattern SLUG = Pattern.compile(PATTERN);
+
+    private Slugs() {
+    }
+
+    /** The slug, or 400 {@code VALIDATION_FAILED} naming {@code field}. */
+    public static String require(String slug, String field) {
+        if (slug == null || !SLUG.matcher(slug).matches()) {
+            throw SluiceException.validation(field, "A slug is 2-63 characters of a-z, 0-9 and '-', "
+                    + "starting with a letter or digit.");
+        }
+        return slug;
+    }
+}
