@@ -3,7 +3,6 @@ package dev.sluice.tunnel;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -18,6 +17,7 @@ import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.web.DnsLabel;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -27,7 +27,6 @@ import dev.sluice.web.SluiceException;
 @ApplicationScoped
 public class SubdomainService {
 
-    private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
 
     public record Reserved(String name, Instant reservedAt) {
     }
@@ -41,13 +40,6 @@ public class SubdomainService {
     PlanCatalogue plans;
     @Inject
     AuditTrail audit;
-
-    static void requireDnsLabel(String name, String field) {
-        if (name == null || !DNS_LABEL.matcher(name).matches()) {
-            throw SluiceException.validation(field, "'" + field + "' must be a DNS label: 1-63 characters of a-z, "
-                    + "0-9 and '-', not starting or ending with '-'.");
-        }
-    }
 
     static SluiceException taken(String name) {
         return new SluiceException(409, "SUBDOMAIN_TAKEN", "The subdomain '" + name + "' is taken.",
@@ -101,7 +93,7 @@ public class SubdomainService {
 
     @Transactional
     public Reserved reserve(Principal caller, String name) {
-        requireDnsLabel(name, "name");
+        DnsLabel.require(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
         account.requireActive();
         Instant at = reserve(account, plans.get(account.plan), name);
@@ -119,7 +111,7 @@ public class SubdomainService {
 
     @Transactional
     public Map<String, Object> release(Principal caller, String name) {
-        requireDnsLabel(name, "name");
+        DnsLabel.require(name, "name");
         int deleted = em.createNativeQuery("delete from reserved_subdomain where account_id = :account and name = :name")
                 .setParameter("account", caller.accountId()).setParameter("name", name).executeUpdate();
         if (deleted == 0) {

@@ -26,6 +26,7 @@ import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.web.DnsLabel;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -265,7 +266,7 @@ public class TunnelService {
 
     /** A name asked for: reserved for this account if free and under the cap, and never shared across accounts. */
     private String claimSubdomain(Principal caller, Account account, PlanLimits plan, String name) {
-        SubdomainService.requireDnsLabel(name, "subdomain");
+        DnsLabel.require(name, "subdomain");
         subdomains.requireReservable(plan);
         if (Tunnel.count("subdomain = ?1 and closedAt is null", name) > 0) {
             throw SubdomainService.taken(name);

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -17,13 +16,12 @@ import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
+import dev.sluice.web.DnsLabel;
 import dev.sluice.web.SluiceException;
 
 /** Workers of an account, capped by its plan; the cap is counted under the account's credit lock. */
 @ApplicationScoped
 public class WorkerService {
-
-    private static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
 
     public record WorkerView(UUID id, String name, String status, Instant createdAt, Instant quarantinedAt) {
 
@@ -42,9 +40,7 @@ public class WorkerService {
 
     @Transactional
     public WorkerView create(Principal caller, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw SluiceException.validation("name", "A worker name is 1-63 characters of a-z, 0-9 and '-'.");
-        }
+        DnsLabel.require(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
         account.requireActive();
         PlanLimits plan = plans.get(account.plan);

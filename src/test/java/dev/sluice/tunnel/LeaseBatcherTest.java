@@ -24,6 +24,8 @@ class LeaseBatcherTest {
 
     @Inject
     AgroalDataSource db;
+    @Inject
+    LeaseBatcher batcher;
 
     @Test
     void leasesQueuedBehindABlockedBatchAreWithdrawnAndAnswered503AndNothingIsChargedForThem() throws Exception {
@@ -55,6 +57,47 @@ class LeaseBatcherTest {
         assertEquals(50, (int) usage.path("day.leased"), "only the leader's lease was granted");
         for (String tunnel : tunnels.subList(1, 4)) {
             assertTrue(relay.lease(tunnel, null, null).statusCode() == 200, "the account works again");
+        }
+    }
+
+    @Test
+    void whenABatchFailsEveryCallerInItGetsTheFailureAndTheNextBatchRuns() throws Exception {
+        Relay relay = Relay.create("batch-fail", Map.of("plan", "pro", "dayLimit", 10_000));
+        String tunnel = relay.open();
+        long account;
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
+                "select account_id from account where slug = ?")) {
+            s.setString(1, relay.slug());
+            try (var row = s.executeQuery()) {
+                row.next();
+                account = row.getLong(1);
+            }
+        }
+        LeaseBatcher.Call call = new LeaseBatcher.Call(account, java.util.UUID.fromString(tunnel), null, 0, null, 0,
+                0, false, null, null);
+        rename("settle_tunnels", "settle_tunnels_away");
+        try {
+            List<Throwable> failures = dev.sluice.Race.run(6, i -> () -> {
+                try {
+                    batcher.settle(call);
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            for (Throwable failure : failures) {
+                assertTrue(failure != null && String.valueOf(failure.getCause()).contains("settle_tunnels"),
+                        String.valueOf(failure));
+            }
+        } finally {
+            rename("settle_tunnels_away", "settle_tunnels");
+        }
+        assertEquals(SettleOutcome.OK, batcher.settle(call).outcome(), "the account's queue is not left stuck");
+    }
+
+    private void rename(String from, String to) throws Exception {
+        try (Connection c = db.getConnection(); java.sql.Statement s = c.createStatement()) {
+            s.execute("alter function " + from + " rename to " + to);
         }
     }
 }
