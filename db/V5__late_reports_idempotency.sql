@@ -30,6 +30,56 @@ create table idempotency_key (
 );
 create index idempotency_key_created on idempotency_key (created_at);
 
+-- The windows of a usage row as of now: a closed UTC day or month starts at zero, an ended byte (7-day) or session
+-- (24-hour) window is empty until its next use; outstanding leases carry over. The one statement of the roll-over
+-- rule: lock_usage applies it under the credit lock, and the usage views read through it without writing.
+create function rolled_usage(u account_usage) returns account_usage
+language plpgsql stable as $$
+begin
+    if u.day_start < (now() at time zone 'utc')::date then
+        u.day_start := (now() at time zone 'utc')::date;
+        u.day_used := 0;
+        u.day_ops := 0;
+        u.day_bytes_in := 0;
+        u.day_bytes_out := 0;
+        u.day_session_seconds := 0;
+        u.day_tunnels := 0;
+    end if;
+    if u.month_start < date_trunc('month', now() at time zone 'utc')::date then
+        u.month_start := date_trunc('month', now() at time zone 'utc')::date;
+        u.month_used := 0;
+    end if;
+    if u.bytes_window_start is not null and u.bytes_window_start + interval '7 days' <= now() then
+        u.bytes_window_start := null;
+        u.bytes_used := 0;
+    end if;
+    if u.session_window_start is not null and u.session_window_start + interval '24 hours' <= now() then
+        u.session_window_start := null;
+        u.session_seconds_used := 0;
+    end if;
+    return u;
+end $$;
+
+-- Locks the account's usage row (the credit lock) and rolls its windows: a closed UTC day is archived to
+-- usage_daily first, so the series keeps it.
+create or replace function lock_usage(p_account bigint) returns account_usage
+language plpgsql as $$
+declare
+    u account_usage;
+begin
+    select * into u from account_usage where account_id = p_account for update;
+    if not found then
+        return null;
+    end if;
+    if u.day_start < (now() at time zone 'utc')::date then
+        insert into usage_daily (account_id, day, credit, op, byte_in, byte_out, session_second, tunnel)
+        values (p_account, u.day_start, u.day_used, u.day_ops, u.day_bytes_in, u.day_bytes_out,
+                u.day_session_seconds, u.day_tunnels)
+        on conflict (account_id, day) do nothing;
+    end if;
+    return rolled_usage(u);
+end $$;
+
 -- Whether an api token is neither revoked nor expired, by the database's clock: the re-check that registration and
 -- every settlement make in their own statement, whatever a replica's authentication cache still holds.
 create function token_is_live(p_account bigint, p_token uuid) returns boolean

@@ -53,7 +53,7 @@ public class RootTokens {
     private static String missing() {
         if (LaunchMode.current() != LaunchMode.DEVELOPMENT) {
             throw new IllegalStateException("ROOT_TOKEN is not set. Generate one with "
-                    + "'java src/main/java/dev/sluice/token/TokenFormat.java' and export ROOT_TOKEN=<that value>.");
+                    + "'java src/main/java/dev/sluice/auth/TokenFormat.java' and export ROOT_TOKEN=<that value>.");
         }
         String generated = TokenFormat.generate(TokenFormat.Tier.ROOT, null);
         LOG.warnf("ROOT_TOKEN is not set; dev mode generated one for this run only: %s", generated);
@@ -65,7 +65,7 @@ public class RootTokens {
         if (parsed == null || parsed.tier() != TokenFormat.Tier.ROOT) {
             throw new IllegalStateException(variable + " is not a well-formed root token (vtr_ followed by 34 "
                     + "random base62 characters and a 6-character CRC32 checksum). Generate one with "
-                    + "'java src/main/java/dev/sluice/token/TokenFormat.java'.");
+                    + "'java src/main/java/dev/sluice/auth/TokenFormat.java'.");
         }
     }
 

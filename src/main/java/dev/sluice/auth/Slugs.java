@@ -6,13 +6,11 @@ import dev.sluice.web.SluiceException;
 
 /**
  * The one rule for an account's slug ({@code ^[a-z0-9][a-z0-9-]{1,62}$}, no {@code _}), which tokens carry
- * between underscores, so it lives with the token format.
+ * between underscores, so its pattern is the token format's.
  */
 public final class Slugs {
 
-    /** The slug without anchors, for patterns that embed it (the token format). */
-    static final String BODY = "[a-z0-9][a-z0-9-]{1,62}";
-    public static final String PATTERN = "^" + BODY + "$";
+    public static final String PATTERN = "^" + TokenFormat.SLUG + "$";
     private static final Pattern SLUG = Pattern.compile(PATTERN);
 
     private Slugs() {

@@ -16,7 +16,7 @@ import java.util.zip.CRC32;
  * without touching the database.
  *
  * <p>Only the JDK is used here, so the class doubles as the root-token generator:
- * {@code java src/main/java/dev/sluice/token/TokenFormat.java} prints a fresh {@code vtr_} token.
+ * {@code java src/main/java/dev/sluice/auth/TokenFormat.java} prints a fresh {@code vtr_} token.
  */
 public final class TokenFormat {
 
@@ -35,12 +35,17 @@ public final class TokenFormat {
     public record Parsed(Tier tier, String slug) {
     }
 
+    /**
+     * An account's slug, as tokens carry it ({@link Slugs} validates against it). Written here because this file
+     * also runs on its own ({@code java TokenFormat.java}), without the rest of the service.
+     */
+    static final String SLUG = "[a-z0-9][a-z0-9-]{1,62}";
     static final String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     static final int RANDOM_CHARS = 34;
     static final int CHECKSUM_CHARS = 6;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern SHAPE = Pattern.compile(
-            "(vtr_|vts_|vta_)(?:(" + Slugs.BODY + ")_)?([0-9A-Za-z]{" + RANDOM_CHARS + "})([0-9A-Za-z]{"
+            "(vtr_|vts_|vta_)(?:(" + SLUG + ")_)?([0-9A-Za-z]{" + RANDOM_CHARS + "})([0-9A-Za-z]{"
                     + CHECKSUM_CHARS + "})");
 
     private TokenFormat() {
@@ -108,7 +113,7 @@ public final class TokenFormat {
         return token.substring(token.length() - 4);
     }
 
-    /** Prints a new root token: {@code java src/main/java/dev/sluice/token/TokenFormat.java}. */
+    /** Prints a new root token: {@code java src/main/java/dev/sluice/auth/TokenFormat.java}. */
     public static void main(String[] args) {
         System.out.println(generate(Tier.ROOT, null));
     }

@@ -20,30 +20,23 @@ import dev.sluice.tunnel.UsageWindows;
 import dev.sluice.web.SluiceException;
 
 /**
- * Reads usage views. Windows that have ended since the account's last call are shown as rolled (used 0) without
- * writing anything: the next credit movement rolls them for real.
+ * Reads usage views. Windows that have ended since the account's last call are shown as rolled, through the same
+ * {@code rolled_usage} function the credit lock applies, without writing anything: the next credit movement rolls
+ * them for real.
  */
 @ApplicationScoped
 public class UsageService {
 
     private static final String VIEW = """
             select a.slug, a.plan, a.status, a.day_limit, a.month_limit, a.concurrent_max,
-                   case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_used end,
-                   u.day_leased,
-                   case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
-                        else u.month_used end,
-                   u.month_leased,
-                   case when u.bytes_window_start + interval '7 days' > now() then u.bytes_used else 0 end,
-                   case when u.bytes_window_start + interval '7 days' > now()
-                        then u.bytes_window_start + interval '7 days' end,
-                   case when u.session_window_start + interval '24 hours' > now() then u.session_seconds_used
-                        else 0 end,
-                   case when u.session_window_start + interval '24 hours' > now()
-                        then u.session_window_start + interval '24 hours' end,
+                   u.day_used, u.day_leased, u.month_used, u.month_leased,
+                   u.bytes_used, u.bytes_window_start + interval '7 days',
+                   u.session_seconds_used, u.session_window_start + interval '24 hours',
                    p.bytes_per_7d, p.session_seconds_per_24h,
                    (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
               from account a
-              join account_usage u on u.account_id = a.account_id
+              join account_usage stored on stored.account_id = a.account_id
+              cross join lateral rolled_usage(stored) u
               join plan p on p.plan_id = a.plan
             """;
 

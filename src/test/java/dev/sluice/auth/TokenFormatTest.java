@@ -75,7 +75,7 @@ class TokenFormatTest {
     @Test
     void theReadmeCommandRunsTheFileOnItsOwn() throws Exception {
         Process generator = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "src/main/java/dev/sluice/token/TokenFormat.java").redirectErrorStream(true).start();
+                .toString(), "src/main/java/dev/sluice/auth/TokenFormat.java").redirectErrorStream(true).start();
         String out = new String(generator.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, generator.waitFor(), out);
         assertEquals(TokenFormat.Tier.ROOT, TokenFormat.parse(out).tier());
