@@ -39,6 +39,7 @@ public class AccountService {
 
     static final int DEFAULT_PAGE = 50;
     static final int MAX_PAGE = 500;
+    static final int MAX_QUERY = 200;
 
     @Inject
     Credits credits;
@@ -118,13 +119,21 @@ public class AccountService {
         return view(Accounts.require(slug));
     }
 
-    public AccountViews.Page list(Integer limit, String cursor) {
+    /** A page of accounts in id order; {@code q}, when given, keeps those whose slug, name or email starts with it. */
+    public AccountViews.Page list(Integer limit, String cursor, String q) {
         int size = limit == null ? DEFAULT_PAGE : limit;
         if (size < 1 || size > MAX_PAGE) {
             throw SluiceException.validation("limit", "'limit' must be between 1 and " + MAX_PAGE + ".");
         }
+        if (q != null && q.length() > MAX_QUERY) {
+            throw SluiceException.validation("q", "'q' must be at most " + MAX_QUERY + " characters.");
+        }
         long after = cursor == null ? 0 : decodeCursor(cursor);
-        List<Account> page = Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list();
+        List<Account> page = q == null || q.isEmpty()
+                ? Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list()
+                : Account.find("accountId > ?1 and (lower(slug) like ?2 escape '!' or lower(name) like ?2 escape '!'"
+                        + " or lower(email) like ?2 escape '!') order by accountId", after, prefixPattern(q))
+                        .page(0, size + 1).list();
         String next = page.size() > size ? encodeCursor(page.get(size - 1).accountId) : null;
         List<AccountView> views = page.stream().limit(size).map(this::view).toList();
         GlobalCeiling.Allocation a = ceiling.current();
@@ -271,6 +280,12 @@ public class AccountService {
             return this.credits.fromUsd(usd, usdField);
         }
         return credits != null ? credits : otherwise;
+    }
+
+    /** A LIKE prefix pattern in which the searched text's own {@code %} and {@code _} match only themselves. */
+    static String prefixPattern(String q) {
+        return q.toLowerCase(java.util.Locale.ROOT)
+                .replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
     }
 
     private static String encodeCursor(long accountId) {
