@@ -274,11 +274,16 @@ class ConsoleBrowserTest {
                 .statusCode(201);
         String memberApi = Api.apiToken(member, memberService);
 
-        signIn(memberApi);
-        assertThat(role(AriaRole.HEADING, "Overview of " + member))
-                .isVisible();
-        role(AriaRole.LINK, "Shared with me").click();
-        role(AriaRole.LINK, "Read " + owner + "’s usage").click();
+        // by keyboard alone: the token field has the focus, Enter submits, Tab reaches the links
+        page.navigate(console.toString());
+        page.keyboard().type(memberApi);
+        page.keyboard().press("Enter");
+        assertThat(role(AriaRole.HEADING, "Overview of " + member)).isVisible();
+        role(AriaRole.LINK, "Shared with me").focus();
+        page.keyboard().press("Enter");
+        Locator read = role(AriaRole.LINK, "Read " + owner + "’s usage");
+        read.focus();
+        page.keyboard().press("Enter");
         assertThat(role(AriaRole.HEADING, "Usage of " + owner + " (shared with you)")).isVisible();
         assertThat(page.locator(".gauge").first()).containsText("of $1.00");
         assertThat(page.locator("figcaption")).containsText("over 30 days");
