@@ -246,7 +246,7 @@ class ConsoleBrowserTest {
         assertEquals(390, ((Number) page.evaluate("document.documentElement.scrollWidth")).intValue());
         screenshot("overview-390px.png");
 
-        // 503 is shown, not swallowed; a 401 brings back the token screen
+        // 503 and 429 are shown, not swallowed; a 401 brings back the token screen
         expectedStatuses.add(503);
         expectedStatuses.add(401);
         page.route("**/v1/tunnels", route -> route.fulfill(new com.microsoft.playwright.Route.FulfillOptions()
@@ -254,6 +254,12 @@ class ConsoleBrowserTest {
                 .setBody("{\"code\":\"UNAVAILABLE\",\"message\":\"The database cannot be reached; nothing was granted.\"}")));
         role(AriaRole.LINK, "Tunnels").click();
         assertThat(status()).containsText("The database cannot be reached; nothing was granted. (503 UNAVAILABLE)");
+        expectedStatuses.add(429);
+        page.route("**/v1/usage", route -> route.fulfill(new com.microsoft.playwright.Route.FulfillOptions()
+                .setStatus(429).setContentType("application/json").setHeaders(Map.of("Retry-After", "120"))
+                .setBody("{\"code\":\"QUOTA_EXCEEDED\",\"message\":\"No credits remain.\",\"retryAfter\":120}")));
+        role(AriaRole.LINK, "Overview").click();
+        assertThat(status()).containsText("No credits remain. (429 QUOTA_EXCEEDED). Try again in 120 seconds.");
         String tokenId = asRoot().get("/admin/accounts/" + slug + "/tokens").then().extract()
                 .path("tokens.find { it.kind == 'service' }.id");
         asRoot().delete("/admin/accounts/" + slug + "/tokens/" + tokenId).then().statusCode(200);
