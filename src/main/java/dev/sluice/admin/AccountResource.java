@@ -39,8 +39,9 @@ public class AccountResource {
 
     @GET
     @Access(Access.Who.ROOT)
-    public AccountViews.Page list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
-        return accounts.list(QueryParams.integer("limit", limit), cursor);
+    public AccountViews.Page list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor,
+            @QueryParam("q") String q) {
+        return accounts.list(QueryParams.integer("limit", limit), cursor, q);
     }
 
     @GET

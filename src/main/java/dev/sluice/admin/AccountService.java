@@ -43,6 +43,7 @@ public class AccountService {
 
     static final int DEFAULT_PAGE = 50;
     static final int MAX_PAGE = 500;
+    static final int MAX_QUERY = 200;
 
     @Inject
     Credits credits;
@@ -91,10 +92,18 @@ public class AccountService {
         return store.view(Accounts.require(slug));
     }
 
-    public AccountViews.Page list(Integer limit, String cursor) {
+    /** A page of accounts in id order; {@code q}, when given, keeps those whose slug, name or email starts with it. */
+    public AccountViews.Page list(Integer limit, String cursor, String q) {
         int size = Pages.size(limit, DEFAULT_PAGE, MAX_PAGE);
+        if (q != null && q.length() > MAX_QUERY) {
+            throw SluiceException.validation("q", "'q' must be at most " + MAX_QUERY + " characters.");
+        }
         long after = cursor == null ? 0 : Pages.key(cursor);
-        List<Account> page = Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list();
+        List<Account> page = q == null || q.isEmpty()
+                ? Account.find("accountId > ?1 order by accountId", after).page(0, size + 1).list()
+                : Account.find("accountId > ?1 and (lower(slug) like ?2 escape '!' or lower(name) like ?2 escape '!'"
+                        + " or lower(email) like ?2 escape '!') order by accountId", after, prefixPattern(q))
+                        .page(0, size + 1).list();
         String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId) : null;
         List<AccountView> views = page.stream().limit(size).map(store::view).toList();
         GlobalCeiling.Allocation a = ceiling.current();
@@ -219,5 +228,11 @@ public class AccountService {
             return this.credits.fromUsd(usd, usdField);
         }
         return credits != null ? credits : otherwise;
+    }
+
+    /** A LIKE prefix pattern in which the searched text's own {@code %} and {@code _} match only themselves. */
+    static String prefixPattern(String q) {
+        return q.toLowerCase(java.util.Locale.ROOT)
+                .replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%";
     }
 }

@@ -30,6 +30,12 @@ public class MemberService {
     public record MemberList(List<Member> members) {
     }
 
+    public record Membership(String owner, String role, Instant createdAt) {
+    }
+
+    public record MembershipList(List<Membership> memberships) {
+    }
+
     @Inject
     EntityManager em;
     @Inject
@@ -68,6 +74,18 @@ public class MemberService {
                  where m.account_id = :owner order by m.created_at, a.slug""")
                 .setParameter("owner", owner.accountId).getResultList();
         return new MemberList(rows.stream().map(r -> new Member((String) r[0], (String) r[1], instant(r[2]))).toList());
+    }
+
+    /** The owners whose usage {@code memberAccountId} may read with {@code X-Account}, oldest grant first. */
+    public MembershipList memberships(long memberAccountId) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> rows = em.createNativeQuery("""
+                select a.slug, m.role, m.created_at from account_member m
+                  join account a on a.account_id = m.account_id
+                 where m.member_account_id = :member order by m.created_at, a.slug""")
+                .setParameter("member", memberAccountId).getResultList();
+        return new MembershipList(
+                rows.stream().map(r -> new Membership((String) r[0], (String) r[1], instant(r[2]))).toList());
     }
 
     @Transactional
