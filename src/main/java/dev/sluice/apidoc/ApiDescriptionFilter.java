@@ -169,7 +169,7 @@ public class ApiDescriptionFilter implements OASFilter {
         NULLABLE.put("AccountView", Set.of("name", "email", "suspendedBy", "stripeCustomerId"));
         NULLABLE.put("PatchRequest", Set.of("name", "email", "stripeCustomerId"));
         NULLABLE.put("Page", Set.of("nextCursor"));
-        NULLABLE.put("Page1", Set.of("nextCursor"));
+        NULLABLE.put("AuditPage", Set.of("nextCursor"));
         NULLABLE.put("Actor", Set.of("tokenId"));
         NULLABLE.put("Entry", Set.of("account", "target", "outcome", "requestId", "detail"));
         NULLABLE.put("Minted", Set.of("name", "expiresAt"));
@@ -210,6 +210,8 @@ public class ApiDescriptionFilter implements OASFilter {
             }
         }
         components.getSchemas().values().forEach(schema -> inlineScalars(schema, scalars));
+        components.getSchemas().values().forEach(ApiDescriptionFilter::widenIntegers);
+        addTotalWindow(components);
         markNullable(components);
         addErrorSchema(components);
         addHeaders(components);
@@ -252,6 +254,12 @@ public class ApiDescriptionFilter implements OASFilter {
                     ? " The raw body (at most 1 MiB) is what Stripe signed."
                     : " JSON body of at most 64 KiB; an unknown field, a wrong type or an out-of-range number is 400.";
             operation.getRequestBody().setRequired(!op.bodyOptional());
+            if (key.equals("POST /webhooks/stripe")) {
+                // The resource reads the raw bytes to check the signature; what Stripe sends is a JSON event.
+                operation.getRequestBody().setContent(OASFactory.createContent().addMediaType("application/json",
+                        OASFactory.createMediaType().schema(OASFactory.createSchema().addType(SchemaType.OBJECT)
+                                .description("A Stripe event (`id`, `type`, `created`, `data.object`)."))));
+            }
             operation.getRequestBody().getContent().getMediaTypes().values()
                     .forEach(media -> inlineScalars(media.getSchema(), scalars));
         }
@@ -459,6 +467,43 @@ public class ApiDescriptionFilter implements OASFilter {
                 property.addType(SchemaType.NULL);
             }
         });
+    }
+
+    /**
+     * Credit windows are BigIntegers, which SmallRye documents as an integer of no format; generators then pick a
+     * 32-bit type that a monthly limit overflows. Every count Sluice returns fits in 64 bits.
+     */
+    private static void widenIntegers(Schema schema) {
+        if (schema.getProperties() != null) {
+            schema.getProperties().values().forEach(ApiDescriptionFilter::widenIntegers);
+        }
+        if (schema.getItems() != null) {
+            widenIntegers(schema.getItems());
+        }
+        if (schema.getType() != null && schema.getType().contains(SchemaType.INTEGER) && schema.getFormat() == null) {
+            schema.setFormat("int64");
+        }
+    }
+
+    /**
+     * The totals of GET /admin/usage are exact sums over all accounts, which can pass 64 bits where single accounts
+     * saturate: their windows are documented as numbers (a BigDecimal in a Java client), not int64.
+     */
+    private static void addTotalWindow(Components components) {
+        Schema window = components.getSchemas().get("Window");
+        Schema totals = components.getSchemas().get("Totals");
+        if (window == null || totals == null) {
+            throw new IllegalStateException("Window and Totals schemas expected");
+        }
+        Schema totalWindow = OASFactory.createSchema().addType(SchemaType.OBJECT);
+        window.getProperties().forEach((name, property) -> totalWindow.addProperty(name,
+                Set.of("used", "leased", "limit", "remaining").contains(name)
+                        ? OASFactory.createSchema().addType(SchemaType.NUMBER)
+                                .description("An exact sum over all accounts, in credits; it can exceed 64 bits.")
+                        : property));
+        components.addSchema("TotalWindow", totalWindow);
+        totals.addProperty("day", OASFactory.createSchema().ref("TotalWindow"));
+        totals.addProperty("month", OASFactory.createSchema().ref("TotalWindow"));
     }
 
     /** Replaces references to the scalar components by a copy of them, recursively. */

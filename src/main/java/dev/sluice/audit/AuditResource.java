@@ -10,6 +10,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.sluice.account.Accounts;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
@@ -32,6 +34,8 @@ public class AuditResource {
             String outcome, String requestId, String detail) {
     }
 
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "AuditPage")
     public record Page(List<Entry> entries, String nextCursor) {
     }
 
