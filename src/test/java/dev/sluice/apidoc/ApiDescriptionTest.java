@@ -86,6 +86,7 @@ class ApiDescriptionTest {
             given().get(url.startsWith("/") ? url : "/q/swagger-ui/" + url).then().statusCode(200);
         }
         // Swagger UI's default validator badge would load from validator.swagger.io: it must be switched off.
+        assertTrue(page.contains("validatorUrl: 'none'"), "validator badge off");
         Matcher origins = Pattern.compile("https?://[^\"' )]+").matcher(page);
         while (origins.find()) {
             String origin = origins.group();

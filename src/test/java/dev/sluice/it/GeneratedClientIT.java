@@ -97,15 +97,15 @@ class GeneratedClientIT {
         String api = minted.getToken();
 
         TunnelsApi tunnels = new TunnelsApi(client(api));
-        Registered tunnel = tunnels.registerTunnel(null, new RegisterRequest().subdomain(slug + "-demo"));
+        Registered tunnel = tunnels.registerTunnel(new RegisterRequest().subdomain(slug + "-demo"), null);
         assertEquals("https://" + slug + "-demo.tunnel.localhost", tunnel.getUrl());
         assertEquals(3, tunnel.getGrant().split("\\.").length, "a JWT");
         assertFalse(new TunnelsApi(client(null)).getJwks().getKeys().isEmpty());
 
-        Leased first = tunnels.leaseCredits(tunnel.getId().toString(), null, new LeaseRequest().consumed(0L).want(50L));
+        Leased first = tunnels.leaseCredits(tunnel.getId().toString(), new LeaseRequest().consumed(0L).want(50L), null);
         assertEquals(50L, first.getGranted());
-        Leased second = tunnels.leaseCredits(tunnel.getId().toString(), "walkthrough-lease-2",
-                new LeaseRequest().consumed(50L).bytesIn(2048L).bytesOut(512L));
+        Leased second = tunnels.leaseCredits(tunnel.getId().toString(),
+                new LeaseRequest().consumed(50L).bytesIn(2048L).bytesOut(512L), "walkthrough-lease-2");
         assertEquals("ok", second.getLevel());
 
         View usage = new UsageApi(client(api)).getUsage(null);
@@ -136,9 +136,9 @@ class GeneratedClientIT {
         String api = new TokensApi(client(created.getServiceToken())).mintToken(slug, new MintRequest().kind("api"))
                 .getToken();
         TunnelsApi tunnels = new TunnelsApi(client(api));
-        Registered tunnel = tunnels.registerTunnel(null, null);
+        Registered tunnel = tunnels.registerTunnel(new RegisterRequest(), null);
         ApiException refused = assertThrows(ApiException.class,
-                () -> tunnels.leaseCredits(tunnel.getId().toString(), null, new LeaseRequest()));
+                () -> tunnels.leaseCredits(tunnel.getId().toString(), new LeaseRequest(), null));
         assertEquals(429, refused.getCode());
         assertTrue(refused.getResponseHeaders().firstValue("Retry-After").isPresent());
         Error error = error(refused);
