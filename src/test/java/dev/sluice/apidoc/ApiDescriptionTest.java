@@ -3,6 +3,7 @@ package dev.sluice.apidoc;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -15,13 +16,18 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.Api;
+import dev.sluice.DocumentedResponses;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.builder.ResponseBuilder;
+import io.restassured.filter.Filter;
 import io.restassured.path.json.JsonPath;
 
 /**
- * What §10 asks of /q/openapi beyond what {@code DocumentedResponses} checks on every test's answers: the version,
- * an operationId, summary, tag and caller tier per operation, Bearer security on every authenticated one, the
- * contract's error codes, and a Swagger UI that loads nothing from another origin.
+ * What §10 asks of /q/openapi beyond what {@link DocumentedResponses} checks on every test's answers (and that it
+ * does check them): the version, an operationId, summary, tag and caller tier per operation, Bearer security on every
+ * authenticated one, the contract's error codes, and a Swagger UI that loads nothing from another origin.
  */
 @QuarkusTest
 class ApiDescriptionTest {
@@ -70,6 +76,17 @@ class ApiDescriptionTest {
                 "PAYLOAD_TOO_LARGE", "QUOTA_EXCEEDED", "UNAVAILABLE")));
         assertEquals("Idempotency-Key", document.getString("paths.'/v1/tunnels/{id}/lease'.post.parameters"
                 + ".find { it.in == 'header' }.name"));
+    }
+
+    @Test
+    void anAnswerTheDocumentDoesNotDescribeFailsTheTestThatGotIt() {
+        assertTrue(RestAssured.filters().stream().anyMatch(DocumentedResponses.class::isInstance));
+        // A stand-in for the service, behind the global filter: an account whose slug is a number.
+        Filter drifted = (request, response, context) -> new ResponseBuilder().setStatusCode(200)
+                .setContentType("application/json").setBody("{\"slug\": 5, \"status\": \"active\"}").build();
+        AssertionError refused = assertThrows(AssertionError.class,
+                () -> Api.asRoot().filter(drifted).get("/admin/accounts/acme"));
+        assertTrue(refused.getMessage().contains("/slug"), refused.getMessage());
     }
 
     @Test
