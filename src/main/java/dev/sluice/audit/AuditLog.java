@@ -6,6 +6,8 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.sluice.UtcNow;
 import dev.sluice.web.Pages;
 import dev.sluice.web.RequestIds;
@@ -32,6 +34,8 @@ public class AuditLog {
             String outcome, String requestId, String detail) {
     }
 
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "AuditPage")
     public record Page(List<Entry> entries, String nextCursor) {
     }
 

@@ -6,7 +6,7 @@ import jakarta.inject.Singleton;
 import io.vertx.ext.web.Router;
 
 /**
- * The console (§9) is static files under {@code META-INF/resources/console/}; this route only sends {@code /console}
+ * The console is static files under {@code META-INF/resources/console/}; this route only sends {@code /console}
  * to {@code /console/} (so relative asset paths resolve) and puts the security headers on every console response,
  * before the static handler serves it.
  */

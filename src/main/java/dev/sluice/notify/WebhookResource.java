@@ -16,6 +16,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.ResponseStatus;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
@@ -26,6 +27,8 @@ import dev.sluice.web.Bodies;
 @Produces(MediaType.APPLICATION_JSON)
 public class WebhookResource {
 
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "WebhookRequest")
     public record CreateRequest(@NotNull @Size(max = 2048) String url, @NotNull List<String> events) {
     }
 

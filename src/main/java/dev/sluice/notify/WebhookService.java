@@ -15,6 +15,8 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
@@ -31,6 +33,8 @@ public class WebhookService {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Returned once, at creation: the only time the secret is shown. */
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "WebhookCreated")
     public record Created(UUID id, String url, List<String> events, String secret, Instant createdAt) {
     }
 

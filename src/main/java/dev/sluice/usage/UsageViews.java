@@ -4,6 +4,8 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.sluice.tunnel.UsageWindows;
 
 /** The usage view and its aggregates. */
@@ -12,6 +14,8 @@ public final class UsageViews {
     private UsageViews() {
     }
 
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "UsageUsd")
     public record Usd(BigDecimal dayUsed, BigDecimal dayLimit, BigDecimal monthUsed, BigDecimal monthLimit) {
     }
 

@@ -14,6 +14,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.ResponseStatus;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
@@ -25,6 +26,8 @@ import dev.sluice.web.Bodies;
 @Produces(MediaType.APPLICATION_JSON)
 public class WorkerResource {
 
+    // Another record has this simple name; its own schema name spares generated clients a numbered one.
+    @Schema(name = "WorkerRequest")
     public record CreateRequest(@NotNull String name) {
     }
 
