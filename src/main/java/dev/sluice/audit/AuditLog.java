@@ -27,6 +27,8 @@ public class AuditLog {
     }
 
     /** One entry as {@code GET /admin/audit} shows it. */
+    // The API calls it Actor, as it was before the records moved here beside AuditLog.Actor.
+    @Schema(name = "Actor")
     public record EntryActor(String kind, String tokenId) {
     }
 
