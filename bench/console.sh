@@ -9,7 +9,7 @@ PORT=${PORT:-8098}
 RUNS=${RUNS:-5}
 BENCH_DB=${BENCH_DB:-sluice_console_bench}
 PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
-ROOT=$(java src/main/java/dev/sluice/token/TokenFormat.java)
+ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
 ASSETS=src/main/resources/META-INF/resources/console
 WORK=$(mktemp -d)
