@@ -5,9 +5,17 @@
 alter table account
     add column stripe_subscription_created bigint;
 
--- Receipt order, the tie-break after `created` when kept events are applied on linking.
+-- Receipt order, the tie-break after `created` when kept events are applied on linking; events stored before
+-- this version are numbered by when they were received.
+alter table stripe_event add column seq bigint;
+update stripe_event e set seq = o.n
+  from (select event_id, row_number() over (order by received_at, event_id) as n from stripe_event) o
+ where o.event_id = e.event_id;
+create sequence stripe_event_seq owned by stripe_event.seq;
+select setval('stripe_event_seq', coalesce((select max(seq) from stripe_event), 0) + 1, false);
 alter table stripe_event
-    add column seq bigint generated always as identity;
+    alter column seq set default nextval('stripe_event_seq'),
+    alter column seq set not null;
 -- Events of a customer no account is linked to yet, kept until a link applies them in (created, seq) order.
 create index stripe_event_unlinked on stripe_event (customer, created, seq) where outcome = 'unknown_customer';
 

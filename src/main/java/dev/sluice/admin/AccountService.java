@@ -8,7 +8,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
-import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.AccountDefaults;
 import dev.sluice.account.AccountStore;
@@ -16,7 +15,6 @@ import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
 import dev.sluice.account.AccountViews;
 import dev.sluice.account.Accounts;
-import dev.sluice.audit.AuditLog;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.billing.StripeLinks;
@@ -58,8 +56,6 @@ public class AccountService {
     @Inject
     AccountStore store;
     @Inject
-    AuditLog auditLog;
-    @Inject
     TunnelService tunnels;
     @Inject
     StripeLinks stripeLinks;
@@ -95,8 +91,9 @@ public class AccountService {
     /** A page of accounts in id order; {@code q}, when given, keeps those whose slug, name or email starts with it. */
     public AccountViews.Page list(Integer limit, String cursor, String q) {
         int size = Pages.size(limit, DEFAULT_PAGE, MAX_PAGE);
-        if (q != null && q.length() > MAX_QUERY) {
-            throw SluiceException.validation("q", "'q' must be at most " + MAX_QUERY + " characters.");
+        if (q != null && (q.length() > MAX_QUERY || q.chars().anyMatch(Character::isISOControl))) {
+            throw SluiceException.validation("q", "'q' must be at most " + MAX_QUERY
+                    + " characters, with no control characters.");
         }
         long after = cursor == null ? 0 : Pages.key(cursor);
         List<Account> page = q == null || q.isEmpty()

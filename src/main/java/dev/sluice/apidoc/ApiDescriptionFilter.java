@@ -336,9 +336,23 @@ public class ApiDescriptionFilter implements OASFilter {
                 parameter.setRequired(true);
                 parameter.setDescription("`t=<unix>,v1=<hex HMAC-SHA256 of \"t.rawBody\">`, one or more `v1=`.");
             }
-            case "limit" -> parameter.setDescription("Page size.");
+            case "limit" -> {
+                parameter.setDescription("Page size: 1..500 for accounts (default 50), 1..1000 for the audit log "
+                        + "(default 100).");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.INTEGER).minimum(
+                        java.math.BigDecimal.ONE));
+            }
             case "cursor" -> parameter.setDescription("The `nextCursor` of the previous page.");
-            case "days" -> parameter.setDescription("1..90, default 30.");
+            case "days" -> {
+                parameter.setDescription("1..90, default 30.");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.INTEGER)
+                        .minimum(java.math.BigDecimal.ONE).maximum(java.math.BigDecimal.valueOf(90)));
+            }
+            case "q" -> {
+                parameter.setDescription("Keep accounts whose slug, name or email starts with this (case-insensitive; "
+                        + "`%` and `_` match only themselves).");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).maxLength(200));
+            }
             case "plan" -> parameter.setDescription("The plan id to preview (free, starter, pro).");
             case "account" -> parameter.setDescription("Only this account's entries (a service token: its own).");
             default -> {

@@ -134,7 +134,7 @@ public class WebhookSender {
         List<CompletableFuture<Void>> attempts = new ArrayList<>();
         for (Claimed delivery : claimed) {
             busy.merge(delivery.endpointId(), 1, Integer::sum);
-            attempts.add(send(delivery)
+            attempts.add(sendOrFail(delivery)
                     // Recording blocks on the database, so it leaves the event loop the answer arrived on.
                     .thenAcceptAsync(this::record, Infrastructure.getDefaultWorkerPool())
                     .whenComplete((done, failure) -> {
@@ -192,6 +192,15 @@ public class WebhookSender {
                     (String) r[5], (String) r[6], (String) r[7], (String) r[8], instant(r[9]), (String) r[10]));
         }
         return claimed;
+    }
+
+    /** Whatever goes wrong in starting a delivery is that delivery's failed attempt, so its slots come back. */
+    private CompletableFuture<Outcome> sendOrFail(Claimed delivery) {
+        try {
+            return send(delivery);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(new Outcome(delivery, null, e.getClass().getSimpleName()));
+        }
     }
 
     private CompletableFuture<Outcome> send(Claimed delivery) {

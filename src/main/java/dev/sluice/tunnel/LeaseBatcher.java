@@ -43,8 +43,12 @@ import io.agroal.api.AgroalDataSource;
 public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
-    /** How often a waiter looks for a batch it could lead, in case a hand-over raced with its going to sleep. */
-    private static final long RECHECK_MILLIS = 20;
+    /**
+     * A safety net only: a waiter is woken by the hand-over (its wake is renewed before it looks at the queue, so a
+     * hand-over cannot be missed), and this bound just caps how long a lost wake-up could cost. Kept long so that
+     * waiters on a hot account do not spin.
+     */
+    private static final long RECHECK_MILLIS = 200;
 
     /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
     record Call(long accountId, UUID tunnelId, UUID tokenId, long consumed, Long want, long bytesIn, long bytesOut,

@@ -198,6 +198,12 @@ public class ErrorMapper {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof PSQLException psql && psql.getSQLState() != null) {
                 String state = psql.getSQLState();
+                if (state.startsWith("22")) {
+                    // A data exception: a value PostgreSQL cannot take (a NUL, an out-of-range number) came from
+                    // the request, since everything else is checked before it reaches the database.
+                    LOG.debugf("the database refused a value of the request: %s", state);
+                    return SluiceException.validation(null, "A value in the request cannot be stored.");
+                }
                 if (state.equals("40P01") || state.equals("40001")) {
                     LOG.warnf("transaction lost a lock race, answered 503: %s", state);
                     return new SluiceException(503, "UNAVAILABLE", "A concurrent change won; retry the request.");

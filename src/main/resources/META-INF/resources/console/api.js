@@ -56,3 +56,12 @@ export async function api(method, path, body, headers = {}) {
 
 /** A path segment or query value, encoded so that no slug or id can change the path. */
 export const enc = encodeURIComponent;
+
+/** A path part of the URL's hash, decoded; a malformed one (`%E0`) gives `fallback` instead of a stuck page. */
+export function decodedOr(part, fallback) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return fallback;
+  }
+}

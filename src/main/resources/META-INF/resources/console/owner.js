@@ -1,6 +1,6 @@
 // The account owner's screens (service token), the read-only ones an api token may see, and a team member's
 // reading of an owner's usage with X-Account.
-import { api, enc } from './api.js';
+import { api, decodedOr, enc } from './api.js';
 import { h, clear, field, table } from './dom.js';
 import { attempt, bytes, credits, say, seriesChart, shownOnce, usageGauges, when } from './ui.js';
 import { planSection, tokensSection } from './shared.js';
@@ -14,7 +14,7 @@ export function ownerNav(service) {
 
 export function ownerRoute(main, parts, slug, service) {
   const page = parts[0];
-  if (page === 'read' && parts[1]) return overview(main, decodeURIComponent(parts[1]), true);
+  if (page === 'read' && parts[1]) return overview(main, decodedOr(parts[1], ''), true);
   if (page === 'memberships') return memberships(main);
   if (page === 'tunnels') return tunnels(main);
   if (service) {

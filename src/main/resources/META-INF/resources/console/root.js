@@ -1,5 +1,5 @@
 // The root operator's screens: accounts and the global allocation, one account, audit, Stripe events, usage.
-import { api, enc } from './api.js';
+import { api, decodedOr, enc } from './api.js';
 import { h, clear, field, table } from './dom.js';
 import { attempt, credits, gauge, learnPrice, say, shownOnce, usageGauges, usd, when } from './ui.js';
 import { PLANS, planSection, tokensSection } from './shared.js';
@@ -89,16 +89,21 @@ async function accountPage(main, slug) {
   const usageBox = h('div');
   attempt(async () => clear(usageBox, usageGauges(await api('GET', `/admin/accounts/${enc(slug)}/usage`))));
 
-  const day = field('Daily limit ($)', { type: 'number', min: 0, step: '0.01', value: String(a.usd.dayLimit) });
-  const month = field('Monthly limit ($)', { type: 'number', min: 0, step: '0.01', value: String(a.usd.monthLimit) });
+  const day = field('Daily limit ($)', { type: 'number', required: true, min: 0, step: '0.01', value: String(a.usd.dayLimit) });
+  const month = field('Monthly limit ($)', { type: 'number', required: true, min: 0, step: '0.01', value: String(a.usd.monthLimit) });
   const conc = field('Concurrent tunnels', { type: 'number', min: 1, max: 10000, value: String(a.concurrentMax) });
   const chunk = field('Lease chunk (credits)', { type: 'number', min: 1, max: 1000000, value: String(a.leaseChunk) });
   const limits = h('form', { class: 'grid', 'aria-labelledby': 'limits-h', onsubmit: (e) => {
     e.preventDefault();
     attempt(async () => {
-      await api('PATCH', `/admin/accounts/${enc(slug)}/limits`, {
-        dayUsd: Number(day.input.value), monthUsd: Number(month.input.value),
-        concurrentMax: Number(conc.input.value), leaseChunk: Number(chunk.input.value) });
+      // Only what was filled in and changed: an emptied field must not become a limit of 0.
+      const change = {};
+      const changed = (f, was) => f.input.value.trim() !== '' && Number(f.input.value) !== Number(was);
+      if (changed(day, a.usd.dayLimit)) change.dayUsd = Number(day.input.value);
+      if (changed(month, a.usd.monthLimit)) change.monthUsd = Number(month.input.value);
+      if (changed(conc, a.concurrentMax)) change.concurrentMax = Number(conc.input.value);
+      if (changed(chunk, a.leaseChunk)) change.leaseChunk = Number(chunk.input.value);
+      await api('PATCH', `/admin/accounts/${enc(slug)}/limits`, change);
       await accountPage(main, slug);
       say(`Limits of ${slug} saved.`);
     });
@@ -133,7 +138,7 @@ async function accountPage(main, slug) {
 }
 
 function auditPage(main, initial) {
-  const account = field('Account', { value: initial ? decodeURIComponent(initial) : '', autocomplete: 'off' });
+  const account = field('Account', { value: initial ? decodedOr(initial, '') : '', autocomplete: 'off' });
   const out = h('div');
   let next = null;
   async function load(append) {

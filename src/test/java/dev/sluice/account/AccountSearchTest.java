@@ -88,6 +88,7 @@ class AccountSearchTest {
         search("a".repeat(201)).then().statusCode(400).body("code", equalTo("VALIDATION_FAILED"))
                 .body("field", equalTo("q"));
         search("a".repeat(200)).then().statusCode(200).body("accounts", hasSize(0));
+        search("ab\u0000c").then().statusCode(400).body("field", equalTo("q"));
         asRoot().queryParam("q", "x").queryParam("cursor", "not-a-cursor!").get("/admin/accounts").then()
                 .statusCode(400).body("field", equalTo("cursor"));
         asRoot().queryParam("q", "x").queryParam("limit", "0").get("/admin/accounts").then().statusCode(400)

@@ -81,6 +81,14 @@ class ErrorMapperTest {
     }
 
     @Test
+    void aValueTheDatabaseCannotStoreIsA400() {
+        SluiceException nul = ErrorMapper.translate(new RuntimeException(new PSQLException(
+                new ServerErrorMessage("SERROR\u0000C22021\u0000Minvalid byte sequence\u0000"))));
+        assertEquals(400, nul.status());
+        assertEquals("VALIDATION_FAILED", nul.code());
+    }
+
+    @Test
     void anythingElseIsABare500WithNoClassNameOrTrace() {
         SluiceException internal = ErrorMapper.translate(new NullPointerException("secret detail"));
         assertEquals(500, internal.status());
