@@ -2,23 +2,24 @@
 # The reconciler at scale: 10,000 Pro accounts with 5 open tunnels each (50,000), all downgraded to Free at once.
 # Reports how long the scheduled reconciler takes to make every account fit (4 tunnels closed per account) and how
 # many SQL statements it sends per account, counted from PostgreSQL's own statement log for this database.
-#   bench/reconcile.sh            (ACCOUNTS=10000 TUNNELS=5 PORT=8098 BENCH_DB=sluice_reconcile_bench to change)
+#   bench/reconcile.sh            (ACCOUNTS=10000 TUNNELS=5 PORT=8098 BENCH_DB=sluice_reconcile_bench JAR=... to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ACCOUNTS=${ACCOUNTS:-10000}
 TUNNELS=${TUNNELS:-5}
 PORT=${PORT:-8098}
 BENCH_DB=${BENCH_DB:-sluice_reconcile_bench}
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
 PGLOG=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1 || true)
 WORK=$(mktemp -d)
 
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/dev/sluice/auth/TokenFormat.java) \
   QUARKUS_HTTP_PORT=$PORT RECONCILE_EVERY=1s \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &
+  java -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
 trap 'kill $SLUICE 2>/dev/null; $PG -d postgres -c "alter database $BENCH_DB reset log_statement" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/q/health/ready" >/dev/null && break; sleep 0.5; done

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# The Sluice hot-path benchmark: starts the packaged service against the local PostgreSQL and reports, in one
-# run, lease grants on one hot account next to pgbench's single-row UPDATE ... RETURNING at the same
-# concurrency, and authenticated GET /v1/usage next to GET /q/health/live.
-#   bench/run.sh                 (DURATION=20s CONNECTIONS=64 PORT=8099 BENCH_DB=sluice_bench to change)
+# The Sluice hot-path benchmark. One run starts the packaged service against the local PostgreSQL and prints, each
+# next to the single statement PostgreSQL runs in its place (pgbench, same server, same run):
+#   - leases on one hot account            vs the best hot-row UPDATE ... RETURNING at 1, 8 and 64 clients;
+#   - leases spread over ACCOUNTS accounts vs the same UPDATE spread over ACCOUNTS rows;
+#   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, no database);
+#   - the service's peak resident memory; then bench/reconcile.sh (the mass downgrade).
+# With pg_stat_statements loaded (shared_preload_libraries) it also prints where PostgreSQL's time went; with
+# PROFILE=1 Java Flight Recorder records each lease phase to /tmp/sluice-<phase>.jfr (bench/profile.py reads them).
+#   bench/run.sh   (DURATION=20s CONNECTIONS=64 ACCOUNTS=64 PORT=8099 BENCH_DB=sluice_bench RECONCILE=1
+#                   JAR=target/quarkus-app/quarkus-run.jar PROFILE=0 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-64}
+ACCOUNTS=${ACCOUNTS:-64}
 PORT=${PORT:-8099}
 BENCH_DB=${BENCH_DB:-sluice_bench}
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
+PROFILE=${PROFILE:-0}
+RECONCILE=${RECONCILE:-1}
 PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
 ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
@@ -17,23 +27,50 @@ WORK=$(mktemp -d)
 # Debian's pgbench ships with the server package; /usr/bin/pgbench alone may be just the client wrapper.
 command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql >/dev/null; }
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
 
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
+$PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
+# With PROFILE=1 the statements inside the PL/pgSQL functions are counted too (for this database only).
+[ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
+JFR=()
+[ "$PROFILE" = 1 ] && JFR=(-XX:FlightRecorderOptions=stackdepth=256)
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
-  GLOBAL_DAY_LIMIT=1000000 GLOBAL_MONTH_LIMIT=10000000 \
+  GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000 \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &
+  java "${JFR[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
-trap 'kill $SLUICE 2>/dev/null; rm -rf "$WORK"' EXIT
+# The service's log is kept in /tmp/sluice-bench.log for a look at whatever a run printed.
+trap 'kill $SLUICE 2>/dev/null || true; cp "$WORK/sluice.log" /tmp/sluice-bench.log; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 120); do curl -sf "$BASE/q/health/ready" >/dev/null && break; sleep 0.5; done
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -sf -X POST "$BASE$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"; }
-SERVICE=$(post /admin/accounts "$ROOT" '{"slug":"hot","plan":"pro","dayUsd":100000,"monthUsd":100000}' | json '["serviceToken"]')
-API=$(post /admin/accounts/hot/tokens "$SERVICE" '{}' | json '["token"]')
-TUNNEL=$(post /v1/tunnels "$API" '{}' | json '["id"]')
-
+# An account with a large budget, an api token and one open tunnel; prints "token tunnel".
+account() {
+  local service api
+  service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
+  api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
+  echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]')"
+}
+read -r API TUNNEL <<< "$(account hot 100000)"
+{
+  echo "local targets = {"
+  for i in $(seq 1 "$ACCOUNTS"); do
+    read -r token tunnel <<< "$(account "spread-$i" 1000)"
+    echo "  {path = '/v1/tunnels/$tunnel/lease', auth = 'Bearer $token'},"
+  done
+  cat <<'LUA'
+}
+local n = 0
+request = function()
+  n = n + 1
+  local t = targets[(n % #targets) + 1]
+  return wrk.format("POST", t.path, {["Authorization"] = t.auth, ["Content-Type"] = "application/json"},
+                    '{"consumed":50}')
+end
+LUA
+} > "$WORK/spread.lua"
 cat > "$WORK/lease.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $API"
@@ -43,32 +80,83 @@ LUA
 cat > "$WORK/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $API"
 LUA
-$PG -d "$BENCH_DB" -c "create table bench_hot (id int primary key, used bigint not null); insert into bench_hot values (1, 0)"
-echo 'update bench_hot set used = used + 1 where id = 1 returning used;' > "$WORK/update.sql"
+
+# PostgreSQL's side of each comparison: one statement per transaction, as pgbench runs it.
+$PG -d "$BENCH_DB" -c "create table bench_row (id int primary key, used bigint not null)" \
+  -c "insert into bench_row select g, 0 from generate_series(1, greatest($ACCOUNTS, 1)) g"
+echo 'update bench_row set used = used + 1 where id = 1 returning used;' > "$WORK/hot.sql"
+printf '\\set id random(1, %s)\nupdate bench_row set used = used + 1 where id = :id returning used;\n' "$ACCOUNTS" > "$WORK/spread.sql"
+printf '\\set id random(1, %s)\nselect used from bench_row where id = :id;\n' "$ACCOUNTS" > "$WORK/select.sql"
+pgb() { pgbench -h 127.0.0.1 -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "$BENCH_DB" 2>&1; }
+leases() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/$2.lua" "$BASE/v1/tunnels/$TUNNEL/lease"; }
+stats_reset() { $PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
+# PostgreSQL's time per statement while Sluice ran, top 6 by total time (empty without pg_stat_statements).
+stats() {
+  $PG -d "$BENCH_DB" -F ' | ' -tAc "select calls, round(total_exec_time::numeric / greatest(calls, 1), 3) || ' ms',
+      round(100 * total_exec_time::numeric / sum(total_exec_time) over ())::text || ' %', left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = '$BENCH_DB')
+      order by total_exec_time desc limit 6" 2>/dev/null | sed 's/^/    /' || true
+}
 
 # Warm the JIT before measuring.
-wrk -t2 -c"$CONNECTIONS" -d5s -s "$WORK/lease.lua" "$BASE/v1/tunnels/$TUNNEL/lease" >/dev/null
-
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/lease.lua" "$BASE/v1/tunnels/$TUNNEL/lease" > "$WORK/lease.txt"
-pgbench -h 127.0.0.1 -U postgres -n -c "$CONNECTIONS" -j 2 -T "${DURATION%s}" -f "$WORK/update.sql" "$BENCH_DB" > "$WORK/pgbench.txt" 2>&1
+leases 5s lease >/dev/null
+leases 5s spread >/dev/null
+# With PROFILE=1, each lease phase is recorded by Java Flight Recorder into /tmp/sluice-<phase>.jfr.
+# JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
+JFC=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc
+sed 's/control="method-sampling-java-interval">10 ms/control="method-sampling-java-interval">1 ms/' "$JFC" > "$WORK/sampling.jfc"
+record() { [ "$PROFILE" = 1 ] && jcmd $SLUICE JFR.start name="$1" settings="$WORK/sampling.jfc" filename="/tmp/sluice-$1.jfr" >/dev/null || true; }
+recorded() { [ "$PROFILE" = 1 ] && jcmd $SLUICE JFR.stop name="$1" >/dev/null || true; }
+# CPU ticks (USER_HZ) of the service, and of the whole machine but idle, so a phase can say who used the cores.
+ticks() { echo "$(awk '{print $14 + $15}' "/proc/$SLUICE/stat") $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"; }
+cpu_split() { # before-ticks after-ticks -> "service X% of busy CPU (Y cores busy)"
+  python3 -c "import sys; a=list(map(int,'$1'.split())); b=list(map(int,'$2'.split())); s=b[0]-a[0]; m=b[1]-a[1]
+print('the service used %d%% of the busy CPU, %.1f of %d cores busy' % (100*s/max(m,1), m/100/${DURATION%s}, $(nproc)))"; }
+stats_reset; record hot; T0=$(ticks)
+leases "$DURATION" lease > "$WORK/lease.txt"; HOT_CPU=$(cpu_split "$T0" "$(ticks)"); recorded hot; stats > "$WORK/lease.stats"
+stats_reset; record spread; T0=$(ticks)
+leases "$DURATION" spread > "$WORK/spread.txt"; SPREAD_CPU=$(cpu_split "$T0" "$(ticks)"); recorded spread
+stats > "$WORK/spread.stats"
+for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
+pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/auth.lua" "$BASE/v1/usage" > "$WORK/usage.txt"
+pgb "$CONNECTIONS" select.sql > "$WORK/select.txt"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE/q/health/live" > "$WORK/health.txt"
+RSS_MB=$(( $(awk '/VmHWM/ {print $2}' "/proc/$SLUICE/status") / 1024 ))
 
-rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
-errors() { awk '/Non-2xx/ {print $5} END {}' "$1" | head -n1; }
-LEASE=$(rps "$WORK/lease.txt")
-PGTPS=$(awk '/^tps/ {print $3}' "$WORK/pgbench.txt")
-PGLAT=$(awk '/latency average/ {print $4}' "$WORK/pgbench.txt")
-USAGE=$(rps "$WORK/usage.txt")
-HEALTH=$(rps "$WORK/health.txt")
-GRANTED=$(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $API" | json '["day"]["used"]')
+rps() { awk '/Requests\/sec/ {print $2}' "$WORK/$1"; }
+pct() { awk -v p="$2" '$1 == p {print $2}' "$WORK/$1"; }
+non2xx() { awk '/Non-2xx/ {print $5}' "$WORK/$1" | head -n1; }
+tps() { awk '/^tps/ {print $3}' "$WORK/$1"; }
+HOT_BEST=$(for c in 1 8 "$CONNECTIONS"; do echo "$(tps "hot-$c.txt") $c"; done | sort -rn | head -n1)
+row() { printf '%-50s %10s %9s %9s\n' "$@"; }
 echo
-echo "Sluice benchmark: $CONNECTIONS connections, $DURATION each, $(nproc) cores"
-printf '%-44s %12s %10s %10s\n' "what" "per second" "p50" "p99"
-printf '%-44s %12s %10s %10s\n' "POST /v1/tunnels/{id}/lease (one account)" "$LEASE" "$(pct "$WORK/lease.txt" 50%)" "$(pct "$WORK/lease.txt" 99%)"
-printf '%-44s %12s %10s %10s\n' "pgbench single-row UPDATE ... RETURNING" "$PGTPS" "avg ${PGLAT}ms" "-"
-printf '%-44s %12s %10s %10s\n' "GET /v1/usage (api token)" "$USAGE" "$(pct "$WORK/usage.txt" 50%)" "$(pct "$WORK/usage.txt" 99%)"
-printf '%-44s %12s %10s %10s\n' "GET /q/health/live" "$HEALTH" "$(pct "$WORK/health.txt" 50%)" "$(pct "$WORK/health.txt" 99%)"
-python3 -c "print('lease / pgbench ratio: %.2f' % ($LEASE / $PGTPS)); print('usage / health ratio: %.2f' % ($USAGE / $HEALTH))"
-echo "non-2xx lease answers: $(errors "$WORK/lease.txt" || true); credits used on the hot account: $GRANTED"
+echo "Sluice benchmark: $CONNECTIONS connections, $DURATION each, $(nproc) cores, $ACCOUNTS accounts in the spread"
+row "what" "per second" "p50" "p99"
+row "POST lease, one hot account" "$(rps lease.txt)" "$(pct lease.txt 50%)" "$(pct lease.txt 99%)"
+for c in 1 8 "$CONNECTIONS"; do row "  pgbench hot-row UPDATE, $c clients" "$(tps "hot-$c.txt")" "" ""; done
+row "POST lease, $ACCOUNTS accounts" "$(rps spread.txt)" "$(pct spread.txt 50%)" "$(pct spread.txt 99%)"
+row "  pgbench UPDATE over $ACCOUNTS rows, $CONNECTIONS clients" "$(tps pgspread.txt)" "" ""
+row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
+row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
+row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"
+python3 - <<PY
+hot, hot_clients = "$HOT_BEST".split()
+print("ratios: hot lease / best hot UPDATE (%s clients) %.2f;  spread lease / spread UPDATE %.2f;  usage / PK SELECT %.2f"
+      % (hot_clients, $(rps lease.txt) / float(hot), $(rps spread.txt) / $(tps pgspread.txt), $(rps usage.txt) / $(tps select.txt)))
+PY
+echo "service peak resident memory: ${RSS_MB} MB"
+echo "non-2xx lease answers: hot $(non2xx lease.txt || true) spread $(non2xx spread.txt || true);" \
+  "credits used on the hot account: $(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $API" | json '["day"]["used"]')"
+echo "while leasing on one hot account $HOT_CPU; on $ACCOUNTS accounts $SPREAD_CPU"
+if [ -s "$WORK/lease.stats" ]; then
+  echo "PostgreSQL time by statement (pg_stat_statements: calls | mean | share | statement), hot account:"
+  cat "$WORK/lease.stats"
+  echo "  $ACCOUNTS accounts:"
+  cat "$WORK/spread.stats"
+fi
+kill $SLUICE; wait $SLUICE 2>/dev/null || true
+if [ "$RECONCILE" = 1 ]; then
+  echo
+  JAR=$JAR bench/reconcile.sh
+fi

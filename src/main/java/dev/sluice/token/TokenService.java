@@ -1,5 +1,9 @@
 package dev.sluice.token;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -11,6 +15,7 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
+import dev.sluice.SqlValues;
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
@@ -20,6 +25,7 @@ import dev.sluice.auth.TokenFormat;
 import dev.sluice.auth.TokenStore;
 import dev.sluice.tunnel.TunnelService;
 import dev.sluice.web.SluiceException;
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /** Mints, lists, revokes, rolls and authenticates service and api tokens. */
@@ -39,6 +45,8 @@ public class TokenService implements TokenStore {
     TunnelService tunnels;
     @Inject
     TokenCache cache;
+    @Inject
+    AgroalDataSource db;
 
     /**
      * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
@@ -86,14 +94,29 @@ public class TokenService implements TokenStore {
                 .map(found -> new Principal(Principal.Kind.API, found.accountId(), found.slug(), found.tokenId()));
     }
 
+    /**
+     * Plain JDBC in autocommit, not the request's persistence context: the connection goes back to the pool as soon
+     * as the row is read. A request-scoped session would keep it for the whole request, and a lease that then waits
+     * for its account's batch (which needs a connection of its own) could starve the pool under load.
+     */
     private Optional<TokenMatch> find(String hash) {
-        return em.createQuery("""
-                select new dev.sluice.token.TokenService$TokenMatch(
-                       t.accountId, a.slug, t.tokenId, t.kind, t.expiresAt, t.revokedAt, t.lastUsedAt)
-                  from ApiToken t join Account a on a.accountId = t.accountId
-                 where t.tokenHash = :hash""", TokenMatch.class)
-                .setParameter("hash", hash)
-                .getResultStream().findFirst();
+        try (Connection connection = db.getConnection();
+                PreparedStatement statement = connection.prepareStatement("""
+                        select t.account_id, a.slug, t.token_id, t.kind, t.expires_at, t.revoked_at, t.last_used_at
+                          from api_token t join account a on a.account_id = t.account_id
+                         where t.token_hash = ?""")) {
+            statement.setString(1, hash);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new TokenMatch(row.getLong(1), row.getString(2), row.getObject(3, UUID.class),
+                        row.getString(4), SqlValues.instant(row.getTimestamp(5)),
+                        SqlValues.instant(row.getTimestamp(6)), SqlValues.instant(row.getTimestamp(7))));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("token lookup failed", e);
+        }
     }
 
     record TokenMatch(long accountId, String slug, UUID tokenId, String kind, Instant expiresAt, Instant revokedAt,

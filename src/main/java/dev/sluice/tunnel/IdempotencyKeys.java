@@ -20,7 +20,7 @@ import dev.sluice.web.SluiceException;
 
 /**
  * The {@code Idempotency-Key} records of registrations (leases and closes keep theirs inside
- * {@code settle_tunnel}, in the same statement as their charge). A registration's record is written in the
+ * {@code settle_tunnels}, in the same statement as their charge). A registration's record is written in the
  * transaction that opens the tunnel, under the account's credit lock, and looked up under that lock, so two
  * concurrent requests with one key open one tunnel.
  */

@@ -2,7 +2,7 @@ package dev.sluice.tunnel;
 
 import java.util.Locale;
 
-/** What {@code settle_tunnel} decided for one call (its {@code outcome} column). */
+/** What {@code settle_tunnels} decided for one call (its {@code outcome} column). */
 enum SettleOutcome {
     /** Settled; a lease may have granted credits. */
     OK,
