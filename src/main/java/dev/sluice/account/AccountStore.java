@@ -25,7 +25,7 @@ public class AccountStore {
     @Inject
     GlobalCeiling ceiling;
     @Inject
-    AccountDefaults defaults;
+    AccountConfig defaults;
     @Inject
     AuditLog auditLog;
 
@@ -35,18 +35,18 @@ public class AccountStore {
      */
     @Transactional
     Account provisionInternal() {
-        Account existing = Account.bySlug(defaults.internalSlug);
+        Account existing = Account.bySlug(defaults.internalSlug());
         if (existing != null) {
             return existing;
         }
         Account account = new Account();
-        account.slug = Accounts.validSlug(defaults.internalSlug);
+        account.slug = Accounts.validSlug(defaults.internalSlug());
         account.name = "Internal";
         account.plan = Plan.PRO.id();
-        account.dayLimit = credits.fromUsd(defaults.internalDayUsd, "INTERNAL_DAY_LIMIT");
-        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd, "INTERNAL_MONTH_LIMIT");
-        account.concurrentMax = defaults.internalConcurrent.orElse(defaults.concurrentMax);
-        account.leaseChunk = defaults.leaseChunk;
+        account.dayLimit = credits.fromUsd(defaults.internalDayUsd(), "INTERNAL_DAY_LIMIT");
+        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd(), "INTERNAL_MONTH_LIMIT");
+        account.concurrentMax = defaults.internalConcurrent().orElse(defaults.concurrentMax());
+        account.leaseChunk = defaults.leaseChunk();
         ceiling.reserve(account.dayLimit, account.monthLimit);
         Account raced = Account.bySlug(account.slug);
         if (raced != null) {

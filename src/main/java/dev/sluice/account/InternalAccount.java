@@ -15,8 +15,6 @@ public class InternalAccount implements AccountDirectory {
 
     @Inject
     AccountStore accounts;
-    @Inject
-    AccountDefaults defaults;
 
     private volatile Principal principal;
 

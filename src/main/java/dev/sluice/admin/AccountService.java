@@ -9,7 +9,7 @@ import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
-import dev.sluice.account.AccountDefaults;
+import dev.sluice.account.AccountConfig;
 import dev.sluice.account.AccountStore;
 import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
@@ -52,7 +52,7 @@ public class AccountService {
     @Inject
     AuditTrail audit;
     @Inject
-    AccountDefaults defaults;
+    AccountConfig defaults;
     @Inject
     AccountStore store;
     @Inject
@@ -69,10 +69,10 @@ public class AccountService {
         account.email = request.email();
         account.plan = (request.plan() == null ? Plan.FREE : request.plan()).id();
         account.stripeCustomerId = request.stripeCustomerId();
-        account.dayLimit = dayCredits(limits, credits.fromUsd(defaults.signupDayUsd, "SIGNUP_DAY_LIMIT"));
-        account.monthLimit = monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd, "SIGNUP_MONTH_LIMIT"));
-        account.concurrentMax = Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax);
-        account.leaseChunk = Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk);
+        account.dayLimit = dayCredits(limits, credits.fromUsd(defaults.signupDayUsd(), "SIGNUP_DAY_LIMIT"));
+        account.monthLimit = monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd(), "SIGNUP_MONTH_LIMIT"));
+        account.concurrentMax = Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax());
+        account.leaseChunk = Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk());
         requireFree(account);
         ceiling.reserve(account.dayLimit, account.monthLimit);
         // Checked again under the allocation row lock: a racing create of the same slug has committed by now.

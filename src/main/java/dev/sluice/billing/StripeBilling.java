@@ -2,7 +2,6 @@ package dev.sluice.billing;
 
 import static dev.sluice.SqlValues.number;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -12,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
@@ -44,8 +41,8 @@ class StripeBilling {
     PlanService planService;
     @Inject
     AuditLog audit;
-    @ConfigProperty(name = "grace-period", defaultValue = "PT72H")
-    Duration gracePeriod;
+    @Inject
+    StripeConfig config;
 
     /** Applies a subscription or invoice event of the account's customer; returns its outcome. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -148,7 +145,7 @@ class StripeBilling {
 
     /** Grace runs from when the payment failed at Stripe, not from when the event happened to arrive. */
     private String startGrace(Account account, StripeEvent event) {
-        if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(gracePeriod))) {
+        if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(config.gracePeriod()))) {
             audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug, "account:" + account.slug,
                     AuditLog.OK, "until=" + account.graceUntil);
         }

@@ -39,7 +39,7 @@ public class ReconcileJob {
     @Inject
     PlanService planService;
 
-    @Scheduled(identity = "reconciler", every = "${reconcile-every:30s}",
+    @Scheduled(identity = "reconciler", every = "${reconcile-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         try {

@@ -16,8 +16,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
@@ -60,8 +58,8 @@ public class TunnelService {
     AuditLog audit;
     @Inject
     IdempotencyKeys idempotency;
-    @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
-    String tunnelDomain;
+    @Inject
+    TunnelConfig config;
 
     /**
      * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
@@ -294,7 +292,7 @@ public class TunnelService {
     }
 
     private String url(String subdomain) {
-        return "https://" + subdomain + "." + tunnelDomain;
+        return "https://" + subdomain + "." + config.tunnelDomain();
     }
 
     private static SluiceException tunnelClosed(String reason) {
