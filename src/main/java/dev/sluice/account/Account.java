@@ -41,11 +41,59 @@ public class Account extends PanacheEntityBase {
     public Instant graceUntil;
     public Instant createdAt;
 
+    /** For Hibernate; a new account starts with {@link #open}. */
+    protected Account() {
+    }
+
+    /**
+     * A new account on {@code planId}, not stored yet: its limits are set next, reserved under the global ceiling,
+     * and {@link AccountStore#insert} stores it.
+     */
+    public static Account open(String slug, String name, String email, String planId) {
+        Account account = new Account();
+        account.slug = slug;
+        account.name = name;
+        account.email = email;
+        account.plan = planId;
+        return account;
+    }
+
     public static Account bySlug(String slug) {
         return find("slug", slug).firstResult();
     }
 
-    // What features may change, by intention; every caller holds the account's row lock (Accounts.lock).
+    /** Stored now: active, created at {@code at}. */
+    void markCreated(Instant at) {
+        status = ACTIVE;
+        createdAt = at;
+    }
+
+    // What features may change, by intention; every caller holds the account's row lock (Accounts.lock), or
+    // the account is new.
+
+    public void rename(String newName) {
+        name = newName;
+    }
+
+    public void changeEmail(String newEmail) {
+        email = newEmail;
+    }
+
+    /** Daily and monthly limits in credits; the caller has reserved the difference under the global ceiling. */
+    public void changeLimits(long day, long month) {
+        dayLimit = day;
+        monthLimit = month;
+    }
+
+    /** How many tunnels may be open at once; the caller has closed those over a lower maximum. */
+    public void changeConcurrentMax(int max) {
+        concurrentMax = max;
+    }
+
+    /** How many credits a lease takes when it does not say. */
+    public void changeLeaseChunk(long credits) {
+        leaseChunk = credits;
+    }
 
     public boolean isActive() {
         return ACTIVE.equals(status);

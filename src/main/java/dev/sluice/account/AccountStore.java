@@ -39,14 +39,11 @@ public class AccountStore {
         if (existing != null) {
             return existing;
         }
-        Account account = new Account();
-        account.slug = Accounts.validSlug(defaults.internalSlug());
-        account.name = "Internal";
-        account.plan = Plan.PRO.id();
-        account.dayLimit = credits.fromUsd(defaults.internalDayUsd(), "INTERNAL_DAY_LIMIT");
-        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd(), "INTERNAL_MONTH_LIMIT");
-        account.concurrentMax = defaults.internalConcurrent().orElse(defaults.concurrentMax());
-        account.leaseChunk = defaults.leaseChunk();
+        Account account = Account.open(Accounts.validSlug(defaults.internalSlug()), "Internal", null, Plan.PRO.id());
+        account.changeLimits(credits.fromUsd(defaults.internalDayUsd(), "INTERNAL_DAY_LIMIT"),
+                credits.fromUsd(defaults.internalMonthUsd(), "INTERNAL_MONTH_LIMIT"));
+        account.changeConcurrentMax(defaults.internalConcurrent().orElse(defaults.concurrentMax()));
+        account.changeLeaseChunk(defaults.leaseChunk());
         ceiling.reserve(account.dayLimit, account.monthLimit);
         Account raced = Account.bySlug(account.slug);
         if (raced != null) {
@@ -70,8 +67,7 @@ public class AccountStore {
     /** A new account and its usage row, in the caller's transaction (which reserved its limits). */
     @Transactional(Transactional.TxType.MANDATORY)
     public void insert(Account account) {
-        account.status = Account.ACTIVE;
-        account.createdAt = UtcNow.get();
+        account.markCreated(UtcNow.get());
         account.persist();
         Account.getEntityManager().flush();
         Account.getEntityManager().createNativeQuery("""

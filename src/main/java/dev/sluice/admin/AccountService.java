@@ -63,16 +63,13 @@ public class AccountService {
     @Transactional
     public AccountViews.Created create(AccountViews.CreateRequest request) {
         LimitChange limits = request.limits();
-        Account account = new Account();
-        account.slug = request.slug();
-        account.name = request.name();
-        account.email = request.email();
-        account.plan = (request.plan() == null ? Plan.FREE : request.plan()).id();
-        account.stripeCustomerId = request.stripeCustomerId();
-        account.dayLimit = dayCredits(limits, credits.fromUsd(defaults.signupDayUsd(), "SIGNUP_DAY_LIMIT"));
-        account.monthLimit = monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd(), "SIGNUP_MONTH_LIMIT"));
-        account.concurrentMax = Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax());
-        account.leaseChunk = Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk());
+        Account account = Account.open(request.slug(), request.name(), request.email(),
+                (request.plan() == null ? Plan.FREE : request.plan()).id());
+        account.linkStripeCustomer(request.stripeCustomerId());
+        account.changeLimits(dayCredits(limits, credits.fromUsd(defaults.signupDayUsd(), "SIGNUP_DAY_LIMIT")),
+                monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd(), "SIGNUP_MONTH_LIMIT")));
+        account.changeConcurrentMax(Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax()));
+        account.changeLeaseChunk(Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk()));
         requireFree(account);
         ceiling.reserve(account.dayLimit, account.monthLimit);
         // Checked again under the allocation row lock: a racing create of the same slug has committed by now.
@@ -124,10 +121,10 @@ public class AccountService {
         }
         Account account = Accounts.lock(slug);
         if (request.name() != null) {
-            account.name = request.name();
+            account.rename(request.name());
         }
         if (request.email() != null) {
-            account.email = request.email();
+            account.changeEmail(request.email());
         }
         String detail = null;
         if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId)) {
@@ -152,16 +149,15 @@ public class AccountService {
         ceiling.reserve(day - account.dayLimit, month - account.monthLimit);
         String detail = "dayLimit " + account.dayLimit + "->" + day + " monthLimit " + account.monthLimit + "->"
                 + month;
-        account.dayLimit = day;
-        account.monthLimit = month;
+        account.changeLimits(day, month);
         if (change.concurrentMax() != null) {
             detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax()
                     + (closed > 0 ? " closedTunnels=" + closed : "");
-            account.concurrentMax = change.concurrentMax();
+            account.changeConcurrentMax(change.concurrentMax());
         }
         if (change.leaseChunk() != null) {
             detail += " leaseChunk " + account.leaseChunk + "->" + change.leaseChunk();
-            account.leaseChunk = change.leaseChunk();
+            account.changeLeaseChunk(change.leaseChunk());
         }
         audit.succeeded(slug, "limits", detail);
         return new AccountViews.Updated(true, store.view(account));
