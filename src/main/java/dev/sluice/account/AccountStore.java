@@ -44,24 +44,24 @@ public class AccountStore {
                 credits.fromUsd(defaults.internalMonthUsd(), "INTERNAL_MONTH_LIMIT"));
         account.changeConcurrentMax(defaults.internalConcurrent().orElse(defaults.concurrentMax()));
         account.changeLeaseChunk(defaults.leaseChunk());
-        ceiling.reserve(account.dayLimit, account.monthLimit);
-        Account raced = Account.bySlug(account.slug);
+        ceiling.reserve(account.dayLimit(), account.monthLimit());
+        Account raced = Account.bySlug(account.slug());
         if (raced != null) {
             // Another replica won the race; give back what this transaction reserved.
-            ceiling.reserve(-account.dayLimit, -account.monthLimit);
+            ceiling.reserve(-account.dayLimit(), -account.monthLimit());
             return raced;
         }
         insert(account);
-        auditLog.append(SYSTEM, "account.create", account.slug, "account:" + account.slug, AuditLog.OK,
+        auditLog.append(SYSTEM, "account.create", account.slug(), "account:" + account.slug(), AuditLog.OK,
                 "internal account provisioned on first use");
         return account;
     }
 
     public AccountView view(Account a) {
-        return new AccountView(a.slug, a.name, a.email, a.status, a.suspendedBy, a.plan, a.dayLimit, a.monthLimit,
-                a.concurrentMax, a.leaseChunk, new AccountViews.Usd(credits.toUsd(a.dayLimit),
-                        credits.toUsd(a.monthLimit)),
-                a.stripeCustomerId, a.createdAt);
+        return new AccountView(a.slug(), a.name(), a.email(), a.status(), a.suspendedBy(), a.plan(), a.dayLimit(),
+                a.monthLimit(), a.concurrentMax(), a.leaseChunk(),
+                new AccountViews.Usd(credits.toUsd(a.dayLimit()), credits.toUsd(a.monthLimit())),
+                a.stripeCustomerId(), a.createdAt());
     }
 
     /** A new account and its usage row, in the caller's transaction (which reserved its limits). */
@@ -73,7 +73,7 @@ public class AccountStore {
         Account.getEntityManager().createNativeQuery("""
                 insert into account_usage (account_id, day_start, month_start)
                 values (:account, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""")
-                .setParameter("account", account.accountId).executeUpdate();
+                .setParameter("account", account.accountId()).executeUpdate();
     }
 
 }

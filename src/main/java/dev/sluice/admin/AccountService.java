@@ -71,13 +71,13 @@ public class AccountService {
         account.changeConcurrentMax(Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax()));
         account.changeLeaseChunk(Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk()));
         requireFree(account);
-        ceiling.reserve(account.dayLimit, account.monthLimit);
+        ceiling.reserve(account.dayLimit(), account.monthLimit());
         // Checked again under the allocation row lock: a racing create of the same slug has committed by now.
         requireFree(account);
         store.insert(account);
         TokenViews.Minted token = tokens.mint(account, ApiToken.SERVICE, "default", null);
-        audit.succeeded(account.slug, "account:" + account.slug,
-                "dayLimit=" + account.dayLimit + " monthLimit=" + account.monthLimit + " plan=" + account.plan);
+        audit.succeeded(account.slug(), "account:" + account.slug(),
+                "dayLimit=" + account.dayLimit() + " monthLimit=" + account.monthLimit() + " plan=" + account.plan());
         return new AccountViews.Created(store.view(account), token.token(), token.id());
     }
 
@@ -98,7 +98,7 @@ public class AccountService {
                 : Account.find("accountId > ?1 and (lower(slug) like ?2 escape '!' or lower(name) like ?2 escape '!'"
                         + " or lower(email) like ?2 escape '!') order by accountId", after, prefixPattern(q))
                         .page(0, size + 1).list();
-        String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId) : null;
+        String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId()) : null;
         List<AccountView> views = page.stream().limit(size).map(store::view).toList();
         GlobalCeiling.Allocation a = ceiling.current();
         AccountViews.Global global = new AccountViews.Global(a.dayCeiling(), a.monthCeiling(),
@@ -127,9 +127,9 @@ public class AccountService {
             account.changeEmail(request.email());
         }
         String detail = null;
-        if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId)) {
+        if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId())) {
             requireCustomerFree(slug, customer);
-            detail = "stripeCustomerId " + account.stripeCustomerId + "->" + customer;
+            detail = "stripeCustomerId " + account.stripeCustomerId() + "->" + customer;
             stripeLinks.relink(account, customer);
         }
         audit.succeeded(slug, "account:" + slug, detail);
@@ -139,24 +139,24 @@ public class AccountService {
     @Transactional
     public AccountViews.Updated updateLimits(String slug, LimitChange change) {
         Account account = Accounts.lock(slug);
-        long day = dayCredits(change, account.dayLimit);
-        long month = monthCredits(change, account.monthLimit);
+        long day = dayCredits(change, account.dayLimit());
+        long month = monthCredits(change, account.monthLimit());
         int closed = 0;
-        if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax) {
+        if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax()) {
             // Before the ceiling: close_tunnels takes the credit lock, which comes before global_allocation.
-            closed = tunnels.closeExcess(account.accountId, change.concurrentMax());
+            closed = tunnels.closeExcess(account.accountId(), change.concurrentMax());
         }
-        ceiling.reserve(day - account.dayLimit, month - account.monthLimit);
-        String detail = "dayLimit " + account.dayLimit + "->" + day + " monthLimit " + account.monthLimit + "->"
+        ceiling.reserve(day - account.dayLimit(), month - account.monthLimit());
+        String detail = "dayLimit " + account.dayLimit() + "->" + day + " monthLimit " + account.monthLimit() + "->"
                 + month;
         account.changeLimits(day, month);
         if (change.concurrentMax() != null) {
-            detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax()
+            detail += " concurrentMax " + account.concurrentMax() + "->" + change.concurrentMax()
                     + (closed > 0 ? " closedTunnels=" + closed : "");
             account.changeConcurrentMax(change.concurrentMax());
         }
         if (change.leaseChunk() != null) {
-            detail += " leaseChunk " + account.leaseChunk + "->" + change.leaseChunk();
+            detail += " leaseChunk " + account.leaseChunk() + "->" + change.leaseChunk();
             account.changeLeaseChunk(change.leaseChunk());
         }
         audit.succeeded(slug, "limits", detail);
@@ -170,28 +170,28 @@ public class AccountService {
         String by = caller.isRoot() ? "root" : "service";
         account.suspend(by);
         Account.getEntityManager().flush();
-        int closed = tunnels.closeOpen(account.accountId, null, "suspended");
-        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy + " closedTunnels=" + closed);
-        return new AccountViews.StatusChanged(true, slug, account.status);
+        int closed = tunnels.closeOpen(account.accountId(), null, "suspended");
+        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy() + " closedTunnels=" + closed);
+        return new AccountViews.StatusChanged(true, slug, account.status());
     }
 
     @Transactional
     public AccountViews.StatusChanged resume(Principal caller, String slug) {
         Account account = Accounts.lock(slug);
-        if ("root".equals(account.suspendedBy) && !caller.isRoot()) {
+        if ("root".equals(account.suspendedBy()) && !caller.isRoot()) {
             throw SluiceException.forbidden("The account was suspended by root; only root can resume it.");
         }
         account.resume();
         audit.succeeded(slug, "account:" + slug, null);
-        return new AccountViews.StatusChanged(true, slug, account.status);
+        return new AccountViews.StatusChanged(true, slug, account.status());
     }
 
     private void requireFree(Account account) {
-        if (Account.bySlug(account.slug) != null) {
-            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug
+        if (Account.bySlug(account.slug()) != null) {
+            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug()
                     + "' already exists.", Map.of("field", "slug"), Map.of());
         }
-        requireCustomerFree(account.slug, account.stripeCustomerId);
+        requireCustomerFree(account.slug(), account.stripeCustomerId());
     }
 
     /** Checked before the entity changes, so the query's auto-flush never trips the unique index. */

@@ -48,7 +48,7 @@ class StripeBilling {
     @Transactional(Transactional.TxType.MANDATORY)
     String apply(Account account, StripeEvent event) {
         String subscription = event.subscription();
-        boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId);
+        boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId());
         long since = event.object().path("created").asLong();
         boolean switching = !linked && subscription != null && startsLiveSubscription(event)
                 && createdLater(account, since);
@@ -64,7 +64,7 @@ class StripeBilling {
             linkSubscription(account, subscription, since);
         } else if (StripeEvent.SUBSCRIPTION.equals(event.kind()) && since > 0) {
             // Checkout could only estimate the linked subscription's creation time; its own events carry it.
-            account.linkStripeSubscription(account.stripeSubscriptionId, since);
+            account.linkStripeSubscription(account.stripeSubscriptionId(), since);
         }
         String outcome = effect(account, event);
         if (APPLIED.contains(outcome)) {
@@ -79,14 +79,14 @@ class StripeBilling {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     void linkIfNewer(Account account, String subscription, long created) {
-        if (!subscription.equals(account.stripeSubscriptionId) && createdLater(account, created)) {
+        if (!subscription.equals(account.stripeSubscriptionId()) && createdLater(account, created)) {
             linkSubscription(account, subscription, created);
         }
     }
 
     private void linkSubscription(Account account, String subscription, long created) {
-        audit.append(AuditLog.STRIPE, "billing.link", account.slug, "subscription:" + subscription, AuditLog.OK,
-                "replaces=" + account.stripeSubscriptionId);
+        audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "subscription:" + subscription, AuditLog.OK,
+                "replaces=" + account.stripeSubscriptionId());
         account.linkStripeSubscription(subscription, created);
     }
 
@@ -98,8 +98,8 @@ class StripeBilling {
 
     /** An unknown creation time of the linked subscription (linked before it was kept) does not hold it. */
     private static boolean createdLater(Account account, long created) {
-        return account.stripeSubscriptionId == null || account.stripeSubscriptionCreated == null
-                || created > account.stripeSubscriptionCreated;
+        return account.stripeSubscriptionId() == null || account.stripeSubscriptionCreated() == null
+                || created > account.stripeSubscriptionCreated();
     }
 
     private String effect(Account account, StripeEvent event) {
@@ -127,7 +127,7 @@ class StripeBilling {
             }
             case "invoice.paid" -> {
                 if (account.clearGrace()) {
-                    audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug, "account:" + account.slug,
+                    audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug(), "account:" + account.slug(),
                             AuditLog.OK, null);
                 }
                 return "grace_cleared";
@@ -146,8 +146,8 @@ class StripeBilling {
     /** Grace runs from when the payment failed at Stripe, not from when the event happened to arrive. */
     private String startGrace(Account account, StripeEvent event) {
         if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(config.gracePeriod()))) {
-            audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug, "account:" + account.slug,
-                    AuditLog.OK, "until=" + account.graceUntil);
+            audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug(), "account:" + account.slug(),
+                    AuditLog.OK, "until=" + account.graceUntil());
         }
         return "grace_started";
     }
@@ -157,7 +157,7 @@ class StripeBilling {
         List<?> newest = em.createNativeQuery("""
                 select last_event_created from stripe_subscription
                  where account_id = :account and subscription_id = :subscription and kind = :kind""")
-                .setParameter("account", account.accountId).setParameter("subscription", subscription)
+                .setParameter("account", account.accountId()).setParameter("subscription", subscription)
                 .setParameter("kind", kind).getResultList();
         return newest.isEmpty() ? 0 : number(newest.get(0));
     }
@@ -168,7 +168,7 @@ class StripeBilling {
                 values (:account, :subscription, :kind, :created)
                 on conflict (account_id, subscription_id, kind) do update
                    set last_event_created = greatest(stripe_subscription.last_event_created, excluded.last_event_created)""")
-                .setParameter("account", account.accountId).setParameter("subscription", subscription)
+                .setParameter("account", account.accountId()).setParameter("subscription", subscription)
                 .setParameter("kind", kind).setParameter("created", created).executeUpdate();
     }
 }

@@ -91,8 +91,9 @@ public class TunnelReaper {
                     .setParameter("charge", chargeHeld).setParameter("idle", idleSeconds)
                     .getResultList().size();
             if (closed > 0) {
-                audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug, "reason:" + reason,
-                        AuditLog.OK, "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
+                audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug(),
+                        "reason:" + reason, AuditLog.OK,
+                        "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
             }
             return closed;
         });
