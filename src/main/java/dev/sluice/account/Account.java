@@ -11,7 +11,10 @@ import jakarta.persistence.Table;
 import dev.sluice.web.SluiceException;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 
-/** An account row; it never leaves the service layer (the API speaks {@link AccountView}). */
+/**
+ * An account row; it never leaves the service layer (the API speaks {@link AccountView}). Its fields are private:
+ * features read them through accessors and change them through the intention-revealing methods below.
+ */
 @Entity
 @Table(name = "account")
 public class Account extends PanacheEntityBase {
@@ -21,31 +24,79 @@ public class Account extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
-    public Long accountId;
-    public String slug;
-    public String name;
-    public String email;
-    public String status;
+    private Long accountId;
+    private String slug;
+    private String name;
+    private String email;
+    private String status;
     /** {@code root} or {@code service}: who suspended it, so a service token cannot lift a root suspension. */
-    public String suspendedBy;
-    public String plan;
-    public long dayLimit;
-    public long monthLimit;
-    public int concurrentMax;
-    public long leaseChunk;
-    public String stripeCustomerId;
-    public String stripeSubscriptionId;
+    private String suspendedBy;
+    private String plan;
+    private long dayLimit;
+    private long monthLimit;
+    private int concurrentMax;
+    private long leaseChunk;
+    private String stripeCustomerId;
+    private String stripeSubscriptionId;
     /** The linked subscription's {@code created} at Stripe: only a later one of the same customer replaces it. */
-    public Long stripeSubscriptionCreated;
+    private Long stripeSubscriptionCreated;
     /** While set, a failed payment is being tolerated; past it the reconciler drops the account to free. */
-    public Instant graceUntil;
-    public Instant createdAt;
+    private Instant graceUntil;
+    private Instant createdAt;
+
+    /** For Hibernate; a new account starts with {@link #open}. */
+    protected Account() {
+    }
+
+    /**
+     * A new account on {@code planId}, not stored yet: its limits are set next, reserved under the global ceiling,
+     * and {@link AccountStore#insert} stores it.
+     */
+    public static Account open(String slug, String name, String email, String planId) {
+        Account account = new Account();
+        account.slug = slug;
+        account.name = name;
+        account.email = email;
+        account.plan = planId;
+        return account;
+    }
 
     public static Account bySlug(String slug) {
         return find("slug", slug).firstResult();
     }
 
-    // What features may change, by intention; every caller holds the account's row lock (Accounts.lock).
+    /** Stored now: active, created at {@code at}. */
+    void markCreated(Instant at) {
+        status = ACTIVE;
+        createdAt = at;
+    }
+
+    // What features may change, by intention; every caller holds the account's row lock (Accounts.lock), or
+    // the account is new.
+
+    public void rename(String newName) {
+        name = newName;
+    }
+
+    public void changeEmail(String newEmail) {
+        email = newEmail;
+    }
+
+    /** Daily and monthly limits in credits; the caller has reserved the difference under the global ceiling. */
+    public void changeLimits(long day, long month) {
+        dayLimit = day;
+        monthLimit = month;
+    }
+
+    /** How many tunnels may be open at once; the caller has closed those over a lower maximum. */
+    public void changeConcurrentMax(int max) {
+        concurrentMax = max;
+    }
+
+    /** How many credits a lease takes when it does not say. */
+    public void changeLeaseChunk(long credits) {
+        leaseChunk = credits;
+    }
 
     public boolean isActive() {
         return ACTIVE.equals(status);
@@ -103,5 +154,71 @@ public class Account extends PanacheEntityBase {
     public void linkStripeSubscription(String subscription, long created) {
         stripeSubscriptionId = subscription;
         stripeSubscriptionCreated = created;
+    }
+
+    // Reads: the fields are private, so the methods above are their only writers.
+
+    public Long accountId() {
+        return accountId;
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String email() {
+        return email;
+    }
+
+    public String status() {
+        return status;
+    }
+
+    public String suspendedBy() {
+        return suspendedBy;
+    }
+
+    public String plan() {
+        return plan;
+    }
+
+    public long dayLimit() {
+        return dayLimit;
+    }
+
+    public long monthLimit() {
+        return monthLimit;
+    }
+
+    public int concurrentMax() {
+        return concurrentMax;
+    }
+
+    public long leaseChunk() {
+        return leaseChunk;
+    }
+
+    public String stripeCustomerId() {
+        return stripeCustomerId;
+    }
+
+    public String stripeSubscriptionId() {
+        return stripeSubscriptionId;
+    }
+
+    public Long stripeSubscriptionCreated() {
+        return stripeSubscriptionCreated;
+    }
+
+    public Instant graceUntil() {
+        return graceUntil;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
     }
 }

@@ -25,7 +25,7 @@ public class AccountStore {
     @Inject
     GlobalCeiling ceiling;
     @Inject
-    AccountDefaults defaults;
+    AccountConfig defaults;
     @Inject
     AuditLog auditLog;
 
@@ -35,49 +35,45 @@ public class AccountStore {
      */
     @Transactional
     Account provisionInternal() {
-        Account existing = Account.bySlug(defaults.internalSlug);
+        Account existing = Account.bySlug(defaults.internalSlug());
         if (existing != null) {
             return existing;
         }
-        Account account = new Account();
-        account.slug = Accounts.validSlug(defaults.internalSlug);
-        account.name = "Internal";
-        account.plan = Plan.PRO.id();
-        account.dayLimit = credits.fromUsd(defaults.internalDayUsd, "INTERNAL_DAY_LIMIT");
-        account.monthLimit = credits.fromUsd(defaults.internalMonthUsd, "INTERNAL_MONTH_LIMIT");
-        account.concurrentMax = defaults.internalConcurrent.orElse(defaults.concurrentMax);
-        account.leaseChunk = defaults.leaseChunk;
-        ceiling.reserve(account.dayLimit, account.monthLimit);
-        Account raced = Account.bySlug(account.slug);
+        Account account = Account.open(Accounts.validSlug(defaults.internalSlug()), "Internal", null, Plan.PRO.id());
+        account.changeLimits(credits.fromUsd(defaults.internalDayUsd(), "INTERNAL_DAY_LIMIT"),
+                credits.fromUsd(defaults.internalMonthUsd(), "INTERNAL_MONTH_LIMIT"));
+        account.changeConcurrentMax(defaults.internalConcurrent().orElse(defaults.concurrentMax()));
+        account.changeLeaseChunk(defaults.leaseChunk());
+        ceiling.reserve(account.dayLimit(), account.monthLimit());
+        Account raced = Account.bySlug(account.slug());
         if (raced != null) {
             // Another replica won the race; give back what this transaction reserved.
-            ceiling.reserve(-account.dayLimit, -account.monthLimit);
+            ceiling.reserve(-account.dayLimit(), -account.monthLimit());
             return raced;
         }
         insert(account);
-        auditLog.append(SYSTEM, "account.create", account.slug, "account:" + account.slug, AuditLog.OK,
+        auditLog.append(SYSTEM, "account.create", account.slug(), "account:" + account.slug(), AuditLog.OK,
                 "internal account provisioned on first use");
         return account;
     }
 
     public AccountView view(Account a) {
-        return new AccountView(a.slug, a.name, a.email, a.status, a.suspendedBy, a.plan, a.dayLimit, a.monthLimit,
-                a.concurrentMax, a.leaseChunk, new AccountViews.Usd(credits.toUsd(a.dayLimit),
-                        credits.toUsd(a.monthLimit)),
-                a.stripeCustomerId, a.createdAt);
+        return new AccountView(a.slug(), a.name(), a.email(), a.status(), a.suspendedBy(), a.plan(), a.dayLimit(),
+                a.monthLimit(), a.concurrentMax(), a.leaseChunk(),
+                new AccountViews.Usd(credits.toUsd(a.dayLimit()), credits.toUsd(a.monthLimit())),
+                a.stripeCustomerId(), a.createdAt());
     }
 
     /** A new account and its usage row, in the caller's transaction (which reserved its limits). */
     @Transactional(Transactional.TxType.MANDATORY)
     public void insert(Account account) {
-        account.status = Account.ACTIVE;
-        account.createdAt = UtcNow.get();
+        account.markCreated(UtcNow.get());
         account.persist();
         Account.getEntityManager().flush();
         Account.getEntityManager().createNativeQuery("""
                 insert into account_usage (account_id, day_start, month_start)
                 values (:account, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""")
-                .setParameter("account", account.accountId).executeUpdate();
+                .setParameter("account", account.accountId()).executeUpdate();
     }
 
 }

@@ -15,8 +15,6 @@ public class InternalAccount implements AccountDirectory {
 
     @Inject
     AccountStore accounts;
-    @Inject
-    AccountDefaults defaults;
 
     private volatile Principal principal;
 
@@ -31,7 +29,7 @@ public class InternalAccount implements AccountDirectory {
         Principal known = principal;
         if (known == null) {
             Account account = accounts.provisionInternal();
-            known = new Principal(Principal.Kind.API, account.accountId, account.slug, null);
+            known = new Principal(Principal.Kind.API, account.accountId(), account.slug(), null);
             principal = known;
         }
         return known;

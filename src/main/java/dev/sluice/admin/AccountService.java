@@ -9,7 +9,7 @@ import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
-import dev.sluice.account.AccountDefaults;
+import dev.sluice.account.AccountConfig;
 import dev.sluice.account.AccountStore;
 import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
@@ -52,7 +52,7 @@ public class AccountService {
     @Inject
     AuditTrail audit;
     @Inject
-    AccountDefaults defaults;
+    AccountConfig defaults;
     @Inject
     AccountStore store;
     @Inject
@@ -63,24 +63,21 @@ public class AccountService {
     @Transactional
     public AccountViews.Created create(AccountViews.CreateRequest request) {
         LimitChange limits = request.limits();
-        Account account = new Account();
-        account.slug = request.slug();
-        account.name = request.name();
-        account.email = request.email();
-        account.plan = (request.plan() == null ? Plan.FREE : request.plan()).id();
-        account.stripeCustomerId = request.stripeCustomerId();
-        account.dayLimit = dayCredits(limits, credits.fromUsd(defaults.signupDayUsd, "SIGNUP_DAY_LIMIT"));
-        account.monthLimit = monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd, "SIGNUP_MONTH_LIMIT"));
-        account.concurrentMax = Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax);
-        account.leaseChunk = Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk);
+        Account account = Account.open(request.slug(), request.name(), request.email(),
+                (request.plan() == null ? Plan.FREE : request.plan()).id());
+        account.linkStripeCustomer(request.stripeCustomerId());
+        account.changeLimits(dayCredits(limits, credits.fromUsd(defaults.signupDayUsd(), "SIGNUP_DAY_LIMIT")),
+                monthCredits(limits, credits.fromUsd(defaults.signupMonthUsd(), "SIGNUP_MONTH_LIMIT")));
+        account.changeConcurrentMax(Objects.requireNonNullElse(limits.concurrentMax(), defaults.concurrentMax()));
+        account.changeLeaseChunk(Objects.requireNonNullElse(limits.leaseChunk(), defaults.leaseChunk()));
         requireFree(account);
-        ceiling.reserve(account.dayLimit, account.monthLimit);
+        ceiling.reserve(account.dayLimit(), account.monthLimit());
         // Checked again under the allocation row lock: a racing create of the same slug has committed by now.
         requireFree(account);
         store.insert(account);
         TokenViews.Minted token = tokens.mint(account, ApiToken.SERVICE, "default", null);
-        audit.succeeded(account.slug, "account:" + account.slug,
-                "dayLimit=" + account.dayLimit + " monthLimit=" + account.monthLimit + " plan=" + account.plan);
+        audit.succeeded(account.slug(), "account:" + account.slug(),
+                "dayLimit=" + account.dayLimit() + " monthLimit=" + account.monthLimit() + " plan=" + account.plan());
         return new AccountViews.Created(store.view(account), token.token(), token.id());
     }
 
@@ -101,7 +98,7 @@ public class AccountService {
                 : Account.find("accountId > ?1 and (lower(slug) like ?2 escape '!' or lower(name) like ?2 escape '!'"
                         + " or lower(email) like ?2 escape '!') order by accountId", after, prefixPattern(q))
                         .page(0, size + 1).list();
-        String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId) : null;
+        String next = page.size() > size ? Pages.cursor(page.get(size - 1).accountId()) : null;
         List<AccountView> views = page.stream().limit(size).map(store::view).toList();
         GlobalCeiling.Allocation a = ceiling.current();
         AccountViews.Global global = new AccountViews.Global(a.dayCeiling(), a.monthCeiling(),
@@ -124,15 +121,15 @@ public class AccountService {
         }
         Account account = Accounts.lock(slug);
         if (request.name() != null) {
-            account.name = request.name();
+            account.rename(request.name());
         }
         if (request.email() != null) {
-            account.email = request.email();
+            account.changeEmail(request.email());
         }
         String detail = null;
-        if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId)) {
+        if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId())) {
             requireCustomerFree(slug, customer);
-            detail = "stripeCustomerId " + account.stripeCustomerId + "->" + customer;
+            detail = "stripeCustomerId " + account.stripeCustomerId() + "->" + customer;
             stripeLinks.relink(account, customer);
         }
         audit.succeeded(slug, "account:" + slug, detail);
@@ -142,26 +139,25 @@ public class AccountService {
     @Transactional
     public AccountViews.Updated updateLimits(String slug, LimitChange change) {
         Account account = Accounts.lock(slug);
-        long day = dayCredits(change, account.dayLimit);
-        long month = monthCredits(change, account.monthLimit);
+        long day = dayCredits(change, account.dayLimit());
+        long month = monthCredits(change, account.monthLimit());
         int closed = 0;
-        if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax) {
+        if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax()) {
             // Before the ceiling: close_tunnels takes the credit lock, which comes before global_allocation.
-            closed = tunnels.closeExcess(account.accountId, change.concurrentMax());
+            closed = tunnels.closeExcess(account.accountId(), change.concurrentMax());
         }
-        ceiling.reserve(day - account.dayLimit, month - account.monthLimit);
-        String detail = "dayLimit " + account.dayLimit + "->" + day + " monthLimit " + account.monthLimit + "->"
+        ceiling.reserve(day - account.dayLimit(), month - account.monthLimit());
+        String detail = "dayLimit " + account.dayLimit() + "->" + day + " monthLimit " + account.monthLimit() + "->"
                 + month;
-        account.dayLimit = day;
-        account.monthLimit = month;
+        account.changeLimits(day, month);
         if (change.concurrentMax() != null) {
-            detail += " concurrentMax " + account.concurrentMax + "->" + change.concurrentMax()
+            detail += " concurrentMax " + account.concurrentMax() + "->" + change.concurrentMax()
                     + (closed > 0 ? " closedTunnels=" + closed : "");
-            account.concurrentMax = change.concurrentMax();
+            account.changeConcurrentMax(change.concurrentMax());
         }
         if (change.leaseChunk() != null) {
-            detail += " leaseChunk " + account.leaseChunk + "->" + change.leaseChunk();
-            account.leaseChunk = change.leaseChunk();
+            detail += " leaseChunk " + account.leaseChunk() + "->" + change.leaseChunk();
+            account.changeLeaseChunk(change.leaseChunk());
         }
         audit.succeeded(slug, "limits", detail);
         return new AccountViews.Updated(true, store.view(account));
@@ -174,28 +170,28 @@ public class AccountService {
         String by = caller.isRoot() ? "root" : "service";
         account.suspend(by);
         Account.getEntityManager().flush();
-        int closed = tunnels.closeOpen(account.accountId, null, "suspended");
-        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy + " closedTunnels=" + closed);
-        return new AccountViews.StatusChanged(true, slug, account.status);
+        int closed = tunnels.closeOpen(account.accountId(), null, "suspended");
+        audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy() + " closedTunnels=" + closed);
+        return new AccountViews.StatusChanged(true, slug, account.status());
     }
 
     @Transactional
     public AccountViews.StatusChanged resume(Principal caller, String slug) {
         Account account = Accounts.lock(slug);
-        if ("root".equals(account.suspendedBy) && !caller.isRoot()) {
+        if ("root".equals(account.suspendedBy()) && !caller.isRoot()) {
             throw SluiceException.forbidden("The account was suspended by root; only root can resume it.");
         }
         account.resume();
         audit.succeeded(slug, "account:" + slug, null);
-        return new AccountViews.StatusChanged(true, slug, account.status);
+        return new AccountViews.StatusChanged(true, slug, account.status());
     }
 
     private void requireFree(Account account) {
-        if (Account.bySlug(account.slug) != null) {
-            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug
+        if (Account.bySlug(account.slug()) != null) {
+            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug()
                     + "' already exists.", Map.of("field", "slug"), Map.of());
         }
-        requireCustomerFree(account.slug, account.stripeCustomerId);
+        requireCustomerFree(account.slug(), account.stripeCustomerId());
     }
 
     /** Checked before the entity changes, so the query's auto-flush never trips the unique index. */

@@ -6,8 +6,6 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.web.SluiceException;
 
 /**
@@ -26,11 +24,12 @@ public class Authenticator {
     private final Optional<byte[]> tunnelSecret;
 
     public Authenticator(RootTokens rootTokens, TokenStore tokens, AccountDirectory accounts,
-            @ConfigProperty(name = "tunnel-secret") Optional<String> tunnelSecret) {
+            AuthConfig config) {
         this.rootTokens = rootTokens;
         this.tokens = tokens;
         this.accounts = accounts;
-        this.tunnelSecret = tunnelSecret.filter(s -> !s.isBlank()).map(s -> s.getBytes(StandardCharsets.UTF_8));
+        this.tunnelSecret = config.tunnelSecret().filter(s -> !s.isBlank())
+                .map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
     public Principal authenticate(String authorization) {

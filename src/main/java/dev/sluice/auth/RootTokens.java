@@ -8,8 +8,8 @@ import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.sluice.auth.TokenFormat;
@@ -28,8 +28,12 @@ public class RootTokens {
 
     private final List<byte[]> digests;
 
-    public RootTokens(@ConfigProperty(name = "root-token") Optional<String> current,
-            @ConfigProperty(name = "root-token-previous") Optional<String> previous) {
+    @Inject
+    public RootTokens(AuthConfig config) {
+        this(config.rootToken(), config.rootTokenPrevious());
+    }
+
+    RootTokens(Optional<String> current, Optional<String> previous) {
         String primary = current.filter(s -> !s.isBlank()).orElseGet(RootTokens::missing);
         requireWellFormed("ROOT_TOKEN", primary);
         previous.filter(s -> !s.isBlank()).ifPresent(p -> requireWellFormed("ROOT_TOKEN_PREVIOUS", p));

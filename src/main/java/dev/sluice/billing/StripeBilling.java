@@ -2,7 +2,6 @@ package dev.sluice.billing;
 
 import static dev.sluice.SqlValues.number;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -12,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
@@ -44,14 +41,14 @@ class StripeBilling {
     PlanService planService;
     @Inject
     AuditLog audit;
-    @ConfigProperty(name = "grace-period", defaultValue = "PT72H")
-    Duration gracePeriod;
+    @Inject
+    StripeConfig config;
 
     /** Applies a subscription or invoice event of the account's customer; returns its outcome. */
     @Transactional(Transactional.TxType.MANDATORY)
     String apply(Account account, StripeEvent event) {
         String subscription = event.subscription();
-        boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId);
+        boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId());
         long since = event.object().path("created").asLong();
         boolean switching = !linked && subscription != null && startsLiveSubscription(event)
                 && createdLater(account, since);
@@ -67,7 +64,7 @@ class StripeBilling {
             linkSubscription(account, subscription, since);
         } else if (StripeEvent.SUBSCRIPTION.equals(event.kind()) && since > 0) {
             // Checkout could only estimate the linked subscription's creation time; its own events carry it.
-            account.linkStripeSubscription(account.stripeSubscriptionId, since);
+            account.linkStripeSubscription(account.stripeSubscriptionId(), since);
         }
         String outcome = effect(account, event);
         if (APPLIED.contains(outcome)) {
@@ -82,14 +79,14 @@ class StripeBilling {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     void linkIfNewer(Account account, String subscription, long created) {
-        if (!subscription.equals(account.stripeSubscriptionId) && createdLater(account, created)) {
+        if (!subscription.equals(account.stripeSubscriptionId()) && createdLater(account, created)) {
             linkSubscription(account, subscription, created);
         }
     }
 
     private void linkSubscription(Account account, String subscription, long created) {
-        audit.append(AuditLog.STRIPE, "billing.link", account.slug, "subscription:" + subscription, AuditLog.OK,
-                "replaces=" + account.stripeSubscriptionId);
+        audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "subscription:" + subscription, AuditLog.OK,
+                "replaces=" + account.stripeSubscriptionId());
         account.linkStripeSubscription(subscription, created);
     }
 
@@ -101,8 +98,8 @@ class StripeBilling {
 
     /** An unknown creation time of the linked subscription (linked before it was kept) does not hold it. */
     private static boolean createdLater(Account account, long created) {
-        return account.stripeSubscriptionId == null || account.stripeSubscriptionCreated == null
-                || created > account.stripeSubscriptionCreated;
+        return account.stripeSubscriptionId() == null || account.stripeSubscriptionCreated() == null
+                || created > account.stripeSubscriptionCreated();
     }
 
     private String effect(Account account, StripeEvent event) {
@@ -130,7 +127,7 @@ class StripeBilling {
             }
             case "invoice.paid" -> {
                 if (account.clearGrace()) {
-                    audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug, "account:" + account.slug,
+                    audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug(), "account:" + account.slug(),
                             AuditLog.OK, null);
                 }
                 return "grace_cleared";
@@ -148,9 +145,9 @@ class StripeBilling {
 
     /** Grace runs from when the payment failed at Stripe, not from when the event happened to arrive. */
     private String startGrace(Account account, StripeEvent event) {
-        if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(gracePeriod))) {
-            audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug, "account:" + account.slug,
-                    AuditLog.OK, "until=" + account.graceUntil);
+        if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(config.gracePeriod()))) {
+            audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug(), "account:" + account.slug(),
+                    AuditLog.OK, "until=" + account.graceUntil());
         }
         return "grace_started";
     }
@@ -160,7 +157,7 @@ class StripeBilling {
         List<?> newest = em.createNativeQuery("""
                 select last_event_created from stripe_subscription
                  where account_id = :account and subscription_id = :subscription and kind = :kind""")
-                .setParameter("account", account.accountId).setParameter("subscription", subscription)
+                .setParameter("account", account.accountId()).setParameter("subscription", subscription)
                 .setParameter("kind", kind).getResultList();
         return newest.isEmpty() ? 0 : number(newest.get(0));
     }
@@ -171,7 +168,7 @@ class StripeBilling {
                 values (:account, :subscription, :kind, :created)
                 on conflict (account_id, subscription_id, kind) do update
                    set last_event_created = greatest(stripe_subscription.last_event_created, excluded.last_event_created)""")
-                .setParameter("account", account.accountId).setParameter("subscription", subscription)
+                .setParameter("account", account.accountId()).setParameter("subscription", subscription)
                 .setParameter("kind", kind).setParameter("created", created).executeUpdate();
     }
 }

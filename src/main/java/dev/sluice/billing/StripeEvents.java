@@ -2,13 +2,10 @@ package dev.sluice.billing;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
-
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,8 +31,8 @@ public class StripeEvents {
     StripeInbox inbox;
     @Inject
     StripeLinks links;
-    @ConfigProperty(name = "stripe-webhook-secret")
-    Optional<String> secrets;
+    @Inject
+    StripeConfig config;
 
     /** Verifies, stores and applies one delivery; returns the outcome recorded for it. */
     @Transactional
@@ -74,7 +71,7 @@ public class StripeEvents {
     }
 
     private void verify(String payload, String header) {
-        List<String> keys = secrets.map(s -> Arrays.stream(s.split(",")).map(String::trim)
+        List<String> keys = config.stripeWebhookSecret().map(s -> Arrays.stream(s.split(",")).map(String::trim)
                 .filter(k -> !k.isEmpty()).toList()).orElse(List.of());
         if (header == null || keys.isEmpty()) {
             throw badSignature();

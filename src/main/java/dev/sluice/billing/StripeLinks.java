@@ -72,15 +72,15 @@ public class StripeLinks {
         lockCustomer(customer);
         Accounts.lock(account);
         boolean ownedElsewhere = Account.count("stripeCustomerId = ?1 and accountId <> ?2", customer,
-                account.accountId) > 0;
-        if (ownedElsewhere || (account.stripeCustomerId != null && !account.stripeCustomerId.equals(customer))) {
+                account.accountId()) > 0;
+        if (ownedElsewhere || (account.stripeCustomerId() != null && !account.stripeCustomerId().equals(customer))) {
             // Anyone can name any account in a Payment Link: a session never moves an account to another customer.
-            audit.append(AuditLog.STRIPE, "billing.link", account.slug, "customer:" + customer, "conflict", null);
+            audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "customer:" + customer, "conflict", null);
             return "conflict";
         }
-        if (account.stripeCustomerId == null) {
+        if (account.stripeCustomerId() == null) {
             account.linkStripeCustomer(customer);
-            audit.append(AuditLog.STRIPE, "billing.link", account.slug, "customer:" + customer, AuditLog.OK, null);
+            audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "customer:" + customer, AuditLog.OK, null);
         }
         String subscription = event.subscription();
         if (subscription != null) {
@@ -104,11 +104,11 @@ public class StripeLinks {
         }
         Accounts.lock(account);
         // Root may have re-linked the account while this waited for its row lock.
-        return customer.equals(account.stripeCustomerId) ? billing.apply(account, event) : StripeInbox.UNLINKED;
+        return customer.equals(account.stripeCustomerId()) ? billing.apply(account, event) : StripeInbox.UNLINKED;
     }
 
     private void applyKept(Account account) {
-        for (StripeEvent kept : inbox.unlinked(account.stripeCustomerId)) {
+        for (StripeEvent kept : inbox.unlinked(account.stripeCustomerId())) {
             inbox.record(kept.id(), billing.apply(account, kept));
         }
     }

@@ -8,10 +8,10 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
@@ -34,7 +34,12 @@ public class StripeReference {
 
     private final Optional<SecretKeySpec> key;
 
-    public StripeReference(@ConfigProperty(name = "stripe-link-secret") Optional<String> secret) {
+    @Inject
+    public StripeReference(StripeConfig config) {
+        this(config.stripeLinkSecret());
+    }
+
+    StripeReference(Optional<String> secret) {
         this.key = secret.filter(s -> !s.isBlank())
                 .map(s -> new SecretKeySpec(s.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
     }

@@ -24,6 +24,6 @@ public class StripeReferenceResource {
     @GET
     @Access(Access.Who.MANAGER)
     public Reference get(@PathParam("slug") String slug) {
-        return new Reference(references.of(Accounts.require(slug).slug));
+        return new Reference(references.of(Accounts.require(slug).slug()));
     }
 }

@@ -5,8 +5,6 @@ import java.time.Instant;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import io.smallrye.jwt.algorithm.SignatureAlgorithm;
 import io.smallrye.jwt.build.Jwt;
 
@@ -25,9 +23,9 @@ public class GrantSigner {
     private final SigningKeys keys;
     private final String issuer;
 
-    public GrantSigner(SigningKeys keys, @ConfigProperty(name = "grant-issuer", defaultValue = "sluice") String issuer) {
+    public GrantSigner(SigningKeys keys, GrantConfig config) {
         this.keys = keys;
-        this.issuer = issuer;
+        this.issuer = config.grantIssuer();
     }
 
     public String sign(Claims claims, Instant now) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -25,7 +26,6 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.jose4j.jwk.EllipticCurveJsonWebKey;
 import org.jose4j.jwk.JsonWebKey;
@@ -47,7 +47,12 @@ public class SigningKeys {
 
     private final List<SigningKey> keys;
 
-    public SigningKeys(@ConfigProperty(name = "jwt-signing-key") Optional<String> pem) {
+    @Inject
+    public SigningKeys(GrantConfig config) {
+        this(config.jwtSigningKey());
+    }
+
+    SigningKeys(Optional<String> pem) {
         this.keys = pem.filter(s -> !s.isBlank()).map(SigningKeys::parse).orElseGet(SigningKeys::generated);
     }
 

@@ -4,8 +4,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 
 import jakarta.enterprise.context.ApplicationScoped;
-
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 import dev.sluice.web.SluiceException;
 
@@ -19,7 +18,12 @@ public class Credits {
 
     private final BigDecimal costPerOp;
 
-    public Credits(@ConfigProperty(name = "cost-per-op-usd", defaultValue = "0.000001") BigDecimal costPerOp) {
+    @Inject
+    public Credits(LimitConfig config) {
+        this(config.costPerOpUsd());
+    }
+
+    Credits(BigDecimal costPerOp) {
         if (costPerOp.signum() <= 0) {
             throw new IllegalStateException("COST_PER_OP_USD must be positive, got " + costPerOp.toPlainString());
         }

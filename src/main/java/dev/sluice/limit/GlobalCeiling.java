@@ -1,14 +1,11 @@
 package dev.sluice.limit;
 
-import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.web.SluiceException;
 
@@ -28,12 +25,10 @@ public class GlobalCeiling {
     private final long dayCeiling;
     private final long monthCeiling;
 
-    public GlobalCeiling(EntityManager em, Credits credits,
-            @ConfigProperty(name = "global-day-limit", defaultValue = "1000") BigDecimal dayUsd,
-            @ConfigProperty(name = "global-month-limit", defaultValue = "10000") BigDecimal monthUsd) {
+    public GlobalCeiling(EntityManager em, Credits credits, LimitConfig config) {
         this.em = em;
-        this.dayCeiling = credits.fromUsd(dayUsd, "GLOBAL_DAY_LIMIT");
-        this.monthCeiling = credits.fromUsd(monthUsd, "GLOBAL_MONTH_LIMIT");
+        this.dayCeiling = credits.fromUsd(config.globalDayLimit(), "GLOBAL_DAY_LIMIT");
+        this.monthCeiling = credits.fromUsd(config.globalMonthLimit(), "GLOBAL_MONTH_LIMIT");
         // Keeps "allocated + delta" (each at most the ceiling) far from bigint overflow in SQL.
         if (dayCeiling > Long.MAX_VALUE / 4 || monthCeiling > Long.MAX_VALUE / 4) {
             throw new IllegalStateException("GLOBAL_DAY_LIMIT / GLOBAL_MONTH_LIMIT are too large for 64-bit credits");

@@ -29,7 +29,6 @@ import jakarta.persistence.EntityManager;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -93,15 +92,16 @@ public class WebhookSender {
     WebhookSecrets secrets;
     @Inject
     Vertx vertx;
-    @ConfigProperty(name = "webhook-timeout", defaultValue = "10s")
-    Duration timeout;
+    @Inject
+    WebhookConfig config;
 
     private HttpClient http;
 
     @PostConstruct
     void open() {
         // Redirects are not followed (Vert.x follows none unless told): the target was checked, its redirect was not.
-        http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) timeout.toMillis())
+        http = vertx.createHttpClient(new HttpClientOptions()
+                .setConnectTimeout((int) config.webhookTimeout().toMillis())
                 .setMaxPoolSize(PER_ENDPOINT));
     }
 
@@ -110,7 +110,7 @@ public class WebhookSender {
         http.close();
     }
 
-    @Scheduled(identity = "webhook-sender", every = "${webhook-poll-every:1s}",
+    @Scheduled(identity = "webhook-sender", every = "${webhook-poll-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         try {
@@ -238,6 +238,7 @@ public class WebhookSender {
 
         CompletableFuture<Outcome> outcome = new CompletableFuture<>();
         AtomicReference<HttpClientRequest> exchange = new AtomicReference<>();
+        Duration timeout = config.webhookTimeout();
         long deadline = vertx.setTimer(timeout.toMillis(), fired -> {
             outcome.complete(new Outcome(delivery, null, "no answer within " + timeout.toSeconds() + " s"));
             HttpClientRequest request = exchange.get();

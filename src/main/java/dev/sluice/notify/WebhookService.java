@@ -68,7 +68,7 @@ public class WebhookService {
         }
         targets.check(url);
         Account account = Accounts.lock(slug);
-        if (count(account.accountId) >= MAX_ENDPOINTS) {
+        if (count(account.accountId()) >= MAX_ENDPOINTS) {
             throw SluiceException.validation("url", "An account has at most " + MAX_ENDPOINTS + " webhook endpoints.");
         }
         UUID id = UUID.randomUUID();
@@ -80,7 +80,7 @@ public class WebhookService {
         em.createNativeQuery("""
                 insert into webhook_endpoint (account_id, endpoint_id, url, events, secret_ciphertext, created_at)
                 values (:account, :id, :url, cast(:events as text[]), :secret, :now)""")
-                .setParameter("account", account.accountId).setParameter("id", id).setParameter("url", url)
+                .setParameter("account", account.accountId()).setParameter("id", id).setParameter("url", url)
                 .setParameter("events", "{" + String.join(",", distinct) + "}")
                 .setParameter("secret", secrets.seal(id, secret))
                 .setParameter("now", now).executeUpdate();
@@ -94,7 +94,7 @@ public class WebhookService {
         List<Object[]> rows = em.createNativeQuery("""
                 select endpoint_id, url, array_to_string(events, ','), created_at from webhook_endpoint
                  where account_id = :account order by created_at, endpoint_id""")
-                .setParameter("account", account.accountId).getResultList();
+                .setParameter("account", account.accountId()).getResultList();
         return new EndpointList(rows.stream().map(r -> new Endpoint((UUID) r[0], (String) r[1],
                 List.of(((String) r[2]).split(",")), instant(r[3]))).toList());
     }
@@ -103,7 +103,7 @@ public class WebhookService {
     public Map<String, Object> delete(String slug, String id) {
         Account account = Accounts.require(slug);
         int deleted = em.createNativeQuery("delete from webhook_endpoint where account_id = :account and endpoint_id = :id")
-                .setParameter("account", account.accountId).setParameter("id", endpointId(id)).executeUpdate();
+                .setParameter("account", account.accountId()).setParameter("id", endpointId(id)).executeUpdate();
         if (deleted == 0) {
             throw SluiceException.notFound("No webhook with that id.");
         }
@@ -117,7 +117,7 @@ public class WebhookService {
         UUID endpoint = endpointId(id);
         if (((Number) em.createNativeQuery("""
                 select count(*) from webhook_endpoint where account_id = :account and endpoint_id = :id""")
-                .setParameter("account", account.accountId).setParameter("id", endpoint).getSingleResult())
+                .setParameter("account", account.accountId()).setParameter("id", endpoint).getSingleResult())
                 .longValue() == 0) {
             throw SluiceException.notFound("No webhook with that id.");
         }
@@ -129,7 +129,7 @@ public class WebhookService {
                                          and d.event_id = a.event_id
                  where a.account_id = :account and a.endpoint_id = :id
                  order by a.attempt_id desc limit 100""")
-                .setParameter("account", account.accountId).setParameter("id", endpoint).getResultList();
+                .setParameter("account", account.accountId()).setParameter("id", endpoint).getResultList();
         return new AttemptList(rows.stream().map(r -> {
             Integer code = r[3] == null ? null : ((Number) r[3]).intValue();
             return new Attempt((UUID) r[0], (String) r[1], instant(r[2]), code, code != null && code / 100 == 2,

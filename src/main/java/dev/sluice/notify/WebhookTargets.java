@@ -8,8 +8,6 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.web.SluiceException;
 
 /**
@@ -69,9 +67,8 @@ public class WebhookTargets {
     private final boolean allowPrivate;
     private final HostResolver resolver;
 
-    public WebhookTargets(@ConfigProperty(name = "webhook-allow-private", defaultValue = "false") boolean allowPrivate,
-            HostResolver resolver) {
-        this.allowPrivate = allowPrivate;
+    public WebhookTargets(WebhookConfig config, HostResolver resolver) {
+        this.allowPrivate = config.webhookAllowPrivate();
         this.resolver = resolver;
     }
 

@@ -9,7 +9,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.sluice.web.SluiceException;
 
@@ -24,10 +23,9 @@ public class PlanCatalogue {
     private final String upgradeUrl;
     private volatile List<PlanLimits> plans;
 
-    public PlanCatalogue(EntityManager em,
-            @ConfigProperty(name = "upgrade-url", defaultValue = "https://sluice.dev/pricing") String upgradeUrl) {
+    public PlanCatalogue(EntityManager em, PlanConfig config) {
         this.em = em;
-        this.upgradeUrl = upgradeUrl;
+        this.upgradeUrl = config.upgradeUrl();
     }
 
     /** Where refusals that a bigger plan would lift send the customer ({@code UPGRADE_URL}). */

@@ -55,13 +55,13 @@ public class PlanService {
     /** The caller holds the account's row lock ({@code Accounts.lock}). */
     @Transactional(Transactional.TxType.MANDATORY)
     public Reconciler.Result change(Account account, String planId, AuditLog.Actor actor) {
-        PlanLimits from = plans.get(account.plan);
+        PlanLimits from = plans.get(account.plan());
         PlanLimits to = plans.get(planId);
         account.changePlan(to.id());
         em.flush();
         Reconciler.Result result = reconciler.reconcile(account);
         if (!from.id().equals(to.id())) {
-            audit.append(actor, "plan.change", account.slug, "plan:" + to.id(), AuditLog.OK,
+            audit.append(actor, "plan.change", account.slug(), "plan:" + to.id(), AuditLog.OK,
                     from.id() + "->" + to.id());
         }
         if (to.rank() < from.rank()) {
@@ -73,7 +73,7 @@ public class PlanService {
             data.put("quarantinedWorkers", result.quarantinedWorkers());
             try {
                 em.createNativeQuery("select enqueue_event(:account, 'plan.downgraded', cast(:data as jsonb))")
-                        .setParameter("account", account.accountId)
+                        .setParameter("account", account.accountId())
                         .setParameter("data", json.writeValueAsString(data)).getSingleResult();
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException("plan.downgraded data is plain JSON", e);

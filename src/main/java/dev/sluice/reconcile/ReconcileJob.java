@@ -39,7 +39,7 @@ public class ReconcileJob {
     @Inject
     PlanService planService;
 
-    @Scheduled(identity = "reconciler", every = "${reconcile-every:30s}",
+    @Scheduled(identity = "reconciler", every = "${reconcile-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         try {
@@ -73,8 +73,9 @@ public class ReconcileJob {
         }
         Account account = locked.get();
         // Whether grace has run out is judged by the database's clock, as the candidate query judged it.
-        if (account.graceUntil != null && Boolean.TRUE.equals(em.createNativeQuery("select cast(:until as timestamptz) < now()")
-                .setParameter("until", account.graceUntil).getSingleResult())) {
+        if (account.graceUntil() != null
+                && Boolean.TRUE.equals(em.createNativeQuery("select cast(:until as timestamptz) < now()")
+                        .setParameter("until", account.graceUntil()).getSingleResult())) {
             account.clearGrace();
             planService.change(account, Plan.FREE.id(), AuditLog.RECONCILER);
         } else {

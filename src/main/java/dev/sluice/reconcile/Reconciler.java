@@ -82,10 +82,10 @@ public class Reconciler {
     public Preview preview(Account account, Plan plan) {
         Selection selection = select(account, plans.get(plan.id()));
         Map<UUID, Tunnel> tunnelRows = selection.tunnels().isEmpty() ? Map.of()
-                : Tunnel.<Tunnel>list("accountId = ?1 and tunnelId in ?2", account.accountId, selection.tunnels())
+                : Tunnel.<Tunnel>list("accountId = ?1 and tunnelId in ?2", account.accountId(), selection.tunnels())
                         .stream().collect(Collectors.toMap(t -> t.tunnelId, t -> t));
         Map<UUID, Worker> workerRows = selection.workers().isEmpty() ? Map.of()
-                : Worker.<Worker>list("accountId = ?1 and workerId in ?2", account.accountId, selection.workers())
+                : Worker.<Worker>list("accountId = ?1 and workerId in ?2", account.accountId(), selection.workers())
                         .stream().collect(Collectors.toMap(w -> w.workerId, w -> w));
         return new Preview(plan.id(),
                 selection.tunnels().stream().map(id -> tunnels.view(tunnelRows.get(id))).toList(),
@@ -95,7 +95,7 @@ public class Reconciler {
 
     /** What moving the account to {@code plan} would act on; its tunnels may number min(plan cap, concurrentMax). */
     public Selection select(Account account, PlanLimits plan) {
-        long accountId = account.accountId;
+        long accountId = account.accountId();
         return new Selection(tunnels.excess(accountId, tunnelCap(account, plan)),
                 list(EXCESS_SUBDOMAINS, accountId, plan.reservedSubdomains(), String.class),
                 list(EXCESS_WORKERS, accountId, plan.workers(), UUID.class));
@@ -108,9 +108,9 @@ public class Reconciler {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public Result reconcile(Account account) {
-        long id = account.accountId;
+        long id = account.accountId();
         Accounts.lockCredits(id);
-        PlanLimits plan = plans.get(account.plan);
+        PlanLimits plan = plans.get(account.plan());
         List<String> released = list(EXCESS_SUBDOMAINS, id, plan.reservedSubdomains(), String.class);
         int closed = tunnels.closeExcess(id, tunnelCap(account, plan));
         if (!released.isEmpty()) {
@@ -134,7 +134,7 @@ public class Reconciler {
                    and quarantined_at < now() - interval '30 days'""").setParameter("account", id).executeUpdate();
         Result result = new Result(closed, released, quarantined, restored, purged);
         if (result.changedAnything()) {
-            audit.append(AuditLog.RECONCILER, "reconcile", account.slug, "plan:" + account.plan, AuditLog.OK,
+            audit.append(AuditLog.RECONCILER, "reconcile", account.slug(), "plan:" + account.plan(), AuditLog.OK,
                     "closedTunnels=" + closed + " releasedSubdomains=" + released + " quarantinedWorkers="
                             + quarantined + " restoredWorkers=" + restored + " purgedWorkers=" + purged);
         }
@@ -142,7 +142,7 @@ public class Reconciler {
     }
 
     private static int tunnelCap(Account account, PlanLimits plan) {
-        return Math.min(plan.tunnels(), account.concurrentMax);
+        return Math.min(plan.tunnels(), account.concurrentMax());
     }
 
     private <T> List<T> list(String sql, long accountId, int cap, Class<T> type) {

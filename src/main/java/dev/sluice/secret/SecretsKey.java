@@ -20,8 +20,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.LaunchMode;
@@ -50,8 +50,12 @@ public class SecretsKey {
     /** The first key encrypts; every key decrypts. */
     private final List<Key> keys;
 
-    public SecretsKey(@ConfigProperty(name = "secrets-key") Optional<String> current,
-            @ConfigProperty(name = "secrets-key-previous") Optional<String> previous) {
+    @Inject
+    public SecretsKey(SecretsConfig config) {
+        this(config.secretsKey(), config.secretsKeyPrevious());
+    }
+
+    public SecretsKey(Optional<String> current, Optional<String> previous) {
         String primary = current.filter(s -> !s.isBlank()).orElseGet(SecretsKey::missing);
         this.keys = Stream.concat(Stream.of(key("SECRETS_KEY", primary)),
                 previous.filter(s -> !s.isBlank()).map(p -> key("SECRETS_KEY_PREVIOUS", p)).stream()).toList();

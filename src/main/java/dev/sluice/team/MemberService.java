@@ -52,14 +52,14 @@ public class MemberService {
             throw SluiceException.validation("member", "'member' is the slug of the account to add.");
         }
         Account member = Accounts.require(memberSlugOf(memberSlug));
-        if (member.accountId.equals(owner.accountId)) {
+        if (member.accountId().equals(owner.accountId())) {
             throw SluiceException.validation("member", "An account cannot be a member of itself.");
         }
         Object[] row = (Object[]) em.createNativeQuery("""
                 insert into account_member (account_id, member_account_id, role) values (:owner, :member, :role)
                 on conflict (account_id, member_account_id) do update set role = excluded.role
                 returning role, created_at""")
-                .setParameter("owner", owner.accountId).setParameter("member", member.accountId)
+                .setParameter("owner", owner.accountId()).setParameter("member", member.accountId())
                 .setParameter("role", granted).getSingleResult();
         audit.succeeded(ownerSlug, "member:" + memberSlug, "role=" + granted);
         return new Member(memberSlug, (String) row[0], instant(row[1]));
@@ -72,7 +72,7 @@ public class MemberService {
                 select a.slug, m.role, m.created_at from account_member m
                   join account a on a.account_id = m.member_account_id
                  where m.account_id = :owner order by m.created_at, a.slug""")
-                .setParameter("owner", owner.accountId).getResultList();
+                .setParameter("owner", owner.accountId()).getResultList();
         return new MemberList(rows.stream().map(r -> new Member((String) r[0], (String) r[1], instant(r[2]))).toList());
     }
 
@@ -94,7 +94,7 @@ public class MemberService {
         Account member = Account.bySlug(memberSlugOf(memberSlug));
         int removed = member == null ? 0 : em.createNativeQuery(
                 "delete from account_member where account_id = :owner and member_account_id = :member")
-                .setParameter("owner", owner.accountId).setParameter("member", member.accountId).executeUpdate();
+                .setParameter("owner", owner.accountId()).setParameter("member", member.accountId()).executeUpdate();
         if (removed == 0) {
             throw SluiceException.notFound("'" + memberSlug + "' is not a member.");
         }
@@ -126,11 +126,11 @@ public class MemberService {
         Account owner = Account.bySlug(xAccount);
         boolean member = owner != null && ((Number) em.createNativeQuery("""
                 select count(*) from account_member where account_id = :owner and member_account_id = :member""")
-                .setParameter("owner", owner.accountId).setParameter("member", caller.accountId())
+                .setParameter("owner", owner.accountId()).setParameter("member", caller.accountId())
                 .getSingleResult()).longValue() > 0;
         if (!member) {
             throw SluiceException.forbidden("This account may not read that account's usage.");
         }
-        return owner.accountId;
+        return owner.accountId();
     }
 }

@@ -8,8 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.auth.Principal;
 
 /**
@@ -29,7 +27,8 @@ public class TokenCache {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final long ttlNanos;
 
-    public TokenCache(@ConfigProperty(name = "token-cache-ttl", defaultValue = "PT0.5S") Duration ttl) {
+    public TokenCache(TokenConfig config) {
+        Duration ttl = config.tokenCacheTtl();
         if (ttl.compareTo(Duration.ofSeconds(1)) > 0) {
             throw new IllegalStateException("TOKEN_CACHE_TTL must be at most 1s: revocations must reach every "
                     + "replica within a second");

@@ -140,10 +140,10 @@ public class TokenService implements TokenStore {
     @Transactional(Transactional.TxType.MANDATORY)
     public TokenViews.Minted mint(Account account, String kind, String name, Instant expiresAt) {
         TokenFormat.Tier tier = ApiToken.SERVICE.equals(kind) ? TokenFormat.Tier.SERVICE : TokenFormat.Tier.API;
-        String plaintext = TokenFormat.generate(tier, account.slug);
+        String plaintext = TokenFormat.generate(tier, account.slug());
         ApiToken token = new ApiToken();
         token.tokenId = UUID.randomUUID();
-        token.accountId = account.accountId;
+        token.accountId = account.accountId();
         token.kind = kind;
         token.name = name;
         token.tokenHash = TokenFormat.sha256(plaintext);
@@ -172,7 +172,7 @@ public class TokenService implements TokenStore {
 
     public TokenViews.TokenList list(String slug) {
         Account account = Accounts.require(slug);
-        List<ApiToken> tokens = ApiToken.list("accountId = ?1 order by createdAt, tokenId", account.accountId);
+        List<ApiToken> tokens = ApiToken.list("accountId = ?1 order by createdAt, tokenId", account.accountId());
         return new TokenViews.TokenList(tokens.stream().map(TokenViews.Listed::of).toList());
     }
 
@@ -225,7 +225,7 @@ public class TokenService implements TokenStore {
         } catch (IllegalArgumentException e) {
             throw SluiceException.notFound("No token with that id.");
         }
-        ApiToken token = ApiToken.find("accountId = ?1 and tokenId = ?2", account.accountId, id).firstResult();
+        ApiToken token = ApiToken.find("accountId = ?1 and tokenId = ?2", account.accountId(), id).firstResult();
         if (token == null) {
             throw SluiceException.notFound("No token with that id.");
         }

@@ -23,8 +23,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 
@@ -81,10 +79,14 @@ public class LeaseBatcher {
 
     @Inject
     AgroalDataSource db;
-    @ConfigProperty(name = "tunnel-stale-after", defaultValue = "PT10M")
-    Duration lateReportWindow;
-    @ConfigProperty(name = "lease-wait", defaultValue = "PT5S")
-    Duration maxWait;
+    final Duration lateReportWindow;
+    final Duration maxWait;
+
+    @Inject
+    LeaseBatcher(TunnelConfig config) {
+        this.lateReportWindow = config.tunnelStaleAfter();
+        this.maxWait = config.leaseWait();
+    }
 
     Result settle(Call call) {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());

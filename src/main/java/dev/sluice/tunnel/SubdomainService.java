@@ -75,7 +75,7 @@ public class SubdomainService {
             throw taken(name);
         }
         if (count("select count(*) from reserved_subdomain where account_id = :account",
-                Map.of("account", account.accountId)) >= plan.reservedSubdomains()) {
+                Map.of("account", account.accountId())) >= plan.reservedSubdomains()) {
             throw plans.planLimit(plan, plan.reservedSubdomains(), "reserved subdomain");
         }
         Instant now = UtcNow.get();
@@ -83,7 +83,7 @@ public class SubdomainService {
         int inserted = em.createNativeQuery("""
                 insert into reserved_subdomain (account_id, name, reserved_at) values (:account, :name, :now)
                 on conflict (name) do nothing""")
-                .setParameter("account", account.accountId).setParameter("name", name).setParameter("now", now)
+                .setParameter("account", account.accountId()).setParameter("name", name).setParameter("now", now)
                 .executeUpdate();
         if (inserted == 0) {
             throw taken(name);
@@ -96,8 +96,8 @@ public class SubdomainService {
         DnsLabel.require(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
         account.requireActive();
-        Instant at = reserve(account, plans.get(account.plan), name);
-        audit.succeeded(account.slug, "subdomain:" + name, null);
+        Instant at = reserve(account, plans.get(account.plan()), name);
+        audit.succeeded(account.slug(), "subdomain:" + name, null);
         return new Reserved(name, at);
     }
 

@@ -1,13 +1,11 @@
 package dev.sluice.tunnel;
 
-import java.time.Duration;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.sluice.SqlValues;
@@ -36,10 +34,10 @@ public class TunnelReaper {
     AuditLog audit;
     @Inject
     IdempotencyKeys idempotency;
-    @ConfigProperty(name = "tunnel-stale-after", defaultValue = "PT10M")
-    Duration staleAfter;
+    @Inject
+    TunnelConfig config;
 
-    @Scheduled(identity = "tunnel-reaper", every = "${reconcile-every:30s}",
+    @Scheduled(identity = "tunnel-reaper", every = "${reconcile-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
         try {
@@ -51,7 +49,7 @@ public class TunnelReaper {
 
     /** One round; returns how many tunnels it closed. Idleness is judged by the database's clock alone. */
     public int reap() {
-        long staleSeconds = staleAfter.toSeconds();
+        long staleSeconds = config.tunnelStaleAfter().toSeconds();
         int closed = 0;
         for (Object account : QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
                 select distinct account_id from tunnel
@@ -93,8 +91,9 @@ public class TunnelReaper {
                     .setParameter("charge", chargeHeld).setParameter("idle", idleSeconds)
                     .getResultList().size();
             if (closed > 0) {
-                audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug, "reason:" + reason,
-                        AuditLog.OK, "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
+                audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug(),
+                        "reason:" + reason, AuditLog.OK,
+                        "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
             }
             return closed;
         });

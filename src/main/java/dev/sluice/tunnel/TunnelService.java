@@ -16,8 +16,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
@@ -60,8 +58,8 @@ public class TunnelService {
     AuditLog audit;
     @Inject
     IdempotencyKeys idempotency;
-    @ConfigProperty(name = "tunnel-domain", defaultValue = "tunnel.localhost")
-    String tunnelDomain;
+    @Inject
+    TunnelConfig config;
 
     /**
      * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
@@ -89,10 +87,10 @@ public class TunnelService {
             // The authentication cache may be up to a second behind a revocation made on another replica.
             throw SluiceException.unauthorized();
         }
-        PlanLimits plan = plans.get(account.plan);
+        PlanLimits plan = plans.get(account.plan());
         boolean password = Boolean.TRUE.equals(request.password());
         requireTunnelRoom(account, plan, password);
-        String subdomain = request.subdomain() == null ? randomSubdomain(account.slug)
+        String subdomain = request.subdomain() == null ? randomSubdomain(account.slug())
                 : claimSubdomain(caller, account, plan, request.subdomain());
 
         Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
@@ -115,10 +113,10 @@ public class TunnelService {
         tunnel.lastSeenAt = now;
         tunnel.lastActivityAt = now;
         tunnel.persist();
-        String grant = grants.sign(new GrantSigner.Claims(tunnel.tunnelId.toString(), account.slug, plan.id(),
+        String grant = grants.sign(new GrantSigner.Claims(tunnel.tunnelId.toString(), account.slug(), plan.id(),
                 subdomain, plan.requestsPerMinute(), password), now);
         TunnelViews.Registered body = new TunnelViews.Registered(tunnel.tunnelId, subdomain, url(subdomain), password,
-                now, counters.snapshot(account.slug, plan.id(), (String) charged[2], now), grant);
+                now, counters.snapshot(account.slug(), plan.id(), (String) charged[2], now), grant);
         WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, counters.headers(now));
         if (key != null) {
             idempotency.rememberRegistration(accountId, key, fingerprint, tunnel.tunnelId, answer);
@@ -250,15 +248,15 @@ public class TunnelService {
     }
 
     private void requireTunnelRoom(Account account, PlanLimits plan, boolean password) {
-        long open = Tunnel.count("accountId = ?1 and closedAt is null", account.accountId);
-        if (open >= Math.min(plan.tunnels(), account.concurrentMax)) {
-            String message = plan.tunnels() <= account.concurrentMax ? plans.tunnelLimitMessage(plan)
-                    : "Account limited to " + account.concurrentMax + " concurrent tunnels.";
+        long open = Tunnel.count("accountId = ?1 and closedAt is null", account.accountId());
+        if (open >= Math.min(plan.tunnels(), account.concurrentMax())) {
+            String message = plan.tunnels() <= account.concurrentMax() ? plans.tunnelLimitMessage(plan)
+                    : "Account limited to " + account.concurrentMax() + " concurrent tunnels.";
             throw new SluiceException(403, "TUNNEL_LIMIT_REACHED", message,
                     Map.of("upgradeUrl", plans.upgradeUrl()), Map.of());
         }
         if (password && plan.passwordTunnels() != null && Tunnel.count(
-                "accountId = ?1 and closedAt is null and passwordProtected = true", account.accountId)
+                "accountId = ?1 and closedAt is null and passwordProtected = true", account.accountId())
                 >= plan.passwordTunnels()) {
             throw plans.planLimit(plan, plan.passwordTunnels(), "password-protected tunnel");
         }
@@ -271,9 +269,9 @@ public class TunnelService {
         if (Tunnel.count("subdomain = ?1 and closedAt is null", name) > 0) {
             throw SubdomainService.taken(name);
         }
-        if (!subdomains.isReservedBy(account.accountId, name)) {
+        if (!subdomains.isReservedBy(account.accountId(), name)) {
             subdomains.reserve(account, plan, name);
-            audit.append(new AuditLog.Actor(caller.actorKind(), caller.actorId()), "subdomain.reserve", account.slug,
+            audit.append(new AuditLog.Actor(caller.actorKind(), caller.actorId()), "subdomain.reserve", account.slug(),
                     "subdomain:" + name, AuditLog.OK, "reserved by tunnel registration");
         }
         return name;
@@ -294,7 +292,7 @@ public class TunnelService {
     }
 
     private String url(String subdomain) {
-        return "https://" + subdomain + "." + tunnelDomain;
+        return "https://" + subdomain + "." + config.tunnelDomain();
     }
 
     private static SluiceException tunnelClosed(String reason) {

@@ -21,6 +21,6 @@ public class AccountUsageResource {
     @GET
     @Access(Access.Who.MANAGER)
     public UsageViews.View ofAccount(@PathParam("slug") String slug) {
-        return usage.of(Accounts.require(slug).accountId);
+        return usage.of(Accounts.require(slug).accountId());
     }
 }

@@ -43,21 +43,21 @@ public class WorkerService {
         DnsLabel.require(name, "name");
         Account account = Accounts.lockCredits(caller.accountId());
         account.requireActive();
-        PlanLimits plan = plans.get(account.plan);
-        if (Worker.count("accountId = ?1 and status = ?2", account.accountId, Worker.ACTIVE) >= plan.workers()) {
+        PlanLimits plan = plans.get(account.plan());
+        if (Worker.count("accountId = ?1 and status = ?2", account.accountId(), Worker.ACTIVE) >= plan.workers()) {
             throw plans.planLimit(plan, plan.workers(), "worker");
         }
-        if (Worker.count("accountId = ?1 and name = ?2", account.accountId, name) > 0) {
+        if (Worker.count("accountId = ?1 and name = ?2", account.accountId(), name) > 0) {
             throw SluiceException.validation("name", "A worker named '" + name + "' exists already.");
         }
         Worker worker = new Worker();
         worker.workerId = UUID.randomUUID();
-        worker.accountId = account.accountId;
+        worker.accountId = account.accountId();
         worker.name = name;
         worker.status = Worker.ACTIVE;
         worker.createdAt = UtcNow.get();
         worker.persist();
-        audit.succeeded(account.slug, "worker:" + worker.workerId, "name=" + name);
+        audit.succeeded(account.slug(), "worker:" + worker.workerId, "name=" + name);
         return WorkerView.of(worker);
     }
 
