@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reconciler at scale: 10,000 Pro accounts with 5 open tunnels each (50,000), all downgraded to Free at once.
 # Reports how long the scheduled reconciler takes to make every account fit (4 tunnels closed per account) and how
-# many SQL statements it sends per account, counted from PostgreSQL's own statement log for this database.
+# many SQL statements it sends per account, counted by pg_stat_statements when PostgreSQL loads it.
 #   bench/reconcile.sh            (ACCOUNTS=10000 TUNNELS=5 PORT=8098 BENCH_DB=sluice_reconcile_bench JAR=... to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,6 @@ PORT=${PORT:-8098}
 BENCH_DB=${BENCH_DB:-sluice_reconcile_bench}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
-PGLOG=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n1 || true)
 WORK=$(mktemp -d)
 
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
@@ -21,7 +20,7 @@ SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
   java -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
-trap 'kill $SLUICE 2>/dev/null; $PG -d postgres -c "alter database $BENCH_DB reset log_statement" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $SLUICE 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/q/health/ready" >/dev/null && break; sleep 0.5; done
 
 echo "seeding $ACCOUNTS Pro accounts with $TUNNELS open tunnels each"
@@ -35,19 +34,18 @@ select a.account_id, gen_random_uuid(), a.slug || '-t' || t, false, now() - t * 
   from account a, generate_series(1, $TUNNELS) t;
 analyze;
 SQL
-# Statement logging for this database only, picked up by the pool's connections after a restart of them.
-$PG -d postgres -c "alter database $BENCH_DB set log_statement = 'all'"
-$PG -d "$BENCH_DB" -c "select pg_terminate_backend(pid) from pg_stat_activity where datname = '$BENCH_DB' and pid <> pg_backend_pid()" >/dev/null
-sleep 3
-OFFSET=$( [ -n "$PGLOG" ] && stat -c %s "$PGLOG" || echo 0)
+$PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
+STATS=$($PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset() is not null" 2>/dev/null || echo f)
 START=$(date +%s.%N)
 $PG -d "$BENCH_DB" -c "update account set plan = 'free'"
 while [ "$($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where closed_at is null")" -gt "$ACCOUNTS" ]; do sleep 0.2; done
 END=$(date +%s.%N)
 sleep 1
 STATEMENTS=0
-if [ -n "$PGLOG" ]; then
-  STATEMENTS=$(tail -c +"$((OFFSET + 1))" "$PGLOG" | grep "@$BENCH_DB " | grep -cE "LOG:  (execute|statement)" || true)
+if [ "$STATS" = t ]; then # every statement the service sent to this database; the script's own polling left out
+  STATEMENTS=$($PG -d "$BENCH_DB" -tAc "select sum(calls) from pg_stat_statements
+    where dbid = (select oid from pg_database where datname = '$BENCH_DB')
+      and query not like 'select count(*) from tunnel where closed_at is null%' and query not like 'update account set plan%'")
 fi
 CLOSED=$($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where close_reason = 'plan_downgrade'")
 echo

@@ -29,8 +29,8 @@ public class ReconcileJob {
 
     private static final Logger LOG = Logger.getLogger(ReconcileJob.class);
     static final int BATCH = 500;
-    /** A safety bound: a round never loops forever, even if an account kept looking out of line. */
-    static final int MAX_PASSES = 100;
+    /** A safety bound on one round: 100 pages of 500 accounts; the next round goes on where this one stopped. */
+    static final int MAX_PAGES = 100;
 
     @Inject
     EntityManager em;
@@ -49,17 +49,22 @@ public class ReconcileJob {
         }
     }
 
-    /** Reconciles until no account is out of line (or only locked ones are); returns how many it fixed. */
+    /**
+     * One sweep over the accounts that are out of line, in account order, a page of candidates at a time (each page
+     * starts after the last, so fixed accounts are not scanned again); returns how many it fixed. Accounts it had to
+     * skip (locked elsewhere) are found again by the next round.
+     */
     public int runOnce() {
         int fixed = 0;
-        for (int pass = 0; pass < MAX_PASSES; pass++) {
-            List<Long> candidates = QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(BATCH));
-            int fixedNow = 0;
+        long after = 0;
+        for (int page = 0; page < MAX_PAGES; page++) {
+            long from = after;
+            List<Long> candidates = QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(from, BATCH));
             for (Long accountId : candidates) {
-                fixedNow += QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId)) ? 1 : 0;
+                fixed += QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId)) ? 1 : 0;
+                after = accountId;
             }
-            fixed += fixedNow;
-            if (candidates.size() < BATCH || fixedNow == 0) {
+            if (candidates.size() < BATCH) {
                 break;
             }
         }

@@ -10,11 +10,9 @@ import java.util.stream.Collectors;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.Query;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
-import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
 import dev.sluice.plan.PlanCatalogue;
@@ -35,20 +33,6 @@ import dev.sluice.worker.WorkerService;
  */
 @ApplicationScoped
 public class Reconciler {
-
-    /** Reserved subdomains beyond the oldest {@code :cap}, newest first. */
-    static final String EXCESS_SUBDOMAINS = """
-            select name from (
-                select name, reserved_at, row_number() over (order by reserved_at, name) as keep_rank
-                  from reserved_subdomain where account_id = :account
-            ) ranked where keep_rank > :cap order by reserved_at desc, name desc""";
-    /** Active workers beyond the newest {@code :cap}, oldest first. */
-    static final String EXCESS_WORKERS = """
-            select worker_id from (
-                select worker_id, created_at,
-                       row_number() over (order by created_at desc, worker_id desc) as keep_rank
-                  from worker where account_id = :account and status = 'active'
-            ) ranked where keep_rank > :cap order by created_at, worker_id""";
 
     /** What one reconciliation did. */
     public record Result(int closedTunnels, List<String> releasedSubdomains, int quarantinedWorkers,
@@ -97,46 +81,35 @@ public class Reconciler {
     public Selection select(Account account, PlanLimits plan) {
         long accountId = account.accountId();
         return new Selection(tunnels.excess(accountId, tunnelCap(account, plan)),
-                list(EXCESS_SUBDOMAINS, accountId, plan.reservedSubdomains(), String.class),
-                list(EXCESS_WORKERS, accountId, plan.workers(), UUID.class));
+                list("select name from excess_subdomains(:account, :cap)", accountId, plan.reservedSubdomains(),
+                        String.class),
+                list("select worker_id from excess_workers(:account, :cap)", accountId, plan.workers(), UUID.class));
     }
 
     /**
-     * Reconciles one account. The caller holds the account's row lock; this takes its credit lock (account_usage),
-     * in the same order as every other writer, so tunnel registration and worker or subdomain creation cannot
-     * slip past the cap while it runs, and two replicas never act on one account at once.
+     * Reconciles one account in one statement ({@code reconcile_account}, db/V9, which acts on the same selections
+     * as {@link #select}). The caller holds the account's row lock; the function takes its credit lock
+     * (account_usage) first, in the same order as every other writer, so tunnel registration and worker or
+     * subdomain creation cannot slip past the cap while it runs, and two replicas never act on one account at once.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public Result reconcile(Account account) {
-        long id = account.accountId();
-        Accounts.lockCredits(id);
         PlanLimits plan = plans.get(account.plan());
-        List<String> released = list(EXCESS_SUBDOMAINS, id, plan.reservedSubdomains(), String.class);
-        int closed = tunnels.closeExcess(id, tunnelCap(account, plan));
-        if (!released.isEmpty()) {
-            bind(em.createNativeQuery("delete from reserved_subdomain where account_id = :account and name in ("
-                    + EXCESS_SUBDOMAINS + ")"), id, plan.reservedSubdomains()).executeUpdate();
-        }
-        int quarantined = bind(em.createNativeQuery("""
-                update worker set status = 'quarantined', quarantined_at = now()
-                 where account_id = :account and worker_id in (""" + EXCESS_WORKERS + ")"), id, plan.workers())
-                .executeUpdate();
-        int restored = bind(em.createNativeQuery("""
-                update worker set status = 'active', quarantined_at = null
-                 where account_id = :account and worker_id in (
-                     select worker_id from worker where account_id = :account and status = 'quarantined'
-                      order by created_at, worker_id
-                      limit greatest(0, :cap - (select count(*) from worker
-                                                  where account_id = :account and status = 'active')))"""),
-                id, plan.workers()).executeUpdate();
-        int purged = em.createNativeQuery("""
-                delete from worker where account_id = :account and status = 'quarantined'
-                   and quarantined_at < now() - interval '30 days'""").setParameter("account", id).executeUpdate();
-        Result result = new Result(closed, released, quarantined, restored, purged);
+        Object[] done = (Object[]) em.createNativeQuery(
+                "select closed, released, quarantined, restored, purged from reconcile_account(:account, :tunnels, "
+                        + ":subdomains, :workers)")
+                .setParameter("account", account.accountId())
+                .setParameter("tunnels", tunnelCap(account, plan))
+                .setParameter("subdomains", plan.reservedSubdomains())
+                .setParameter("workers", plan.workers())
+                .getSingleResult();
+        Result result = new Result((int) number(done[0]), List.of((String[]) done[1]), (int) number(done[2]),
+                (int) number(done[3]), (int) number(done[4]));
         if (result.changedAnything()) {
             audit.append(AuditLog.RECONCILER, "reconcile", account.slug(), "plan:" + account.plan(), AuditLog.OK,
-                    "closedTunnels=" + closed + " releasedSubdomains=" + released + " quarantinedWorkers="
-                            + quarantined + " restoredWorkers=" + restored + " purgedWorkers=" + purged);
+                    "closedTunnels=" + result.closedTunnels() + " releasedSubdomains=" + result.releasedSubdomains()
+                            + " quarantinedWorkers=" + result.quarantinedWorkers() + " restoredWorkers="
+                            + result.restoredWorkers() + " purgedWorkers=" + result.purgedWorkers());
         }
         return result;
     }
@@ -147,20 +120,21 @@ public class Reconciler {
 
     private <T> List<T> list(String sql, long accountId, int cap, Class<T> type) {
         @SuppressWarnings("unchecked")
-        List<Object> rows = bind(em.createNativeQuery(sql), accountId, cap).getResultList();
+        List<Object> rows = em.createNativeQuery(sql).setParameter("account", accountId).setParameter("cap", cap)
+                .getResultList();
         return rows.stream().map(type::cast).toList();
     }
 
-    private static Query bind(Query query, long accountId, int cap) {
-        return query.setParameter("account", accountId).setParameter("cap", cap);
-    }
-
-    /** Accounts that do not fit their plan, or whose payment grace has run out: one set-based query. */
+    /**
+     * Accounts after {@code after} (in account order) that do not fit their plan, or whose payment grace has run
+     * out: one set-based query.
+     */
     @SuppressWarnings("unchecked")
-    List<Long> candidates(int batch) {
+    List<Long> candidates(long after, int batch) {
         List<Object> rows = em.createNativeQuery("""
                 select a.account_id from account a join plan p on p.plan_id = a.plan
-                 where (a.grace_until is not null and a.grace_until < now())
+                 where a.account_id > :after
+                   and ((a.grace_until is not null and a.grace_until < now())
                     or (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
                        > least(p.tunnels, a.concurrent_max)
                     or (select count(*) from reserved_subdomain s where s.account_id = a.account_id)
@@ -170,8 +144,9 @@ public class Reconciler {
                     or exists (select 1 from worker w where w.account_id = a.account_id and w.status = 'quarantined'
                                   and (w.quarantined_at < now() - interval '30 days'
                                        or (select count(*) from worker v where v.account_id = a.account_id
-                                              and v.status = 'active') < p.workers))
-                 order by a.account_id limit :batch""").setParameter("batch", batch).getResultList();
+                                              and v.status = 'active') < p.workers)))
+                 order by a.account_id limit :batch""").setParameter("after", after).setParameter("batch", batch)
+                .getResultList();
         return rows.stream().map(r -> number(r)).toList();
     }
 }

@@ -158,13 +158,8 @@ public class TunnelService {
                 .getResultList().size();
     }
 
-    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order. */
-    private static final String EXCESS = """
-            select tunnel_id from (
-                select tunnel_id, created_at,
-                       row_number() over (order by created_at desc, tunnel_id desc) as keep_rank
-                  from tunnel where account_id = :account and closed_at is null
-            ) ranked where keep_rank > :cap order by created_at, tunnel_id""";
+    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order (db/V9). */
+    private static final String EXCESS = "select tunnel_id from excess_tunnels(:account, :cap)";
 
     /** The tunnels {@link #closeExcess} would close, in the order it would close them. */
     @SuppressWarnings("unchecked")
