@@ -33,12 +33,14 @@ $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create d
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 # With PROFILE=1 the statements inside the PL/pgSQL functions are counted too (for this database only).
 [ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
-JFR=()
-[ "$PROFILE" = 1 ] && JFR=(-XX:FlightRecorderOptions=stackdepth=256)
+# The JVM sizes itself as under the Helm chart's 768 MiB memory limit (a quarter of it for the heap), not as on
+# this whole machine.
+JVM=(-XX:MaxRAM=768m)
+[ "$PROFILE" = 1 ] && JVM+=(-XX:FlightRecorderOptions=stackdepth=256)
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
   GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000 \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java "${JFR[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
+  java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
 # The service's log is kept in /tmp/sluice-bench.log for a look at whatever a run printed.
 trap 'kill $SLUICE 2>/dev/null || true; cp "$WORK/sluice.log" /tmp/sluice-bench.log; rm -rf "$WORK"' EXIT
