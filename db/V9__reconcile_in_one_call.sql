@@ -44,27 +44,47 @@ create function reconcile_account(p_account bigint, p_tunnel_cap integer, p_subd
                                   p_worker_cap integer)
 returns table (closed integer, released text[], quarantined integer, restored integer, purged integer)
 language plpgsql as $$
+declare
+    v_subdomains bigint;
+    v_active bigint;
+    v_quarantined bigint;
 begin
     perform set_config('synchronous_commit', 'off', true);
     perform lock_usage(p_account);
     select count(*)::integer into closed
       from close_tunnels(p_account, array(select e.tunnel_id from excess_tunnels(p_account, p_tunnel_cap) e), null,
                          'plan_downgrade', false, null);
-    released := array(select e.name from excess_subdomains(p_account, p_subdomain_cap) e);
-    delete from reserved_subdomain s where s.account_id = p_account and s.name = any (released);
-    update worker w set status = 'quarantined', quarantined_at = now()
-     where w.account_id = p_account
-       and w.worker_id in (select e.worker_id from excess_workers(p_account, p_worker_cap) e);
-    get diagnostics quarantined = row_count;
-    update worker w set status = 'active', quarantined_at = null
-     where w.account_id = p_account and w.worker_id in (
-         select q.worker_id from worker q where q.account_id = p_account and q.status = 'quarantined'
-          order by q.created_at, q.worker_id
-          limit greatest(0, p_worker_cap - (select count(*) from worker v
-                                              where v.account_id = p_account and v.status = 'active')));
-    get diagnostics restored = row_count;
-    delete from worker w where w.account_id = p_account and w.status = 'quarantined'
-       and w.quarantined_at < now() - interval '30 days';
-    get diagnostics purged = row_count;
+    -- The subdomain and worker steps run only when the account has anything they could act on.
+    select count(*) filter (where x.kind = 'subdomain'), count(*) filter (where x.kind = 'active'),
+           count(*) filter (where x.kind = 'quarantined')
+      into v_subdomains, v_active, v_quarantined
+      from (select 'subdomain' as kind from reserved_subdomain s where s.account_id = p_account
+            union all
+            select w.status from worker w where w.account_id = p_account) x;
+    released := '{}';
+    quarantined := 0;
+    restored := 0;
+    purged := 0;
+    if v_subdomains > p_subdomain_cap then
+        released := array(select e.name from excess_subdomains(p_account, p_subdomain_cap) e);
+        delete from reserved_subdomain s where s.account_id = p_account and s.name = any (released);
+    end if;
+    if v_active > p_worker_cap then
+        update worker w set status = 'quarantined', quarantined_at = now()
+         where w.account_id = p_account
+           and w.worker_id in (select e.worker_id from excess_workers(p_account, p_worker_cap) e);
+        get diagnostics quarantined = row_count;
+    elsif v_quarantined > 0 then
+        update worker w set status = 'active', quarantined_at = null
+         where w.account_id = p_account and w.worker_id in (
+             select q.worker_id from worker q where q.account_id = p_account and q.status = 'quarantined'
+              order by q.created_at, q.worker_id limit greatest(0, p_worker_cap - v_active));
+        get diagnostics restored = row_count;
+    end if;
+    if v_quarantined + quarantined > 0 then
+        delete from worker w where w.account_id = p_account and w.status = 'quarantined'
+           and w.quarantined_at < now() - interval '30 days';
+        get diagnostics purged = row_count;
+    end if;
     return next;
 end $$;

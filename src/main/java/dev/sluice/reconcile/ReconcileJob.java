@@ -1,8 +1,14 @@
 package dev.sluice.reconcile;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -29,8 +35,12 @@ public class ReconcileJob {
 
     private static final Logger LOG = Logger.getLogger(ReconcileJob.class);
     static final int BATCH = 500;
+    /** Accounts reconciled at once (each holds one pooled connection while it runs). */
+    static final int PARALLEL = 4;
     /** A safety bound on one round: 100 pages of 500 accounts; the next round goes on where this one stopped. */
     static final int MAX_PAGES = 100;
+
+    private final ExecutorService workers = Executors.newFixedThreadPool(PARALLEL);
 
     @Inject
     EntityManager em;
@@ -51,8 +61,9 @@ public class ReconcileJob {
 
     /**
      * One sweep over the accounts that are out of line, in account order, a page of candidates at a time (each page
-     * starts after the last, so fixed accounts are not scanned again); returns how many it fixed. Accounts it had to
-     * skip (locked elsewhere) are found again by the next round.
+     * starts after the last, so fixed accounts are not scanned again); returns how many it fixed. A page's accounts
+     * are reconciled {@link #PARALLEL} at a time, each in its own transaction: they are independent, and while one
+     * waits for the database another runs. Accounts it had to skip (locked elsewhere) are found by the next round.
      */
     public int runOnce() {
         int fixed = 0;
@@ -60,15 +71,35 @@ public class ReconcileJob {
         for (int page = 0; page < MAX_PAGES; page++) {
             long from = after;
             List<Long> candidates = QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(from, BATCH));
+            List<Future<Boolean>> results = new ArrayList<>();
             for (Long accountId : candidates) {
-                fixed += QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId)) ? 1 : 0;
-                after = accountId;
+                results.add(workers.submit(() -> QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId))));
             }
+            fixed += (int) results.stream().filter(ReconcileJob::fixed).count();
             if (candidates.size() < BATCH) {
                 break;
             }
+            after = candidates.get(candidates.size() - 1);
         }
         return fixed;
+    }
+
+    /** Whether an account was reconciled; one that failed is left for the next round, and says why in the log. */
+    private static boolean fixed(Future<Boolean> result) {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            LOG.warnf("reconciling an account failed, retrying next round: %s", e.getCause().getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @PreDestroy
+    void stop() {
+        workers.shutdownNow();
     }
 
     private boolean reconcileIfFree(long accountId) {
