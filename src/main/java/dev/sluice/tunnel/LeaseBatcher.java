@@ -15,11 +15,16 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -27,26 +32,24 @@ import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 
 /**
- * Coalesces the settlements (leases, closes, late reports) of one account: a caller that finds no batch in flight
- * becomes the leader, runs what is queued for that account (at most {@link #MAX_BATCH}) as one
- * {@code settle_tunnels} statement, and then hands over to the oldest caller still queued, so no thread drains for
- * others forever. One lock hand-off and one commit then serve a whole batch, which is what lets a hot account keep
- * pace with the database. Correctness does not depend on it: every settlement still runs under the account's credit
- * lock inside the database, so batches from several replicas serialise there.
+ * Coalesces the settlements (leases, closes, late reports) of one account: what is queued for an account while its
+ * previous batch is at the database runs next as one {@code settle_tunnels} statement (at most {@link #MAX_BATCH}
+ * calls). One lock hand-off and one commit then serve a whole batch, which is what lets a hot account keep pace with
+ * the database. Correctness does not depend on it: every settlement still runs under the account's credit lock
+ * inside the database, so batches from several replicas serialise there.
  * <p>
- * Every caller waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
+ * No thread waits for a turn: a caller that finds no batch of its account in flight runs one at once on its own
+ * thread (an account with one caller at a time pays no hand-off); one that finds a batch in flight gets a future
+ * and its thread goes back to the pool, and the next batch runs on a runner thread when the one in flight ends.
+ * Every call waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
  * (nothing was committed for it); one already sent to the database is answered with what committed.
  */
 @ApplicationScoped
 public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
-    /**
-     * A safety net only: a waiter is woken by the hand-over (its wake is renewed before it looks at the queue, so a
-     * hand-over cannot be missed), and this bound just caps how long a lost wake-up could cost. Kept long so that
-     * waiters on a hot account do not spin.
-     */
-    private static final long RECHECK_MILLIS = 200;
+    /** Threads that run the batches which queued up behind another (each holds a pooled connection while it runs). */
+    static final int RUNNERS = 8;
 
     /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
     record Call(long accountId, UUID tunnelId, UUID tokenId, long consumed, Long want, long bytesIn, long bytesOut,
@@ -59,23 +62,18 @@ public class LeaseBatcher {
             boolean lateRefused, UsageWindows.Counters counters) {
     }
 
-    private static final class Pending {
-        final Call call;
-        final CompletableFuture<Result> result = new CompletableFuture<>();
-        /** Completed by a leader handing over; replaced by the waiter before each look at the queue. */
-        volatile CompletableFuture<Void> wake = new CompletableFuture<>();
-
-        Pending(Call call) {
-            this.call = call;
-        }
+    private record Pending(Call call, CompletableFuture<Result> result) {
     }
 
     private static final class AccountQueue {
         final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+        /** Held by whoever runs this account's batch: at most one batch per account at a time on this replica. */
         final AtomicBoolean draining = new AtomicBoolean();
     }
 
     private final Map<Long, AccountQueue> queues = new ConcurrentHashMap<>();
+    private final ExecutorService runners = Executors.newFixedThreadPool(RUNNERS, named("lease-batch"));
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(named("lease-wait"));
 
     @Inject
     AgroalDataSource db;
@@ -88,46 +86,32 @@ public class LeaseBatcher {
         this.maxWait = config.leaseWait();
     }
 
-    Result settle(Call call) {
+    /** Queues one settlement; the future completes when it has committed (or was withdrawn, or its batch failed). */
+    CompletableFuture<Result> submit(Call call) {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
-        Pending mine = new Pending(call);
+        Pending mine = new Pending(call, new CompletableFuture<>());
         queue.pending.add(mine);
-        long deadline = System.nanoTime() + maxWait.toNanos();
-        while (!mine.result.isDone()) {
-            mine.wake = new CompletableFuture<>();
-            if (leadOneBatch(call.accountId(), queue)) {
-                continue;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                if (queue.pending.remove(mine)) {
-                    throw SluiceException.unavailable();
-                }
-                break; // already in a batch at the database: wait for what it commits
-            }
-            try {
-                CompletableFuture.anyOf(mine.result, mine.wake)
-                        .get(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, RECHECK_MILLIS), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                // Look again: a hand-over may have gone to a waiter that was not asleep yet.
-            } catch (ExecutionException e) {
-                break; // the batch failed; the failure is read below
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (queue.pending.remove(mine)) {
-                    throw SluiceException.unavailable();
-                }
-                break;
-            }
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> withdraw(queue, mine), maxWait.toMillis(),
+                TimeUnit.MILLISECONDS);
+        mine.result().whenComplete((result, failure) -> deadline.cancel(false));
+        if (queue.draining.compareAndSet(false, true)) {
+            runBatch(call.accountId(), queue);
         }
-        return answer(mine);
+        return mine.result();
     }
 
-    /** Runs one batch if nobody else is; then wakes the oldest caller still queued to lead the next one. */
-    private boolean leadOneBatch(long accountId, AccountQueue queue) {
-        if (queue.pending.isEmpty() || !queue.draining.compareAndSet(false, true)) {
-            return false;
+    private static void withdraw(AccountQueue queue, Pending pending) {
+        if (queue.pending.remove(pending)) {
+            pending.result().completeExceptionally(SluiceException.unavailable());
         }
+    }
+
+    /**
+     * Runs one batch of the account (the caller holds its draining flag), then hands what queued meanwhile to a
+     * runner. The flag is released before the queue is looked at again, so a call queued at any moment is either
+     * seen here or finds the flag free itself: none is left behind.
+     */
+    private void runBatch(long accountId, AccountQueue queue) {
         try {
             List<Pending> batch = new ArrayList<>();
             for (Pending next; batch.size() < MAX_BATCH && (next = queue.pending.poll()) != null;) {
@@ -138,25 +122,29 @@ public class LeaseBatcher {
             }
         } finally {
             queue.draining.set(false);
-            Pending next = queue.pending.peek();
-            if (next != null) {
-                next.wake.complete(null);
+            if (!queue.pending.isEmpty() && queue.draining.compareAndSet(false, true)) {
+                try {
+                    runners.execute(() -> runBatch(accountId, queue));
+                } catch (RejectedExecutionException e) {
+                    // Shutting down: what is queued is withdrawn by its deadline.
+                    queue.draining.set(false);
+                }
             }
         }
-        return true;
     }
 
-    private static Result answer(Pending mine) {
-        try {
-            // Bounded: the batch holding this call ends when its statement does (the driver's socket timeout).
-            return mine.result.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw SluiceException.unavailable();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime
-                    : new IllegalStateException("settle_tunnels failed", e.getCause());
-        }
+    @PreDestroy
+    void stop() {
+        runners.shutdown();
+        deadlines.shutdown();
+    }
+
+    private static ThreadFactory named(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     private void run(long accountId, List<Pending> batch) {
@@ -174,7 +162,7 @@ public class LeaseBatcher {
             String[] keys = new String[size];
             String[] requestIds = new String[size];
             for (int i = 0; i < size; i++) {
-                Call call = batch.get(i).call;
+                Call call = batch.get(i).call();
                 tunnels[i] = call.tunnelId();
                 tokens[i] = call.tokenId();
                 consumed[i] = call.consumed();
@@ -198,17 +186,17 @@ public class LeaseBatcher {
             statement.setLong(11, lateReportWindow.toSeconds());
             try (ResultSet row = statement.executeQuery()) {
                 while (row.next()) {
-                    batch.get(row.getInt("ordinal") - 1).result.complete(result(row));
+                    batch.get(row.getInt("ordinal") - 1).result().complete(result(row));
                 }
             }
             for (Pending pending : batch) {
-                pending.result.completeExceptionally(new IllegalStateException("settle_tunnels skipped a call"));
+                pending.result().completeExceptionally(new IllegalStateException("settle_tunnels skipped a call"));
             }
         } catch (Throwable e) {
             // Whatever ended the batch (SQL, a driver bug, an Error), every caller in it gets an answer.
             RuntimeException failure = e instanceof RuntimeException runtime ? runtime
                     : new IllegalStateException("settle_tunnels failed", e);
-            batch.forEach(p -> p.result.completeExceptionally(failure));
+            batch.forEach(p -> p.result().completeExceptionally(failure));
             if (e instanceof Error error) {
                 throw error;
             }

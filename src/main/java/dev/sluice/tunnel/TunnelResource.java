@@ -1,5 +1,10 @@
 package dev.sluice.tunnel;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.GET;
@@ -13,6 +18,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import dev.sluice.auth.Access;
+import io.smallrye.common.annotation.Blocking;
 import dev.sluice.auth.Caller;
 
 /** The relay's side: register, lease, close, and read tunnels. */
@@ -38,27 +44,31 @@ public class TunnelResource {
                 registered);
     }
 
-    /** Reports are made with the token that registered the tunnel, even a revoked one (it is charged, then 410). */
+    /**
+     * Reports are made with the token that registered the tunnel, even a revoked one (it is charged, then 410).
+     * Blocking: authentication may read the database; the answer comes when the account's batch has committed,
+     * and the worker thread is free meanwhile.
+     */
     @POST
     @Path("/{id}/lease")
     @Access(Access.Who.REPORT)
-    public RestResponse<TunnelViews.Leased> lease(@PathParam("id") String id, @HeaderParam(IDEMPOTENCY_KEY) String key,
-            @Valid TunnelViews.LeaseRequest request) {
-        TunnelService.WithHeaders<TunnelViews.Leased> leased = tunnels.lease(caller.reportingPrincipal(), id,
+    @Blocking
+    public CompletionStage<RestResponse<TunnelViews.Leased>> lease(@PathParam("id") String id,
+            @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.LeaseRequest request) {
+        return answered(tunnels.lease(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
-                IdempotencyKeys.requireValid(key));
-        return withHeaders(RestResponse.ResponseBuilder.ok(leased.body()), leased);
+                IdempotencyKeys.requireValid(key)), RestResponse.ResponseBuilder::ok);
     }
 
     @POST
     @Path("/{id}/close")
     @Access(Access.Who.REPORT)
-    public RestResponse<TunnelViews.Closed> close(@PathParam("id") String id, @HeaderParam(IDEMPOTENCY_KEY) String key,
-            @Valid TunnelViews.CloseRequest request) {
-        TunnelService.WithHeaders<TunnelViews.Closed> closed = tunnels.close(caller.reportingPrincipal(), id,
+    @Blocking
+    public CompletionStage<RestResponse<TunnelViews.Closed>> close(@PathParam("id") String id,
+            @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.CloseRequest request) {
+        return answered(tunnels.close(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
-                IdempotencyKeys.requireValid(key));
-        return withHeaders(RestResponse.ResponseBuilder.ok(closed.body()), closed);
+                IdempotencyKeys.requireValid(key)), RestResponse.ResponseBuilder::ok);
     }
 
     @GET
@@ -72,6 +82,17 @@ public class TunnelResource {
     @Access(Access.Who.ACCOUNT_TOKEN)
     public TunnelViews.TunnelView get(@PathParam("id") String id) {
         return tunnels.get(caller.principal(), id);
+    }
+
+    /** The 200 with its headers, or the error itself (not wrapped) for the one error mapper. */
+    private static <T> CompletionStage<RestResponse<T>> answered(CompletionStage<TunnelService.WithHeaders<T>> work,
+            Function<T, RestResponse.ResponseBuilder<T>> status) {
+        return work.handle((result, failure) -> failure == null
+                ? CompletableFuture.completedFuture(withHeaders(status.apply(result.body()), result))
+                : CompletableFuture.<RestResponse<T>>failedFuture(
+                        failure instanceof CompletionException wrapped && wrapped.getCause() != null
+                                ? wrapped.getCause() : failure))
+                .thenCompose(Function.identity());
     }
 
     private static <T> RestResponse<T> withHeaders(RestResponse.ResponseBuilder<T> response,

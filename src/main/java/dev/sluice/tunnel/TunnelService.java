@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -124,25 +125,28 @@ public class TunnelService {
         return answer;
     }
 
-    public WithHeaders<TunnelViews.Leased> lease(Principal caller, String tunnelId, TunnelViews.LeaseRequest request,
-            String key) {
-        LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), request.want(),
-                request.bytesIn(), request.bytesOut(), false, key);
-        Instant at = settled.decidedAt();
-        if (settled.outcome() == SettleOutcome.QUOTA) {
-            throw asAnswered(settled, settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), at));
-        }
-        TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), settled.level(),
-                settled.counters().snapshot(caller.slug(), settled.plan(), settled.level(), at));
-        return new WithHeaders<>(body, replayHeader(settled, settled.counters().headers(at)));
+    /** A lease; answered when its account's batch has committed (no thread waits for it meanwhile). */
+    public CompletionStage<WithHeaders<TunnelViews.Leased>> lease(Principal caller, String tunnelId,
+            TunnelViews.LeaseRequest request, String key) {
+        return settle(caller, tunnelId, request.consumed(), request.want(), request.bytesIn(), request.bytesOut(),
+                false, key).thenApply(settled -> {
+                    Instant at = settled.decidedAt();
+                    if (settled.outcome() == SettleOutcome.QUOTA) {
+                        throw asAnswered(settled,
+                                settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), at));
+                    }
+                    TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(),
+                            settled.level(), settled.counters().snapshot(caller.slug(), settled.plan(),
+                                    settled.level(), at));
+                    return new WithHeaders<>(body, replayHeader(settled, settled.counters().headers(at)));
+                });
     }
 
-    public WithHeaders<TunnelViews.Closed> close(Principal caller, String tunnelId, TunnelViews.CloseRequest request,
-            String key) {
-        LeaseBatcher.Result settled = settle(caller, tunnelId, request.consumed(), null, request.bytesIn(),
-                request.bytesOut(), true, key);
-        return new WithHeaders<>(new TunnelViews.Closed(settled.returned(), "closed"),
-                replayHeader(settled, new LinkedHashMap<>()));
+    public CompletionStage<WithHeaders<TunnelViews.Closed>> close(Principal caller, String tunnelId,
+            TunnelViews.CloseRequest request, String key) {
+        return settle(caller, tunnelId, request.consumed(), null, request.bytesIn(), request.bytesOut(), true, key)
+                .thenApply(settled -> new WithHeaders<>(new TunnelViews.Closed(settled.returned(), "closed"),
+                        replayHeader(settled, new LinkedHashMap<>())));
     }
 
     /**
@@ -205,29 +209,30 @@ public class TunnelService {
      * closed tunnel was charged before it is answered 410; one not charged in full (too late, or beyond what the
      * tunnel may still bill) is audited.
      */
-    private LeaseBatcher.Result settle(Principal caller, String tunnelId, Long consumed, Long want, Long bytesIn,
-            Long bytesOut, boolean close, String key) {
+    private CompletionStage<LeaseBatcher.Result> settle(Principal caller, String tunnelId, Long consumed, Long want,
+            Long bytesIn, Long bytesOut, boolean close, String key) {
         UUID id = parseId(tunnelId);
-        LeaseBatcher.Result result = batcher.settle(new LeaseBatcher.Call(caller.accountId(), id,
-                caller.tokenId(), Objects.requireNonNullElse(consumed, 0L), want,
-                Objects.requireNonNullElse(bytesIn, 0L), Objects.requireNonNullElse(bytesOut, 0L), close, key,
-                RequestIds.current()));
-        return switch (result.outcome()) {
-            case NOT_FOUND -> throw SluiceException.notFound("No tunnel with that id.");
-            case UNAUTHORIZED -> throw SluiceException.unauthorized();
-            case IDEMPOTENCY_CONFLICT -> throw SluiceException.idempotencyConflict("This Idempotency-Key was used "
-                    + "for another request, another tunnel, or a report that is no longer the tunnel's latest.");
-            case CLOSED -> {
-                if (result.lateRefused() && !result.replayed()) {
-                    QuarkusTransaction.requiringNew().run(() -> audit.append(
-                            new AuditLog.Actor(caller.actorKind(), caller.actorId()), "tunnel.late_report",
-                            caller.slug(), "tunnel:" + id, "TUNNEL_CLOSED",
-                            "consumed=" + consumed + " not charged in full: too late or over the closed tunnel's allowance"));
-                }
-                throw asAnswered(result, tunnelClosed(result.closeReason()));
-            }
-            case OK, QUOTA -> result;
-        };
+        String requestId = RequestIds.current();
+        return batcher.submit(new LeaseBatcher.Call(caller.accountId(), id, caller.tokenId(),
+                Objects.requireNonNullElse(consumed, 0L), want, Objects.requireNonNullElse(bytesIn, 0L),
+                Objects.requireNonNullElse(bytesOut, 0L), close, key, requestId)).thenApply(result -> switch (result.outcome()) {
+                    case NOT_FOUND -> throw SluiceException.notFound("No tunnel with that id.");
+                    case UNAUTHORIZED -> throw SluiceException.unauthorized();
+                    case IDEMPOTENCY_CONFLICT -> throw SluiceException.idempotencyConflict("This Idempotency-Key was "
+                            + "used for another request, another tunnel, or a report that is no longer the tunnel's "
+                            + "latest.");
+                    case CLOSED -> {
+                        if (result.lateRefused() && !result.replayed()) {
+                            // Whichever thread completed the batch writes it, under this request's id.
+                            RequestIds.during(requestId, () -> QuarkusTransaction.requiringNew().run(() -> audit.append(
+                                    new AuditLog.Actor(caller.actorKind(), caller.actorId()), "tunnel.late_report",
+                                    caller.slug(), "tunnel:" + id, "TUNNEL_CLOSED", "consumed=" + consumed
+                                            + " not charged in full: too late or over the closed tunnel's allowance")));
+                        }
+                        throw asAnswered(result, tunnelClosed(result.closeReason()));
+                    }
+                    case OK, QUOTA -> result;
+                });
     }
 
     /** A replayed answer repeats the first one's request id and says it is a replay. */

@@ -29,6 +29,21 @@ public final class RequestIds {
         return id == null ? null : id.toString();
     }
 
+    /** Runs work with a request's id in the MDC, on whatever thread finishes that request's work. */
+    public static void during(String requestId, Runnable work) {
+        Object before = MDC.get(MDC_REQUEST_ID);
+        MDC.put(MDC_REQUEST_ID, requestId);
+        try {
+            work.run();
+        } finally {
+            if (before == null) {
+                MDC.remove(MDC_REQUEST_ID);
+            } else {
+                MDC.put(MDC_REQUEST_ID, before);
+            }
+        }
+    }
+
     public static void tenant(String slug) {
         MDC.put(MDC_TENANT, slug);
     }

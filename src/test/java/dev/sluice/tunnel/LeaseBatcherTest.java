@@ -79,7 +79,7 @@ class LeaseBatcherTest {
         try {
             List<Throwable> failures = dev.sluice.Race.run(6, i -> () -> {
                 try {
-                    batcher.settle(call);
+                    batcher.submit(call).join();
                     return null;
                 } catch (RuntimeException e) {
                     return e;
@@ -92,7 +92,7 @@ class LeaseBatcherTest {
         } finally {
             rename("settle_tunnels_away", "settle_tunnels");
         }
-        assertEquals(SettleOutcome.OK, batcher.settle(call).outcome(), "the account's queue is not left stuck");
+        assertEquals(SettleOutcome.OK, batcher.submit(call).join().outcome(), "the account's queue is not left stuck");
     }
 
     private void rename(String from, String to) throws Exception {
