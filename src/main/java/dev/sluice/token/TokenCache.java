@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,6 +26,8 @@ public class TokenCache {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** When this replica last claimed the write of each token's lastUsedAt. */
+    private final Map<UUID, Instant> touches = new ConcurrentHashMap<>();
     private final long ttlNanos;
 
     public TokenCache(TokenConfig config) {
@@ -55,8 +58,29 @@ public class TokenCache {
         entries.put(hash, new Entry(principal, expiresAt, System.nanoTime() + ttlNanos));
     }
 
+    /**
+     * Whether this caller should write the token's lastUsedAt now: at most one caller per token per
+     * {@code precision} on this replica. When a cache entry expires, every concurrent request of the token misses at
+     * once, and each would otherwise queue on the token's row to write the same minute.
+     */
+    boolean claimTouch(UUID tokenId, Instant now, Duration precision) {
+        if (touches.size() >= MAX_ENTRIES) {
+            touches.clear();
+        }
+        Instant cutoff = now.minus(precision);
+        boolean[] claimed = {false};
+        touches.compute(tokenId, (id, last) -> {
+            if (last != null && last.isAfter(cutoff)) {
+                return last;
+            }
+            claimed[0] = true;
+            return now;
+        });
+        return claimed[0];
+    }
+
     /** Forgets every entry of a token that was revoked or rolled here. */
-    void forget(java.util.UUID tokenId) {
+    void forget(UUID tokenId) {
         entries.values().removeIf(e -> tokenId.equals(e.principal().tokenId()));
     }
 }

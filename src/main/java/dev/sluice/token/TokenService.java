@@ -71,7 +71,8 @@ public class TokenService implements TokenStore {
         if (!found.slug().equals(parsed.slug()) || !found.kind().equals(expectedKind) || !live) {
             return Optional.empty();
         }
-        if (found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION))) {
+        if ((found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION)))
+                && cache.claimTouch(found.tokenId(), now, LAST_USED_PRECISION)) {
             touch(found.accountId(), found.tokenId(), now);
         }
         Principal principal = new Principal(kind, found.accountId(), found.slug(), found.tokenId());
