@@ -5,9 +5,14 @@ import static dev.sluice.SqlValues.instant;
 import static dev.sluice.SqlValues.number;
 
 import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,6 +23,7 @@ import dev.sluice.UtcNow;
 import dev.sluice.limit.Credits;
 import dev.sluice.tunnel.UsageWindows;
 import dev.sluice.web.SluiceException;
+import io.agroal.api.AgroalDataSource;
 
 /**
  * Reads usage views. Windows that have ended since the account's last call are shown as rolled, through the same
@@ -47,11 +53,11 @@ public class UsageService {
     EntityManager em;
     @Inject
     Credits credits;
+    @Inject
+    AgroalDataSource db;
 
     public UsageViews.View of(long accountId) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(VIEW + " where a.account_id = :account")
-                .setParameter("account", accountId).getResultList();
+        List<Object[]> rows = viewRows(VIEW + " where a.account_id = ?", accountId);
         if (rows.isEmpty()) {
             throw SluiceException.notFound("No such account.");
         }
@@ -59,8 +65,7 @@ public class UsageService {
     }
 
     public UsageViews.AllAccounts all() {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery(VIEW + " order by a.account_id").getResultList();
+        List<Object[]> rows = viewRows(VIEW + " order by a.account_id");
         Instant now = UtcNow.get();
         List<UsageViews.View> views = rows.stream().map(r -> view(r, now)).toList();
         BigInteger dayUsed = BigInteger.ZERO, dayLeased = BigInteger.ZERO, dayLimit = BigInteger.ZERO;
@@ -80,6 +85,33 @@ public class UsageService {
         return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), day, month,
                 new UsageViews.Usd(credits.toUsd(dayUsed), credits.toUsd(dayLimit), credits.toUsd(monthUsed),
                         credits.toUsd(monthLimit))));
+    }
+
+    /**
+     * The view's rows through plain JDBC in autocommit: a read of committed rows that needs no persistence context,
+     * and whose connection goes back to the pool as soon as it is read (a third of this endpoint's CPU went to
+     * Hibernate's native-query machinery).
+     */
+    private List<Object[]> viewRows(String sql, Object... parameters) {
+        try (Connection connection = db.getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            try (ResultSet row = statement.executeQuery()) {
+                int columns = row.getMetaData().getColumnCount();
+                List<Object[]> rows = new ArrayList<>();
+                while (row.next()) {
+                    Object[] values = new Object[columns];
+                    for (int c = 0; c < columns; c++) {
+                        values[c] = row.getObject(c + 1);
+                    }
+                    rows.add(values);
+                }
+                return rows;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("usage view failed", e);
+        }
     }
 
     /**
