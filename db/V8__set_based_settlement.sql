@@ -158,17 +158,17 @@ begin
                     exit settle;
                 end if;
             end if;
-            j := slot[i];
-            if u.account_id is null or j is null then
+            if u.account_id is null then
                 r.outcome := 'not_found';
                 exit settle;
             end if;
-            t := tunnels[j];
-            if not v_token_live and t.token_id is distinct from p_tokens[i] then
+            j := slot[i];
+            if j is null or (not v_token_live and tunnels[j].token_id is distinct from p_tokens[i]) then
                 -- A dead token authenticates the reports of its own tunnels and nothing else.
-                r.outcome := 'unauthorized';
+                r.outcome := case when v_token_live then 'not_found' else 'unauthorized' end;
                 exit settle;
             end if;
+            t := tunnels[j];
 
             v_kind := case when p_close[i] then 'close' else 'lease' end;
             if p_keys[i] is not null then

@@ -35,11 +35,6 @@ $$;
 -- and purges workers quarantined for 30 days. The caller holds the account row; the credit lock (account_usage,
 -- FOR UPDATE) is taken first, in the order every other writer takes them, so no registration, worker or
 -- subdomain slips past a cap while this runs. Every statement touches this account only.
---
--- Its transaction commits without waiting for the WAL flush (synchronous_commit off, for this transaction only):
--- the reconciler is level-triggered, so if a crash loses the last moments of its work, the next round finds those
--- accounts out of line and does it again; nothing is acknowledged to anyone in between. That wait was most of an
--- account's cost in a mass downgrade.
 create function reconcile_account(p_account bigint, p_tunnel_cap integer, p_subdomain_cap integer,
                                   p_worker_cap integer)
 returns table (closed integer, released text[], quarantined integer, restored integer, purged integer)
@@ -49,7 +44,6 @@ declare
     v_active bigint;
     v_quarantined bigint;
 begin
-    perform set_config('synchronous_commit', 'off', true);
     perform lock_usage(p_account);
     select count(*)::integer into closed
       from close_tunnels(p_account, array(select e.tunnel_id from excess_tunnels(p_account, p_tunnel_cap) e), null,

@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import org.jboss.logging.MDC;
 
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
@@ -73,7 +75,12 @@ public class LeaseBatcher {
 
     private final Map<Long, AccountQueue> queues = new ConcurrentHashMap<>();
     private final ExecutorService runners = Executors.newFixedThreadPool(RUNNERS, named("lease-batch"));
-    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(named("lease-wait"));
+    private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, named("lease-wait"));
+
+    {
+        // A deadline cancelled because its call was answered leaves the queue at once, not LEASE_WAIT later.
+        deadlines.setRemoveOnCancelPolicy(true);
+    }
 
     @Inject
     AgroalDataSource db;
@@ -91,9 +98,13 @@ public class LeaseBatcher {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
         Pending mine = new Pending(call, new CompletableFuture<>());
         queue.pending.add(mine);
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> withdraw(queue, mine), maxWait.toMillis(),
-                TimeUnit.MILLISECONDS);
-        mine.result().whenComplete((result, failure) -> deadline.cancel(false));
+        try {
+            ScheduledFuture<?> deadline = deadlines.schedule(() -> withdraw(queue, mine), maxWait.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            mine.result().whenComplete((result, failure) -> deadline.cancel(false));
+        } catch (RejectedExecutionException e) {
+            withdraw(queue, mine); // shutting down
+        }
         if (queue.draining.compareAndSet(false, true)) {
             runBatch(call.accountId(), queue);
         }
@@ -141,13 +152,19 @@ public class LeaseBatcher {
 
     private static ThreadFactory named(String name) {
         return task -> {
-            Thread thread = new Thread(task, name);
+            // No request's log context carries over from whichever request made the pool start a thread.
+            Thread thread = new Thread(() -> {
+                MDC.clear();
+                task.run();
+            }, name);
             thread.setDaemon(true);
             return thread;
         };
     }
 
     private void run(long accountId, List<Pending> batch) {
+        Result[] results = new Result[batch.size()];
+        Throwable ended = null;
         try (Connection connection = db.getConnection();
                 PreparedStatement statement = connection.prepareStatement("select s.ordinal, (s.result).* from "
                         + "settle_tunnels(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) s")) {
@@ -186,20 +203,28 @@ public class LeaseBatcher {
             statement.setLong(11, lateReportWindow.toSeconds());
             try (ResultSet row = statement.executeQuery()) {
                 while (row.next()) {
-                    batch.get(row.getInt("ordinal") - 1).result().complete(result(row));
+                    results[row.getInt("ordinal") - 1] = result(row);
                 }
             }
-            for (Pending pending : batch) {
-                pending.result().completeExceptionally(new IllegalStateException("settle_tunnels skipped a call"));
-            }
         } catch (Throwable e) {
-            // Whatever ended the batch (SQL, a driver bug, an Error), every caller in it gets an answer.
-            RuntimeException failure = e instanceof RuntimeException runtime ? runtime
-                    : new IllegalStateException("settle_tunnels failed", e);
-            batch.forEach(p -> p.result().completeExceptionally(failure));
-            if (e instanceof Error error) {
-                throw error;
+            ended = e;
+        }
+        // Answered only now, with the connection back in the pool: completing a caller runs what it does next on
+        // this thread, and that may need a connection of its own (the audit of a late report).
+        for (int i = 0; i < batch.size(); i++) {
+            CompletableFuture<Result> answer = batch.get(i).result();
+            if (ended != null) {
+                // Whatever ended the batch (SQL, a driver bug, an Error), every caller in it gets an answer.
+                answer.completeExceptionally(ended instanceof RuntimeException runtime ? runtime
+                        : new IllegalStateException("settle_tunnels failed", ended));
+            } else if (results[i] == null) {
+                answer.completeExceptionally(new IllegalStateException("settle_tunnels skipped a call"));
+            } else {
+                answer.complete(results[i]);
             }
+        }
+        if (ended instanceof Error error) {
+            throw error;
         }
     }
 

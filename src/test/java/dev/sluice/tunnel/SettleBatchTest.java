@@ -20,7 +20,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /**
  * One {@code settle_tunnels} statement decides its calls in order, each on what the calls before it did, although
  * it reads and writes every row once: the same tunnel twice, a key used twice in one batch, a close followed by a
- * late report, an unknown tunnel.
+ * late report, an unknown tunnel, a dead token.
  */
 @QuarkusTest
 class SettleBatchTest {
@@ -28,7 +28,11 @@ class SettleBatchTest {
     @Inject
     AgroalDataSource db;
 
-    private record Call(UUID tunnel, long consumed, boolean close, String key) {
+    private record Call(UUID tunnel, long consumed, boolean close, String key, UUID token) {
+
+        Call(UUID tunnel, long consumed, boolean close, String key) {
+            this(tunnel, consumed, close, key, null);
+        }
     }
 
     @Test
@@ -66,13 +70,40 @@ class SettleBatchTest {
         assertEquals(1, single("select count(*) from idempotency_key where account_id = " + account));
     }
 
+    @Test
+    void aDeadTokenReportsOnItsOwnTunnelsOnly() throws Exception {
+        Relay relay = Relay.create("batch-dead", Map.of("plan", "pro", "dayLimit", 10_000));
+        UUID own = UUID.fromString(relay.open());
+        long account = single("select account_id from account where slug = '" + relay.slug() + "'");
+        UUID token;
+        try (Connection c = db.getConnection(); ResultSet row = c.createStatement().executeQuery(
+                "select token_id from api_token where kind = 'api' and account_id = " + account)) {
+            row.next();
+            token = row.getObject(1, UUID.class);
+        }
+        try (Connection c = db.getConnection()) {
+            c.createStatement().execute("update api_token set revoked_at = now() where token_id = '" + token + "'");
+        }
+
+        List<String> answers = settle(account, List.of(
+                new Call(UUID.randomUUID(), 1, false, null, token),
+                new Call(own, 3, false, null, token)));
+
+        assertEquals(List.of(
+                "unauthorized granted=0 held=0 replayed=false",
+                "closed granted=0 held=0 replayed=false"), answers);
+        // The registration's credit and the 3 its own tunnel reported; the tunnel closed as revoked.
+        assertEquals(4, single("select day_used from account_usage where account_id = " + account));
+        assertEquals(1, single("select count(*) from tunnel where close_reason = 'revoked' and tunnel_id = '" + own + "'"));
+    }
+
     private List<String> settle(long account, List<Call> calls) throws Exception {
         int n = calls.size();
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
                 "select s.ordinal, (s.result).* from settle_tunnels(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) s order by 1")) {
             s.setLong(1, account);
             s.setArray(2, c.createArrayOf("uuid", calls.stream().map(Call::tunnel).toArray()));
-            s.setArray(3, c.createArrayOf("uuid", new UUID[n]));
+            s.setArray(3, c.createArrayOf("uuid", calls.stream().map(Call::token).toArray()));
             s.setArray(4, c.createArrayOf("bigint", calls.stream().map(Call::consumed).toArray()));
             s.setArray(5, c.createArrayOf("bigint", new Long[n]));
             Long[] zeros = new Long[n];
