@@ -48,6 +48,7 @@ public class StripeLinks {
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public void relink(Account account, String customer) {
+        lockCreditsBeforeLinking(account);
         account.linkStripeCustomer(customer);
         if (customer != null) {
             applyKept(account);
@@ -79,6 +80,7 @@ public class StripeLinks {
             return "conflict";
         }
         if (account.stripeCustomerId() == null) {
+            lockCreditsBeforeLinking(account);
             account.linkStripeCustomer(customer);
             audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "customer:" + customer, AuditLog.OK, null);
         }
@@ -105,6 +107,16 @@ public class StripeLinks {
         Accounts.lock(account);
         // Root may have re-linked the account while this waited for its row lock.
         return customer.equals(account.stripeCustomerId()) ? billing.apply(account, event) : StripeInbox.UNLINKED;
+    }
+
+    /**
+     * Writing stripe_customer_id (a unique column) upgrades the account row's lock to FOR UPDATE, which conflicts
+     * with the key-share lock of any insert that points at the account, and a kept event applied next may reconcile
+     * (taking the credit lock). Taking the credit lock first keeps the documented order: a settlement or
+     * registration holding it (and inserting under it) then finishes before this waits on anything it holds.
+     */
+    private static void lockCreditsBeforeLinking(Account account) {
+        Accounts.lockCredits(account.accountId());
     }
 
     private void applyKept(Account account) {

@@ -3,7 +3,6 @@ package dev.sluice.tunnel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -18,8 +17,10 @@ import jakarta.ws.rs.core.MediaType;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import dev.sluice.auth.Access;
-import io.smallrye.common.annotation.Blocking;
 import dev.sluice.auth.Caller;
+import dev.sluice.web.RequestIds;
+import dev.sluice.web.SluiceException;
+import io.smallrye.common.annotation.Blocking;
 
 /** The relay's side: register, lease, close, and read tunnels. */
 @Path("/v1/tunnels")
@@ -57,7 +58,7 @@ public class TunnelResource {
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.LeaseRequest request) {
         return answered(tunnels.lease(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
-                IdempotencyKeys.requireValid(key)), RestResponse.ResponseBuilder::ok);
+                IdempotencyKeys.requireValid(key)));
     }
 
     @POST
@@ -68,7 +69,7 @@ public class TunnelResource {
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.CloseRequest request) {
         return answered(tunnels.close(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
-                IdempotencyKeys.requireValid(key)), RestResponse.ResponseBuilder::ok);
+                IdempotencyKeys.requireValid(key)));
     }
 
     @GET
@@ -84,15 +85,19 @@ public class TunnelResource {
         return tunnels.get(caller.principal(), id);
     }
 
-    /** The 200 with its headers, or the error itself (not wrapped) for the one error mapper. */
-    private static <T> CompletionStage<RestResponse<T>> answered(CompletionStage<TunnelService.WithHeaders<T>> work,
-            Function<T, RestResponse.ResponseBuilder<T>> status) {
-        return work.handle((result, failure) -> failure == null
-                ? CompletableFuture.completedFuture(withHeaders(status.apply(result.body()), result))
-                : CompletableFuture.<RestResponse<T>>failedFuture(
-                        failure instanceof CompletionException wrapped && wrapped.getCause() != null
-                                ? wrapped.getCause() : failure))
-                .thenCompose(Function.identity());
+    /**
+     * The 200 with its headers, or the error itself (not wrapped) for the one error mapper, carrying this request's
+     * id: the answer may be rendered on the thread that ran the batch, whose log context is another request's.
+     */
+    private static <T> CompletionStage<RestResponse<T>> answered(CompletionStage<TunnelService.WithHeaders<T>> work) {
+        String requestId = RequestIds.current();
+        return work.thenApply(result -> withHeaders(RestResponse.ResponseBuilder.ok(result.body()), result))
+                .exceptionallyCompose(failure -> {
+                    Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null
+                            ? wrapped.getCause() : failure;
+                    return CompletableFuture.failedStage(
+                            cause instanceof SluiceException error ? error.forRequest(requestId) : cause);
+                });
     }
 
     private static <T> RestResponse<T> withHeaders(RestResponse.ResponseBuilder<T> response,

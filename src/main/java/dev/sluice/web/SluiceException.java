@@ -50,6 +50,11 @@ public class SluiceException extends RuntimeException {
         return new SluiceException(this, firstRequestId, replayHeaders);
     }
 
+    /** The same error answered for the request {@code requestId}, whichever thread renders it. */
+    public SluiceException forRequest(String requestId) {
+        return this.requestId != null || requestId == null ? this : new SluiceException(this, requestId, headers);
+    }
+
     /** The header that marks a replayed answer, as Stripe names it. */
     public static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
 

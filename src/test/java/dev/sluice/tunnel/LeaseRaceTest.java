@@ -47,6 +47,8 @@ class LeaseRaceTest {
             for (int i = 0; i < 5_000 && refused < 3; i++) {
                 Response lease = relay.lease(tunnel, 0L, null);
                 if (lease.statusCode() == 429) {
+                    // Answered by whichever thread ran the batch: still this request's id, as in its header.
+                    assertEquals(lease.header("X-Request-Id"), lease.path("requestId"), lease.asString());
                     refused++;
                     continue;
                 }
