@@ -42,7 +42,7 @@ public class AuditResource {
             scope = principal.slug();
         }
         if (scope != null) {
-            Slugs.require(scope, "account");
+            Slugs.require(scope, "slug");
         }
         return log.page(scope, Pages.size(QueryParams.integer("limit", limit), DEFAULT_PAGE, MAX_PAGE),
                 cursor == null ? Long.MAX_VALUE : Pages.key(cursor));
