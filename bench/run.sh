@@ -8,7 +8,9 @@
 # With pg_stat_statements loaded (shared_preload_libraries) it also prints where PostgreSQL's time went; with
 # PROFILE=1 Java Flight Recorder records each lease phase to /tmp/sluice-<phase>.jfr (bench/profile.py reads them).
 #   bench/run.sh   (DURATION=20s CONNECTIONS=64 ACCOUNTS=64 PORT=8099 BENCH_DB=sluice_bench RECONCILE=1
-#                   JAR=target/quarkus-app/quarkus-run.jar PROFILE=0 to change)
+#                   JAR=target/quarkus-app/quarkus-run.jar PROFILE=0 PGPORT=5432 BENCH_DB_READY=0 to change)
+# On Citus: create BENCH_DB on the coordinator and every worker, CREATE EXTENSION citus in each, register the nodes,
+# then run with PGPORT=<coordinator port> BENCH_DB_READY=1 (the script then uses that empty database as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
@@ -19,7 +21,9 @@ BENCH_DB=${BENCH_DB:-sluice_bench}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 PROFILE=${PROFILE:-0}
 RECONCILE=${RECONCILE:-1}
-PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
+PGPORT=${PGPORT:-5432}
+BENCH_DB_READY=${BENCH_DB_READY:-0}
+PG="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
 ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d)
@@ -29,7 +33,7 @@ command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql >/dev/null; }
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
 
-$PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
+[ "$BENCH_DB_READY" = 1 ] || $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 # With PROFILE=1 the statements inside the PL/pgSQL functions are counted too (for this database only).
 [ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
@@ -39,7 +43,7 @@ JVM=(-XX:MaxRAM=768m)
 [ "$PROFILE" = 1 ] && JVM+=(-XX:FlightRecorderOptions=stackdepth=256)
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
   GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000 \
-  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
+  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:$PGPORT/$BENCH_DB \
   java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
 # The service's log is kept in /tmp/sluice-bench.log for a look at whatever a run printed.
@@ -89,7 +93,7 @@ $PG -d "$BENCH_DB" -c "create table bench_row (id int primary key, used bigint n
 echo 'update bench_row set used = used + 1 where id = 1 returning used;' > "$WORK/hot.sql"
 printf '\\set id random(1, %s)\nupdate bench_row set used = used + 1 where id = :id returning used;\n' "$ACCOUNTS" > "$WORK/spread.sql"
 printf '\\set id random(1, %s)\nselect used from bench_row where id = :id;\n' "$ACCOUNTS" > "$WORK/select.sql"
-pgb() { pgbench -h 127.0.0.1 -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "$BENCH_DB" 2>&1; }
+pgb() { pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "$BENCH_DB" 2>&1; }
 leases() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/$2.lua" "$BASE/v1/tunnels/$TUNNEL/lease"; }
 stats_reset() { $PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
 # PostgreSQL's time per statement while Sluice ran, top 6 by total time (empty without pg_stat_statements).

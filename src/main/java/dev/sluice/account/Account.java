@@ -1,6 +1,7 @@
 package dev.sluice.account;
 
 import java.time.Instant;
+import java.util.List;
 
 import jakarta.persistence.Entity;
 import jakarta.persistence.GeneratedValue;
@@ -61,8 +62,14 @@ public class Account extends PanacheEntityBase {
         return account;
     }
 
+    /**
+     * Through {@code account_slug}, keyed by the slug: on Citus it is found on one shard, then the account on
+     * another, instead of asking every shard of {@code account}.
+     */
     public static Account bySlug(String slug) {
-        return find("slug", slug).firstResult();
+        List<?> ids = getEntityManager().createNativeQuery("select account_id from account_slug where slug = :slug")
+                .setParameter("slug", slug).getResultList();
+        return ids.isEmpty() ? null : findById(((Number) ids.get(0)).longValue());
     }
 
     /** Stored now: active, created at {@code at}. */

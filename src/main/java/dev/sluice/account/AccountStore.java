@@ -64,12 +64,17 @@ public class AccountStore {
                 a.stripeCustomerId(), a.createdAt());
     }
 
-    /** A new account and its usage row, in the caller's transaction (which reserved its limits). */
+    /**
+     * A new account, its slug's row and its usage row, in the caller's transaction (which reserved its limits).
+     * The slug's primary key refuses a second account of the same slug whichever node holds the first.
+     */
     @Transactional(Transactional.TxType.MANDATORY)
     public void insert(Account account) {
         account.markCreated(UtcNow.get());
         account.persist();
         Account.getEntityManager().flush();
+        Account.getEntityManager().createNativeQuery("insert into account_slug (slug, account_id) values (:slug, :account)")
+                .setParameter("slug", account.slug()).setParameter("account", account.accountId()).executeUpdate();
         Account.getEntityManager().createNativeQuery("""
                 insert into account_usage (account_id, day_start, month_start)
                 values (:account, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""")

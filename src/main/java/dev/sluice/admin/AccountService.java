@@ -62,6 +62,10 @@ public class AccountService {
 
     @Transactional
     public AccountViews.Created create(AccountViews.CreateRequest request) {
+        if (request.stripeCustomerId() != null) {
+            // No unique index keeps a customer to one account (Citus could not distribute it): this lock does.
+            stripeLinks.lockCustomer(request.stripeCustomerId());
+        }
         LimitChange limits = request.limits();
         Account account = Account.open(request.slug(), request.name(), request.email(),
                 (request.plan() == null ? Plan.FREE : request.plan()).id());

@@ -18,6 +18,8 @@ public class AuditEntry extends PanacheEntityBase {
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long entryId;
+    /** The account the entry is about (0 for none), so the entry is written on that account's node. */
+    public long accountId;
     public Instant at;
     public String actorKind;
     public String actorId;

@@ -44,6 +44,7 @@ public class AuditLog {
     @Transactional(Transactional.TxType.MANDATORY)
     public void append(Actor actor, String action, String accountSlug, String target, String outcome, String detail) {
         AuditEntry entry = new AuditEntry();
+        entry.accountId = accountIdOf(accountSlug);
         entry.at = UtcNow.get();
         entry.actorKind = actor.kind();
         entry.actorId = actor.id();
@@ -54,6 +55,17 @@ public class AuditLog {
         entry.requestId = RequestIds.current();
         entry.detail = detail;
         entry.persist();
+    }
+
+    /** The slug's account, 0 for none (a refused request may name an account that does not exist). */
+    private static long accountIdOf(String slug) {
+        if (slug == null) {
+            return 0;
+        }
+        List<?> ids = AuditEntry.getEntityManager()
+                .createNativeQuery("select account_id from account_slug where slug = :slug")
+                .setParameter("slug", slug).getResultList();
+        return ids.isEmpty() ? 0 : ((Number) ids.get(0)).longValue();
     }
 
     /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */

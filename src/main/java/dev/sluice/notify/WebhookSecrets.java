@@ -39,23 +39,39 @@ public class WebhookSecrets {
     }
 
     void sealAtStartup(@Observes StartupEvent event) {
-        int sealed = QuarkusTransaction.requiringNew().call(this::sealStoredSecrets);
+        int sealed = sealStoredSecrets();
         if (sealed > 0) {
             LOG.infof("sealed %d webhook endpoint secret(s) with the current SECRETS_KEY", sealed);
         }
     }
 
     /**
-     * Seals what is in clear or under the previous key; returns how many rows it sealed. Replicas starting together
-     * split the rows: each takes its rows {@code FOR UPDATE SKIP LOCKED}, so no row is sealed twice at once.
+     * Seals what is in clear or under the previous key; returns how many rows it sealed. Which accounts have such
+     * rows is read without locks; each account's rows are then sealed in a transaction of their own, taken
+     * {@code FOR UPDATE SKIP LOCKED} (one account's rows, so one shard on Citus), so replicas starting together split
+     * the rows and no row is sealed twice at once.
      */
     int sealStoredSecrets() {
         @SuppressWarnings("unchecked")
+        List<Object> accounts = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
+                select distinct account_id from webhook_endpoint
+                 where secret is not null or secret_ciphertext not like :current""")
+                .setParameter("current", key.currentPrefix() + "%").getResultList());
+        int sealed = 0;
+        for (Object account : accounts) {
+            sealed += QuarkusTransaction.requiringNew().call(() -> sealStoredSecrets(((Number) account).longValue()));
+        }
+        return sealed;
+    }
+
+    private int sealStoredSecrets(long accountId) {
+        @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("""
                 select account_id, endpoint_id, secret, secret_ciphertext from webhook_endpoint
-                 where secret is not null or secret_ciphertext not like :current
+                 where account_id = :account and (secret is not null or secret_ciphertext not like :current)
                  for update skip locked""")
-                .setParameter("current", key.currentPrefix() + "%").getResultList();
+                .setParameter("account", accountId).setParameter("current", key.currentPrefix() + "%")
+                .getResultList();
         int sealed = 0;
         for (Object[] r : rows) {
             UUID endpointId = (UUID) r[1];

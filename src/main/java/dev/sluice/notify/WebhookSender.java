@@ -126,7 +126,7 @@ public class WebhookSender {
         List<Claimed> claimed = List.of();
         try {
             if (taken > 0) {
-                claimed = QuarkusTransaction.requiringNew().call(() -> claim(taken));
+                claimed = claim(taken);
             }
         } finally {
             room.release(taken - claimed.size());
@@ -151,25 +151,58 @@ public class WebhookSender {
     }
 
     /**
-     * Claims at most {@code room} due deliveries, at most {@value #PER_ENDPOINT} per endpoint, none for an endpoint
-     * this replica is still sending to. The window only ranks candidates; {@code due} locks the rows
+     * Claims at most {@code room} due deliveries, account by account, each account's in a transaction of its own:
+     * on Citus every claim then locks rows of one shard (a {@code FOR UPDATE} across shards is refused). Which
+     * accounts have deliveries due is read without locks; the claim re-checks on the locked rows.
+     */
+    private List<Claimed> claim(int room) {
+        List<Claimed> claimed = new ArrayList<>();
+        for (long account : QuarkusTransaction.requiringNew().call(() -> accountsDue(room))) {
+            int left = room - claimed.size();
+            if (left == 0) {
+                break;
+            }
+            claimed.addAll(QuarkusTransaction.requiringNew().call(() -> claim(account, left)));
+        }
+        return claimed;
+    }
+
+    /** Accounts with deliveries due to endpoints this replica is not sending to, longest waiting first. */
+    private List<Long> accountsDue(int room) {
+        @SuppressWarnings("unchecked")
+        List<Object> rows = em.createNativeQuery("""
+                select account_id from webhook_delivery
+                 where status = 'pending' and next_attempt_at <= now() and endpoint_id <> all (cast(:busy as uuid[]))
+                 group by account_id order by min(next_attempt_at) limit :room""")
+                .setParameter("busy", busyEndpoints()).setParameter("room", room).getResultList();
+        return rows.stream().map(id -> ((Number) id).longValue()).toList();
+    }
+
+    private String busyEndpoints() {
+        return "{" + String.join(",", busy.keySet().stream().map(UUID::toString).toList()) + "}";
+    }
+
+    /**
+     * Claims at most {@code room} of one account's due deliveries, at most {@value #PER_ENDPOINT} per endpoint, none
+     * for an endpoint this replica is still sending to. The window only ranks candidates; {@code due} locks the rows
      * {@code FOR UPDATE SKIP LOCKED}, re-checking status and due time on the locked row, so another replica's claim
      * is skipped, never taken twice.
      */
-    private List<Claimed> claim(int room) {
+    private List<Claimed> claim(long account, int room) {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = em.createNativeQuery("""
                 with ranked as (
                     select account_id, endpoint_id, event_id, next_attempt_at,
                            row_number() over (partition by account_id, endpoint_id order by next_attempt_at) as n
                       from webhook_delivery
-                     where status = 'pending' and next_attempt_at <= now()
+                     where account_id = :account and status = 'pending' and next_attempt_at <= now()
                        and endpoint_id <> all (cast(:busy as uuid[]))
                 ), due as (
                     select d.account_id, d.endpoint_id, d.event_id from webhook_delivery d
                       join ranked r on r.account_id = d.account_id and r.endpoint_id = d.endpoint_id
                                    and r.event_id = d.event_id
-                     where r.n <= :perEndpoint and d.status = 'pending' and d.next_attempt_at <= now()
+                     where d.account_id = :account and r.n <= :perEndpoint and d.status = 'pending'
+                       and d.next_attempt_at <= now()
                      order by r.next_attempt_at limit :batch
                      for update of d skip locked
                 )
@@ -179,11 +212,11 @@ public class WebhookSender {
                   join webhook_endpoint w on w.account_id = due.account_id and w.endpoint_id = due.endpoint_id
                   join webhook_event e on e.account_id = due.account_id and e.event_id = due.event_id
                   join account a on a.account_id = due.account_id
-                 where d.account_id = due.account_id and d.endpoint_id = due.endpoint_id
+                 where d.account_id = :account and d.account_id = due.account_id and d.endpoint_id = due.endpoint_id
                    and d.event_id = due.event_id
                 returning d.account_id, d.endpoint_id, d.event_id, d.attempts, w.url, w.secret_ciphertext, w.secret,
                           e.type, e.data::text, e.created_at, a.slug""")
-                .setParameter("busy", "{" + String.join(",", busy.keySet().stream().map(UUID::toString).toList()) + "}")
+                .setParameter("account", account).setParameter("busy", busyEndpoints())
                 .setParameter("perEndpoint", PER_ENDPOINT).setParameter("batch", Math.min(BATCH, room))
                 .getResultList();
         List<Claimed> claimed = new ArrayList<>();
@@ -299,24 +332,28 @@ public class WebhookSender {
         long backoffSeconds = Math.min(3600, 10L << Math.min(d.attempts() - 1, 20));
         // The next attempt and the 24-hour give-up are judged by the database's clock, as the claim query judges them.
         String status = QuarkusTransaction.requiringNew().call(() -> {
+            if (em.createNativeQuery("""
+                    select 1 from webhook_endpoint where account_id = :account and endpoint_id = :endpoint
+                       for key share""").setParameter("account", d.accountId())
+                    .setParameter("endpoint", d.endpointId()).getResultList().isEmpty()) {
+                return "gone";
+            }
             em.createNativeQuery("""
                     insert into webhook_attempt (account_id, endpoint_id, event_id, status_code, error)
-                    select w.account_id, w.endpoint_id, :event, cast(:code as integer), cast(:error as text)
-                      from webhook_endpoint w where w.account_id = :account and w.endpoint_id = :endpoint
-                       for key share""")
+                    values (:account, :endpoint, :event, cast(:code as integer), cast(:error as text))""")
                     .setParameter("account", d.accountId()).setParameter("endpoint", d.endpointId())
                     .setParameter("event", d.eventId()).setParameter("code", outcome.statusCode())
                     .setParameter("error", error).executeUpdate();
+            // The database's now(), read first and compared here: Citus refuses a clock (now(), or timestamptz
+            // arithmetic, which depends on the time zone) inside the CASE of a distributed UPDATE.
+            Instant now = instant(em.createNativeQuery("select now()").getSingleResult());
+            String next = delivered ? "delivered"
+                    : d.createdAt().plus(GIVE_UP_AFTER).isBefore(now) ? "failed" : "pending";
             List<?> updated = em.createNativeQuery("""
-                    update webhook_delivery set
-                        status = case when :delivered then 'delivered'
-                                      when cast(:createdAt as timestamptz) + make_interval(secs => :giveUp) < now()
-                                      then 'failed' else 'pending' end,
-                        next_attempt_at = now() + make_interval(secs => :backoff)
+                    update webhook_delivery set status = :status, next_attempt_at = :nextAttempt
                      where account_id = :account and endpoint_id = :endpoint and event_id = :event
                     returning status""")
-                    .setParameter("delivered", delivered).setParameter("createdAt", d.createdAt())
-                    .setParameter("giveUp", GIVE_UP_AFTER.toSeconds()).setParameter("backoff", backoffSeconds)
+                    .setParameter("status", next).setParameter("nextAttempt", now.plusSeconds(backoffSeconds))
                     .setParameter("account", d.accountId()).setParameter("endpoint", d.endpointId())
                     .setParameter("event", d.eventId()).getResultList();
             return updated.isEmpty() ? "gone" : (String) updated.get(0);

@@ -3,9 +3,11 @@ package dev.sluice.team;
 import static dev.sluice.SqlValues.instant;
 
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -67,25 +69,42 @@ public class MemberService {
 
     public MemberList list(String ownerSlug) {
         Account owner = Accounts.require(ownerSlug);
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
-                select a.slug, m.role, m.created_at from account_member m
-                  join account a on a.account_id = m.member_account_id
-                 where m.account_id = :owner order by m.created_at, a.slug""")
-                .setParameter("owner", owner.accountId()).getResultList();
-        return new MemberList(rows.stream().map(r -> new Member((String) r[0], (String) r[1], instant(r[2]))).toList());
+        return new MemberList(grants("account_id", "member_account_id", owner.accountId()).stream()
+                .map(g -> new Member(g.slug(), g.role(), g.createdAt())).toList());
     }
 
     /** The owners whose usage {@code memberAccountId} may read with {@code X-Account}, oldest grant first. */
     public MembershipList memberships(long memberAccountId) {
+        return new MembershipList(grants("member_account_id", "account_id", memberAccountId).stream()
+                .map(g -> new Membership(g.slug(), g.role(), g.createdAt())).toList());
+    }
+
+    private record Grant(String slug, String role, Instant createdAt) {
+    }
+
+    /**
+     * Memberships whose {@code side} column is {@code accountId}, each named by the slug of its {@code other}
+     * account, oldest first. Two reads rather than a join: on Citus the other account lives on another shard, and a
+     * join on a column that is not the distribution column would need repartitioning.
+     */
+    private List<Grant> grants(String side, String other, long accountId) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
-                select a.slug, m.role, m.created_at from account_member m
-                  join account a on a.account_id = m.account_id
-                 where m.member_account_id = :member order by m.created_at, a.slug""")
-                .setParameter("member", memberAccountId).getResultList();
-        return new MembershipList(
-                rows.stream().map(r -> new Membership((String) r[0], (String) r[1], instant(r[2]))).toList());
+        List<Object[]> rows = em.createNativeQuery("select " + other + ", role, created_at from account_member where "
+                + side + " = :account").setParameter("account", accountId).getResultList();
+        if (rows.isEmpty()) {
+            return List.of();
+        }
+        @SuppressWarnings("unchecked")
+        List<Object[]> slugs = em.createNativeQuery(
+                "select account_id, slug from account where account_id = any(cast(:ids as bigint[]))")
+                .setParameter("ids", rows.stream().map(r -> String.valueOf(r[0]))
+                        .collect(Collectors.joining(",", "{", "}")))
+                .getResultList();
+        Map<Long, String> slugOf = slugs.stream()
+                .collect(Collectors.toMap(r -> ((Number) r[0]).longValue(), r -> (String) r[1]));
+        return rows.stream()
+                .map(r -> new Grant(slugOf.get(((Number) r[0]).longValue()), (String) r[1], instant(r[2])))
+                .sorted(Comparator.comparing(Grant::createdAt).thenComparing(Grant::slug)).toList();
     }
 
     @Transactional

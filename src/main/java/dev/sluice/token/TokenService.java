@@ -49,7 +49,7 @@ public class TokenService implements TokenStore {
     AgroalDataSource db;
 
     /**
-     * One indexed lookup by hash (joined with the account), then checks that cost nothing. It reads columns, not
+     * The account's slug and the token's hash looked up ({@link #find}), then checks that cost nothing. It reads columns, not
      * entities, so nothing stale lingers in the request's persistence context.
      */
     @Override
@@ -60,7 +60,7 @@ public class TokenService implements TokenStore {
         if (cached.isPresent()) {
             return cached;
         }
-        Optional<TokenMatch> match = find(hash);
+        Optional<TokenMatch> match = find(parsed.slug(), hash);
         if (match.isEmpty()) {
             return Optional.empty();
         }
@@ -68,7 +68,7 @@ public class TokenService implements TokenStore {
         Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
         String expectedKind = kind == Principal.Kind.SERVICE ? ApiToken.SERVICE : ApiToken.API;
         boolean live = ApiToken.isLive(found.revokedAt(), found.expiresAt(), now);
-        if (!found.slug().equals(parsed.slug()) || !found.kind().equals(expectedKind) || !live) {
+        if (!found.kind().equals(expectedKind) || !live) {
             return Optional.empty();
         }
         if ((found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION)))
@@ -89,8 +89,8 @@ public class TokenService implements TokenStore {
         if (parsed.tier() != TokenFormat.Tier.API) {
             return Optional.empty();
         }
-        return find(TokenFormat.sha256(token))
-                .filter(found -> found.slug().equals(parsed.slug()) && found.kind().equals(ApiToken.API)
+        return find(parsed.slug(), TokenFormat.sha256(token))
+                .filter(found -> found.kind().equals(ApiToken.API)
                         && !ApiToken.isLive(found.revokedAt(), found.expiresAt(), UtcNow.get()))
                 .map(found -> new Principal(Principal.Kind.API, found.accountId(), found.slug(), found.tokenId()));
     }
@@ -99,21 +99,33 @@ public class TokenService implements TokenStore {
      * Plain JDBC in autocommit, not the request's persistence context: the connection goes back to the pool as soon
      * as the row is read. A request-scoped session would keep it for the whole request, and a lease that then waits
      * for its account's batch (which needs a connection of its own) could starve the pool under load.
+     * The token names its account's slug, so the slug's row gives the account and the token is looked up by
+     * (account, hash): two primary-key reads that Citus routes to one shard each.
      */
-    private Optional<TokenMatch> find(String hash) {
+    private Optional<TokenMatch> find(String slug, String hash) {
         try (Connection connection = db.getConnection();
-                PreparedStatement statement = connection.prepareStatement("""
-                        select t.account_id, a.slug, t.token_id, t.kind, t.expires_at, t.revoked_at, t.last_used_at
-                          from api_token t join account a on a.account_id = t.account_id
-                         where t.token_hash = ?""")) {
-            statement.setString(1, hash);
-            try (ResultSet row = statement.executeQuery()) {
+                PreparedStatement account = connection.prepareStatement(
+                        "select account_id from account_slug where slug = ?");
+                PreparedStatement token = connection.prepareStatement("""
+                        select token_id, kind, expires_at, revoked_at, last_used_at
+                          from api_token where account_id = ? and token_hash = ?""")) {
+            account.setString(1, slug);
+            long accountId;
+            try (ResultSet row = account.executeQuery()) {
                 if (!row.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new TokenMatch(row.getLong(1), row.getString(2), row.getObject(3, UUID.class),
-                        row.getString(4), SqlValues.instant(row.getTimestamp(5)),
-                        SqlValues.instant(row.getTimestamp(6)), SqlValues.instant(row.getTimestamp(7))));
+                accountId = row.getLong(1);
+            }
+            token.setLong(1, accountId);
+            token.setString(2, hash);
+            try (ResultSet row = token.executeQuery()) {
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new TokenMatch(accountId, slug, row.getObject(1, UUID.class), row.getString(2),
+                        SqlValues.instant(row.getTimestamp(3)), SqlValues.instant(row.getTimestamp(4)),
+                        SqlValues.instant(row.getTimestamp(5))));
             }
         } catch (SQLException e) {
             throw new IllegalStateException("token lookup failed", e);

@@ -94,7 +94,7 @@ public class IdempotencyKeys {
                 values (:account, :key, 'register', :tunnel, :fingerprint, cast(:result as jsonb))
                 on conflict (account_id, idem_key) do update
                    set kind = excluded.kind, tunnel_id = excluded.tunnel_id, fingerprint = excluded.fingerprint,
-                       result = excluded.result, created_at = now()""")
+                       result = excluded.result, created_at = excluded.created_at""")
                 .setParameter("account", accountId).setParameter("key", key).setParameter("tunnel", tunnelId)
                 .setParameter("fingerprint", fingerprint).setParameter("result", result.toString())
                 .executeUpdate();

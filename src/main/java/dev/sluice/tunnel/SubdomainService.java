@@ -21,8 +21,8 @@ import dev.sluice.web.DnsLabel;
 import dev.sluice.web.SluiceException;
 
 /**
- * Reserved subdomains: a name belongs to at most one account (unique index), counts against the plan's cap, and
- * stays reserved after its tunnel closes.
+ * Reserved subdomains: a name belongs to at most one account (its {@code subdomain_claim}), counts against the
+ * plan's cap, and stays reserved after its tunnel closes.
  */
 @ApplicationScoped
 public class SubdomainService {
@@ -59,35 +59,62 @@ public class SubdomainService {
                 Map.of("account", accountId, "name", name)) > 0;
     }
 
-    /** Reserved by anyone, or open as a tunnel of anyone. */
-    boolean isTaken(String name) {
+    /** Reserved by this account, or open as one of its tunnels (other accounts' names are their claims'). */
+    boolean isInUseBy(long accountId, String name) {
         return count("""
-                select (select count(*) from reserved_subdomain where name = :name)
-                     + (select count(*) from tunnel where subdomain = :name and closed_at is null)""",
-                Map.of("name", name)) > 0;
+                select (select count(*) from reserved_subdomain where account_id = :account and name = :name)
+                     + (select count(*) from tunnel where account_id = :account and subdomain = :name
+                                                      and closed_at is null)""",
+                Map.of("account", accountId, "name", name)) > 0;
+    }
+
+    /**
+     * Claims a hostname for the account, before the account reserves it or opens a tunnel on it; false if another
+     * account holds it. A free name is decided by the claim's primary key (one insert, whichever node holds it on
+     * Citus). A claim outlives its use, so a held name is locked ({@code FOR UPDATE} on the claim row) while its
+     * holder is checked, and taken over if the holder neither reserves it nor has it open: every use of a name
+     * passes here first, so the holder cannot start using it again until this transaction ends.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    boolean claim(long accountId, String name) {
+        if (em.createNativeQuery("""
+                insert into subdomain_claim (name, holder_account_id) values (:name, :account)
+                on conflict (name) do nothing""").setParameter("name", name).setParameter("account", accountId)
+                .executeUpdate() == 1) {
+            return true;
+        }
+        long holder = ((Number) em.createNativeQuery(
+                "select holder_account_id from subdomain_claim where name = :name for update")
+                .setParameter("name", name).getSingleResult()).longValue();
+        if (holder == accountId) {
+            return true;
+        }
+        if (isInUseBy(holder, name)) {
+            return false;
+        }
+        em.createNativeQuery("update subdomain_claim set holder_account_id = :account where name = :name")
+                .setParameter("account", accountId).setParameter("name", name).executeUpdate();
+        return true;
     }
 
     /** Reserves a name for the account; the caller holds the account's credit lock, which serialises the cap. */
     @Transactional(Transactional.TxType.MANDATORY)
     Instant reserve(Account account, PlanLimits plan, String name) {
         requireReservable(plan);
-        if (isTaken(name)) {
+        if (isInUseBy(account.accountId(), name)) {
             throw taken(name);
         }
         if (count("select count(*) from reserved_subdomain where account_id = :account",
                 Map.of("account", account.accountId())) >= plan.reservedSubdomains()) {
             throw plans.planLimit(plan, plan.reservedSubdomains(), "reserved subdomain");
         }
-        Instant now = UtcNow.get();
-        // A racing reservation of the same name by another account loses on the unique index, quietly.
-        int inserted = em.createNativeQuery("""
-                insert into reserved_subdomain (account_id, name, reserved_at) values (:account, :name, :now)
-                on conflict (name) do nothing""")
-                .setParameter("account", account.accountId()).setParameter("name", name).setParameter("now", now)
-                .executeUpdate();
-        if (inserted == 0) {
+        if (!claim(account.accountId(), name)) {
             throw taken(name);
         }
+        Instant now = UtcNow.get();
+        em.createNativeQuery("insert into reserved_subdomain (account_id, name, reserved_at) values (:account, :name, :now)")
+                .setParameter("account", account.accountId()).setParameter("name", name).setParameter("now", now)
+                .executeUpdate();
         return now;
     }
 

@@ -1,10 +1,12 @@
 package dev.sluice.tunnel;
 
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.UUID;
 
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
+import jakarta.persistence.IdClass;
 import jakarta.persistence.Table;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
@@ -14,12 +16,19 @@ import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
  * account's credit lock; the entity is used to insert tunnels and to read them.
  */
 @Entity
+@IdClass(Tunnel.Key.class)
 @Table(name = "tunnel")
 public class Tunnel extends PanacheEntityBase {
 
+    /** The table's key: the account, then the tunnel within it. */
+    public record Key(long accountId, UUID tunnelId) implements Serializable {
+    }
+
+    /** Part of the key, so Hibernate never writes it in an UPDATE (Citus refuses to change a distribution column). */
+    @Id
+    public long accountId;
     @Id
     public UUID tunnelId;
-    public long accountId;
     public UUID tokenId;
     public String subdomain;
     public boolean passwordProtected;

@@ -91,7 +91,7 @@ public class TunnelService {
         PlanLimits plan = plans.get(account.plan());
         boolean password = Boolean.TRUE.equals(request.password());
         requireTunnelRoom(account, plan, password);
-        String subdomain = request.subdomain() == null ? randomSubdomain(account.slug())
+        String subdomain = request.subdomain() == null ? randomSubdomain(accountId, account.slug())
                 : claimSubdomain(caller, account, plan, request.subdomain());
 
         Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
@@ -266,7 +266,8 @@ public class TunnelService {
     private String claimSubdomain(Principal caller, Account account, PlanLimits plan, String name) {
         DnsLabel.require(name, "subdomain");
         subdomains.requireReservable(plan);
-        if (Tunnel.count("subdomain = ?1 and closedAt is null", name) > 0) {
+        // Under the credit lock: no other tunnel of this account opens meanwhile; other accounts hold claims.
+        if (Tunnel.count("accountId = ?1 and subdomain = ?2 and closedAt is null", account.accountId(), name) > 0) {
             throw SubdomainService.taken(name);
         }
         if (!subdomains.isReservedBy(account.accountId(), name)) {
@@ -277,7 +278,7 @@ public class TunnelService {
         return name;
     }
 
-    private String randomSubdomain(String slug) {
+    private String randomSubdomain(long accountId, String slug) {
         String prefix = slug.length() > 54 ? slug.substring(0, 54) : slug;
         while (true) {
             StringBuilder name = new StringBuilder(prefix).append('-');
@@ -285,7 +286,7 @@ public class TunnelService {
                 name.append(RANDOM_ALPHABET.charAt(RANDOM.nextInt(RANDOM_ALPHABET.length())));
             }
             String candidate = name.toString();
-            if (!subdomains.isTaken(candidate)) {
+            if (!subdomains.isInUseBy(accountId, candidate) && subdomains.claim(accountId, candidate)) {
                 return candidate;
             }
         }

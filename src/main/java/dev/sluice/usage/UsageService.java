@@ -28,7 +28,8 @@ import io.agroal.api.AgroalDataSource;
 /**
  * Reads usage views. Windows that have ended since the account's last call are shown as rolled, through the same
  * {@code rolled_usage} function the credit lock applies, without writing anything: the next credit movement rolls
- * them for real.
+ * them for real. The stored row is passed as {@code row(stored.*)::account_usage}, not as {@code stored}: on Citus
+ * the statement runs on a shard, where a bare whole-row reference has the shard's own row type.
  */
 @ApplicationScoped
 public class UsageService {
@@ -42,7 +43,7 @@ public class UsageService {
                    (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
               from account a
               join account_usage stored on stored.account_id = a.account_id
-              cross join lateral rolled_usage(stored) u
+              cross join lateral rolled_usage(row(stored.*)::account_usage) u
               join plan p on p.plan_id = a.plan
             """;
 

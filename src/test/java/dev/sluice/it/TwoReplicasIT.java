@@ -44,6 +44,11 @@ class TwoReplicasIT {
     static final String ROOT = "vtr_TestRootToken0000000000000000000000rWvyY";
     static final String SECRETS_KEY = "c2x1aWNlLWl0LXNlY3JldHMta2V5LTMyLWJ5dGVzLi4=";
     static final String DATABASE = "sluice_it";
+    /**
+     * The PostgreSQL port (a Citus coordinator's, say). With {@code it.database.ready} the database {@value #DATABASE}
+     * is used as it is instead of being created (on Citus it must exist on every node, with the extension).
+     */
+    static final int PG_PORT = Integer.getInteger("it.pg.port", 5432);
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -53,12 +58,14 @@ class TwoReplicasIT {
 
     @BeforeAll
     static void startTwoReplicas() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
-                Statement s = c.createStatement()) {
-            s.execute("drop database if exists " + DATABASE + " with (force)");
-            s.execute("create database " + DATABASE);
+        if (!Boolean.getBoolean("it.database.ready")) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PG_PORT + "/postgres",
+                    "postgres", ""); Statement s = c.createStatement()) {
+                s.execute("drop database if exists " + DATABASE + " with (force)");
+                s.execute("create database " + DATABASE);
+            }
         }
-        database = new TcpProxy(5432);
+        database = new TcpProxy(PG_PORT);
         for (int i = 0; i < 2; i++) {
             int port = freePort();
             ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -329,7 +336,7 @@ class TwoReplicasIT {
     }
 
     private static Connection jdbc() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/" + DATABASE, "postgres", "");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PG_PORT + "/" + DATABASE, "postgres", "");
     }
 
     private static int freePort() throws IOException {

@@ -50,7 +50,7 @@ class WebhookSecretsTest {
             s.setObject(1, id);
             assertEquals(1, s.executeUpdate());
         }
-        assertTrue(QuarkusTransaction.requiringNew().call(secrets::sealStoredSecrets) >= 1);
+        assertTrue(secrets.sealStoredSecrets() >= 1);
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
                 "select secret, secret_ciphertext from webhook_endpoint where endpoint_id = ?")) {
             s.setObject(1, id);

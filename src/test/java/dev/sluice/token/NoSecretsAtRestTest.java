@@ -63,12 +63,14 @@ class NoSecretsAtRestTest {
         }
     }
 
-    /** Dumps the database the tests run on (the configured JDBC URL's, "test" unless overridden). */
+    /** Dumps the database the tests run on (the configured JDBC URL's database and port, "test" unless overridden). */
     private static String pgDump() throws IOException, InterruptedException {
         String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
         String database = url.replaceFirst("^.*/([^/?]+)(\\?.*)?$", "$1");
-        Process dump = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "--data-only", database)
-                .redirectErrorStream(true).start();
+        String port = url.matches("^jdbc:postgresql://[^/:]+:\\d+/.*")
+                ? url.replaceFirst("^jdbc:postgresql://[^/:]+:(\\d+)/.*", "$1") : "5432";
+        Process dump = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--data-only",
+                database).redirectErrorStream(true).start();
         String out = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, dump.waitFor(), out);
         return out;

@@ -34,9 +34,10 @@ class LeaseBatcherTest {
         List<CompletableFuture<Response>> answers;
         try (Connection blocker = db.getConnection()) {
             blocker.setAutoCommit(false);
-            try (PreparedStatement lock = blocker.prepareStatement("select 1 from account_usage u join account a "
-                    + "using (account_id) where a.slug = ? for update")) {
-                lock.setString(1, relay.slug());
+            // By account id, not through a join on the slug: on Citus a lock is taken on one shard only.
+            try (PreparedStatement lock = blocker.prepareStatement(
+                    "select 1 from account_usage where account_id = ? for update")) {
+                lock.setLong(1, accountId(blocker, relay.slug()));
                 lock.executeQuery();
             }
             CompletableFuture<Response> leader = CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(0), null, null));
@@ -65,13 +66,8 @@ class LeaseBatcherTest {
         Relay relay = Relay.create("batch-fail", Map.of("plan", "pro", "dayLimit", 10_000));
         String tunnel = relay.open();
         long account;
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
-                "select account_id from account where slug = ?")) {
-            s.setString(1, relay.slug());
-            try (var row = s.executeQuery()) {
-                row.next();
-                account = row.getLong(1);
-            }
+        try (Connection c = db.getConnection()) {
+            account = accountId(c, relay.slug());
         }
         LeaseBatcher.Call call = new LeaseBatcher.Call(account, java.util.UUID.fromString(tunnel), null, 0, null, 0,
                 0, false, null, null);
@@ -93,6 +89,16 @@ class LeaseBatcherTest {
             rename("settle_tunnels_away", "settle_tunnels");
         }
         assertEquals(SettleOutcome.OK, batcher.submit(call).join().outcome(), "the account's queue is not left stuck");
+    }
+
+    private static long accountId(Connection c, String slug) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("select account_id from account_slug where slug = ?")) {
+            s.setString(1, slug);
+            try (var row = s.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
     }
 
     private void rename(String from, String to) throws Exception {

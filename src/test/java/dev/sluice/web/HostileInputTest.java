@@ -75,8 +75,7 @@ class HostileInputTest {
         Api.serviceToken(slug);
         try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
             SQLException duplicate = assertThrows(SQLException.class, () -> s.executeUpdate(
-                    "insert into account (slug, day_limit, month_limit, concurrent_max, lease_chunk) values ('" + slug
-                            + "', 0, 0, 1, 1)"));
+                    "insert into account_slug (slug, account_id) values ('" + slug + "', 0)"));
             assertTrue(duplicate.getMessage().contains("duplicate key"), duplicate.getMessage());
             assertFalse(duplicate.getMessage().contains(slug), duplicate.getMessage());
         }

@@ -1,0 +1,245 @@
+-- The same schema on plain PostgreSQL and, sharded by account, on Citus (README "Running on Citus").
+-- Every account-scoped key and unique constraint includes account_id; names that must be unique across accounts
+-- (slugs, subdomains) are claimed in tables keyed by the name itself, which Citus distributes by that name;
+-- no foreign key Citus refuses; sluice_distribute() distributes whatever is not distributed yet.
+
+-- Identity columns become plain sequence defaults (Citus distributes neither an identity distribution column
+-- nor identities of other types than bigint consistently across releases).
+alter table account alter column account_id drop identity;
+create sequence account_id_seq owned by account.account_id;
+select setval('account_id_seq', coalesce((select max(account_id) from account), 0) + 1, false);
+alter table account alter column account_id set default nextval('account_id_seq');
+
+alter table audit_entry alter column entry_id drop identity;
+create sequence audit_entry_id_seq owned by audit_entry.entry_id;
+select setval('audit_entry_id_seq', coalesce((select max(entry_id) from audit_entry), 0) + 1, false);
+alter table audit_entry alter column entry_id set default nextval('audit_entry_id_seq');
+
+alter table webhook_attempt alter column attempt_id drop identity;
+create sequence webhook_attempt_id_seq owned by webhook_attempt.attempt_id;
+select setval('webhook_attempt_id_seq', coalesce((select max(attempt_id) from webhook_attempt), 0) + 1, false);
+alter table webhook_attempt alter column attempt_id set default nextval('webhook_attempt_id_seq');
+
+-- Slugs: one row per slug, keyed by the slug (so, on Citus, found on one shard without knowing the account).
+-- Written with the account, never changed (slugs are immutable).
+create table account_slug (
+    slug text primary key,
+    account_id bigint not null
+);
+insert into account_slug (slug, account_id) select slug, account_id from account;
+alter table account drop constraint account_slug_key;
+
+-- A Stripe customer links at most one account: every path that links one (account creation, root's re-link,
+-- a checkout) checks it under the customer's advisory lock (billing.StripeLinks.lockCustomer).
+alter table account drop constraint account_stripe_customer_id_key;
+create index account_by_stripe_customer on account (stripe_customer_id) where stripe_customer_id is not null;
+
+-- Token hashes are unique per account; a token names its account's slug, so the lookup knows the account.
+alter table api_token drop constraint api_token_token_hash_key;
+drop index api_token_id;
+alter table api_token add constraint api_token_hash_key unique (account_id, token_hash);
+
+-- Subdomains: a hostname is claimed by one account at a time, by one insert into subdomain_claim (keyed by the
+-- name) inside the reserving or registering transaction. A claim outlives its use; the next account to want the
+-- name takes it over once its holder neither reserves it nor has it open (tunnel.SubdomainClaims).
+create table subdomain_claim (
+    name text primary key,
+    holder_account_id bigint not null
+);
+insert into subdomain_claim (name, holder_account_id)
+    select name, account_id from reserved_subdomain
+    union
+    select subdomain, account_id from tunnel where closed_at is null
+    on conflict do nothing;
+alter table reserved_subdomain drop constraint reserved_subdomain_name_key;
+drop index tunnel_open_subdomain;
+create index tunnel_open_by_subdomain on tunnel (account_id, subdomain) where closed_at is null;
+
+-- A membership names its member account by id; Citus refuses a foreign key on a column other than the
+-- distribution column, and accounts are never deleted.
+alter table account_member drop constraint account_member_member_account_id_fkey;
+create index account_member_by_member on account_member (member_account_id);
+
+-- An audited mutation is written beside its account (0: no account, such as a refused request naming none).
+alter table audit_entry add column account_id bigint;
+update audit_entry e set account_id = coalesce((select a.account_id from account a where a.slug = e.account_slug), 0);
+alter table audit_entry alter column account_id set not null;
+alter table audit_entry drop constraint audit_entry_pkey;
+alter table audit_entry add primary key (account_id, entry_id);
+create index audit_entry_newest on audit_entry (entry_id);
+
+-- The reconciler's selections (V9) in PL/pgSQL: Citus cannot plan a parameterised SQL-language function over a
+-- distributed table (called inside reconcile_account, it
+-- silently found nothing: a downgrade released no subdomain).
+create or replace function excess_tunnels(p_account bigint, p_cap integer) returns table (tunnel_id uuid)
+language plpgsql stable as $$
+begin
+    return query
+    select r.tunnel_id from (
+        select x.tunnel_id, x.created_at,
+               row_number() over (order by x.created_at desc, x.tunnel_id desc) as keep_rank
+          from tunnel x where x.account_id = p_account and x.closed_at is null
+    ) r where r.keep_rank > p_cap order by r.created_at, r.tunnel_id;
+end;
+$$;
+
+create or replace function excess_subdomains(p_account bigint, p_cap integer) returns table (name text)
+language plpgsql stable as $$
+begin
+    return query
+    select r.name from (
+        select s.name, s.reserved_at, row_number() over (order by s.reserved_at, s.name) as keep_rank
+          from reserved_subdomain s where s.account_id = p_account
+    ) r where r.keep_rank > p_cap order by r.reserved_at desc, r.name desc;
+end;
+$$;
+
+create or replace function excess_workers(p_account bigint, p_cap integer) returns table (worker_id uuid)
+language plpgsql stable as $$
+begin
+    return query
+    select r.worker_id from (
+        select w.worker_id, w.created_at, row_number() over (order by w.created_at desc, w.worker_id desc) as keep_rank
+          from worker w where w.account_id = p_account and w.status = 'active'
+    ) r where r.keep_rank > p_cap order by r.created_at, r.worker_id;
+end;
+$$;
+
+-- reconcile_account (V9) as before, except that the excess workers are selected into an array first: on Citus an
+-- UPDATE is sent whole to its shard, and a function querying a distributed table cannot run inside it there.
+create or replace function reconcile_account(p_account bigint, p_tunnel_cap integer, p_subdomain_cap integer,
+                                  p_worker_cap integer)
+returns table (closed integer, released text[], quarantined integer, restored integer, purged integer)
+language plpgsql as $$
+declare
+    v_subdomains bigint;
+    v_active bigint;
+    v_quarantined bigint;
+    v_excess_workers uuid[];
+begin
+    perform lock_usage(p_account);
+    select count(*)::integer into closed
+      from close_tunnels(p_account, array(select e.tunnel_id from excess_tunnels(p_account, p_tunnel_cap) e), null,
+                         'plan_downgrade', false, null);
+    -- The subdomain and worker steps run only when the account has anything they could act on.
+    select count(*) filter (where x.kind = 'subdomain'), count(*) filter (where x.kind = 'active'),
+           count(*) filter (where x.kind = 'quarantined')
+      into v_subdomains, v_active, v_quarantined
+      from (select 'subdomain' as kind from reserved_subdomain s where s.account_id = p_account
+            union all
+            select w.status from worker w where w.account_id = p_account) x;
+    released := '{}';
+    quarantined := 0;
+    restored := 0;
+    purged := 0;
+    if v_subdomains > p_subdomain_cap then
+        released := array(select e.name from excess_subdomains(p_account, p_subdomain_cap) e);
+        delete from reserved_subdomain s where s.account_id = p_account and s.name = any (released);
+    end if;
+    if v_active > p_worker_cap then
+        v_excess_workers := array(select e.worker_id from excess_workers(p_account, p_worker_cap) e);
+        update worker w set status = 'quarantined', quarantined_at = now()
+         where w.account_id = p_account and w.worker_id = any (v_excess_workers);
+        get diagnostics quarantined = row_count;
+    elsif v_quarantined > 0 then
+        update worker w set status = 'active', quarantined_at = null
+         where w.account_id = p_account and w.worker_id in (
+             select q.worker_id from worker q where q.account_id = p_account and q.status = 'quarantined'
+              order by q.created_at, q.worker_id limit greatest(0, p_worker_cap - v_active));
+        get diagnostics restored = row_count;
+    end if;
+    if v_quarantined + quarantined > 0 then
+        delete from worker w where w.account_id = p_account and w.status = 'quarantined'
+           and w.quarantined_at < now() - interval '30 days';
+        get diagnostics purged = row_count;
+    end if;
+    return next;
+end $$;
+
+-- On Citus a statement runs on the shard, where a whole-row reference to a table has the shard's row type (and
+-- no function takes it): settle_tunnels gathers its batch's tunnels as the table's own row type instead. Only that
+-- expression changes, so the function is patched, not restated (V8 stays the place that explains it).
+do $$
+declare
+    definition text := pg_get_functiondef('settle_tunnels(bigint,uuid[],uuid[],bigint[],bigint[],bigint[],bigint[],boolean[],text[],text[],bigint)'::regprocedure);
+    patched text := replace(definition, 'array_agg(x order by x.tunnel_id)', 'array_agg(row(x.*)::tunnel order by x.tunnel_id)');
+begin
+    if patched = definition then
+        raise exception 'settle_tunnels is not the one V8 created';
+    end if;
+    execute patched;
+end;
+$$;
+
+-- Distributes every table and function not distributed yet, when the citus extension is installed; on plain
+-- PostgreSQL it does nothing. Idempotent: a later migration that adds a table calls it again, and an operator
+-- calls it by hand after moving an existing database onto Citus.
+--   * reference tables (small, read everywhere, rarely written): plan, global_allocation, stripe_event;
+--   * keyed by a global name: account_slug (slug) and subdomain_claim (name), colocated with each other;
+--   * every other table has account_id and is distributed by it, colocated with account.
+-- Foreign keys are dropped while tables move and added back after (Citus checks them only between colocated
+-- distributed tables, or towards reference tables).
+create function sluice_distribute() returns void
+language plpgsql as $$
+declare
+    fk record;
+    t record;
+    f record;
+    defs text[] := '{}';
+    i int;
+begin
+    if not exists (select 1 from pg_extension where extname = 'citus') then
+        return;
+    end if;
+    for fk in
+        select c.conrelid::regclass::text as tbl, c.conname, pg_get_constraintdef(c.oid) as def
+          from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+         where c.contype = 'f' and n.nspname = current_schema()
+           and not exists (select 1 from pg_dist_partition p where p.logicalrelid = c.conrelid)
+    loop
+        defs := defs || ('alter table ' || fk.tbl || ' add constraint ' || quote_ident(fk.conname) || ' ' || fk.def);
+        execute 'alter table ' || fk.tbl || ' drop constraint ' || quote_ident(fk.conname);
+    end loop;
+
+    for t in
+        select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where c.relkind = 'r' and n.nspname = current_schema() and c.relname <> 'flyway_schema_history'
+           and not exists (select 1 from pg_dist_partition p where p.logicalrelid = c.oid)
+         order by c.relname <> 'account', c.relname
+    loop
+        if t.relname in ('plan', 'global_allocation', 'stripe_event') then
+            perform create_reference_table(t.relname::regclass);
+        elsif t.relname = 'account_slug' then
+            perform create_distributed_table('account_slug', 'slug', colocate_with => 'none');
+        elsif t.relname = 'subdomain_claim' then
+            perform create_distributed_table('subdomain_claim', 'name', colocate_with => 'account_slug');
+        elsif t.relname = 'account' then
+            perform create_distributed_table('account', 'account_id', colocate_with => 'none');
+        else
+            perform create_distributed_table(t.relname::regclass, 'account_id', colocate_with => 'account');
+        end if;
+    end loop;
+
+    for i in 1 .. coalesce(array_length(defs, 1), 0) loop
+        execute defs[i];
+    end loop;
+
+    -- Functions with an account argument run on the worker that holds that account; the rest (pure helpers)
+    -- are only copied to every node.
+    for f in
+        select p.oid::regprocedure::text as signature, 'p_account' = any (p.proargnames) as by_account
+          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = current_schema() and p.prokind = 'f' and p.proname <> 'sluice_distribute'
+           and not exists (select 1 from pg_dist_object o
+                            where o.classid = 'pg_proc'::regclass and o.objid = p.oid)
+    loop
+        if f.by_account then
+            perform create_distributed_function(f.signature::regprocedure, 'p_account', colocate_with => 'account');
+        else
+            perform create_distributed_function(f.signature::regprocedure);
+        end if;
+    end loop;
+end;
+$$;
+
+select sluice_distribute();

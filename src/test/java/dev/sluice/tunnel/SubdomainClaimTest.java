@@ -1,0 +1,67 @@
+package dev.sluice.tunnel;
+
+import static dev.sluice.Api.as;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sluice.Race;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * A hostname belongs to one account at a time (its {@code subdomain_claim} row): a name another account reserves or
+ * has open is refused, one it has let go of is taken over, and accounts racing for one name get it once.
+ */
+@QuarkusTest
+class SubdomainClaimTest {
+
+    @Test
+    void aNameIsTakenOverOnlyOnceItsHolderNeitherReservesItNorHasItOpen() {
+        Relay first = Relay.create("claim-a", Map.of("plan", "pro", "dayLimit", 10_000));
+        Relay second = Relay.create("claim-b", Map.of("plan", "pro", "dayLimit", 10_000));
+        String name = "shared-" + first.slug();
+        String tunnel = first.register(Map.of("subdomain", name)).then().statusCode(201).extract().path("id");
+        // Released while its tunnel is still open: still the first account's.
+        as(first.service()).delete("/v1/subdomains/" + name).then().statusCode(200);
+        second.register(Map.of("subdomain", name)).then().statusCode(409);
+        as(second.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409);
+
+        first.close(tunnel, 0).then().statusCode(200);
+        as(second.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(201);
+        first.register(Map.of("subdomain", name)).then().statusCode(409);
+        as(first.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409);
+        second.register(Map.of("subdomain", name)).then().statusCode(201);
+
+        as(second.service()).delete("/v1/subdomains/" + name).then().statusCode(200);
+        first.register(Map.of("subdomain", name)).then().statusCode(409); // the second's tunnel is open on it
+    }
+
+    @Test
+    void accountsRacingForAFreeOrALetGoNameGetItOnce() throws Exception {
+        List<Relay> racers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            racers.add(Relay.create("claim-race", Map.of("plan", "pro", "dayLimit", 10_000)));
+        }
+        String free = "race-" + racers.get(0).slug();
+        assertEquals(1, winners(racers, free), "a free name");
+
+        String letGo = "gone-" + racers.get(0).slug();
+        Relay holder = racers.get(0);
+        as(holder.service()).body(Map.of("name", letGo)).post("/v1/subdomains").then().statusCode(201);
+        as(holder.service()).delete("/v1/subdomains/" + letGo).then().statusCode(200);
+        assertEquals(1, winners(racers.subList(1, racers.size()), letGo), "a name its holder let go of");
+    }
+
+    /** How many of the accounts reserved the name when all asked at once; every other answer must be 409. */
+    private static long winners(List<Relay> racers, String name) throws Exception {
+        List<Integer> codes = Race.run(racers.size(), i -> () -> as(racers.get(i).service())
+                .body(Map.of("name", name)).post("/v1/subdomains").statusCode());
+        codes.forEach(code -> assertTrue(code == 201 || code == 409, "answered " + codes));
+        return codes.stream().filter(code -> code == 201).count();
+    }
+}
