@@ -205,6 +205,8 @@ begin
         select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where c.relkind = 'r' and n.nspname = current_schema() and c.relname <> 'flyway_schema_history'
            and not exists (select 1 from pg_dist_partition p where p.logicalrelid = c.oid)
+           and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid
+                                                      and d.deptype = 'e')
          order by c.relname <> 'account', c.relname
     loop
         if t.relname in ('plan', 'global_allocation', 'stripe_event') then
@@ -225,13 +227,20 @@ begin
     end loop;
 
     -- Functions with an account argument run on the worker that holds that account; the rest (pure helpers)
-    -- are only copied to every node.
+    -- are only copied to every node. Tables and functions an extension installed (pg_stat_statements, say) are
+    -- the extension's business.
     for f in
         select p.oid::regprocedure::text as signature, 'p_account' = any (p.proargnames) as by_account
           from pg_proc p join pg_namespace n on n.oid = p.pronamespace
          where n.nspname = current_schema() and p.prokind = 'f' and p.proname <> 'sluice_distribute'
+           and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid
+                                                      and d.deptype = 'e')
+           -- Citus copies a function created while it is installed to every node by itself, without its account
+           -- argument: such a function is distributed again, by that argument.
            and not exists (select 1 from pg_dist_object o
-                            where o.classid = 'pg_proc'::regclass and o.objid = p.oid)
+                            where o.classid = 'pg_proc'::regclass and o.objid = p.oid
+                              and (o.distribution_argument_index is not null
+                                   or not ('p_account' = any (p.proargnames))))
     loop
         if f.by_account then
             perform create_distributed_function(f.signature::regprocedure, 'p_account', colocate_with => 'account');

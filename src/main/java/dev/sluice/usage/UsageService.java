@@ -28,8 +28,10 @@ import io.agroal.api.AgroalDataSource;
 /**
  * Reads usage views. Windows that have ended since the account's last call are shown as rolled, through the same
  * {@code rolled_usage} function the credit lock applies, without writing anything: the next credit movement rolls
- * them for real. The stored row is passed as {@code row(stored.*)::account_usage}, not as {@code stored}: on Citus
- * the statement runs on a shard, where a bare whole-row reference has the shard's own row type.
+ * them for real. Written so that Citus sends one account's view to one shard: the stored row is passed as
+ * {@code row(stored.*)::account_usage}, not as {@code stored} (on a shard a bare whole-row reference has the shard's
+ * own row type), and open tunnels are counted by a join on {@code account_id}, not by a correlated subquery (which
+ * Citus would send to every shard).
  */
 @ApplicationScoped
 public class UsageService {
@@ -39,12 +41,13 @@ public class UsageService {
                    u.day_used, u.day_leased, u.month_used, u.month_leased,
                    u.bytes_used, u.bytes_window_start + interval '7 days',
                    u.session_seconds_used, u.session_window_start + interval '24 hours',
-                   p.bytes_per_7d, p.session_seconds_per_24h,
-                   (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null)
+                   p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0)
               from account a
               join account_usage stored on stored.account_id = a.account_id
               cross join lateral rolled_usage(row(stored.*)::account_usage) u
               join plan p on p.plan_id = a.plan
+              left join (select t.account_id, count(*) as tunnels from tunnel t where t.closed_at is null
+                          group by t.account_id) open_tunnels on open_tunnels.account_id = a.account_id
             """;
 
     static final int DEFAULT_SERIES_DAYS = 30;
