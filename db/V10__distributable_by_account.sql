@@ -46,10 +46,13 @@ create table subdomain_claim (
     name text primary key,
     holder_account_id bigint not null
 );
+-- Open tunnels first: should older data hold a name reserved by one account and open by another, the account
+-- whose tunnel serves it keeps it (and the reservation no longer opens a second tunnel on it).
+insert into subdomain_claim (name, holder_account_id)
+    select distinct subdomain, account_id from tunnel where closed_at is null
+    on conflict do nothing;
 insert into subdomain_claim (name, holder_account_id)
     select name, account_id from reserved_subdomain
-    union
-    select subdomain, account_id from tunnel where closed_at is null
     on conflict do nothing;
 alter table reserved_subdomain drop constraint reserved_subdomain_name_key;
 drop index tunnel_open_subdomain;

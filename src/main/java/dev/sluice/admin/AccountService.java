@@ -198,7 +198,10 @@ public class AccountService {
         requireCustomerFree(account.slug(), account.stripeCustomerId());
     }
 
-    /** Checked before the entity changes, so the query's auto-flush never trips the unique index. */
+    /**
+     * A customer links at most one account: checked under the customer's advisory lock (taken by the caller), and
+     * before the entity changes, so the query's auto-flush does not write the change it is checking.
+     */
     private static void requireCustomerFree(String slug, String stripeCustomerId) {
         if (stripeCustomerId != null
                 && Account.count("stripeCustomerId = ?1 and slug <> ?2", stripeCustomerId, slug) > 0) {

@@ -10,8 +10,8 @@ import dev.sluice.web.SluiceException;
 
 /**
  * Turns an {@code Authorization} header into a {@link Principal}. A malformed token, or one whose checksum is
- * wrong, is refused without touching the database; a service or api token costs one indexed lookup by hash,
- * remembered for at most a second by the token cache; spending calls re-check the token in their own statement.
+ * wrong, is refused without touching the database; a service or api token costs two primary-key reads (its
+ * slug's account, then the token by account and hash), remembered for at most a second by the token cache; spending calls re-check the token in their own statement.
  */
 @ApplicationScoped
 public class Authenticator {

@@ -110,10 +110,9 @@ public class StripeLinks {
     }
 
     /**
-     * Writing stripe_customer_id (a unique column) upgrades the account row's lock to FOR UPDATE, which conflicts
-     * with the key-share lock of any insert that points at the account, and a kept event applied next may reconcile
-     * (taking the credit lock). Taking the credit lock first keeps the documented order: a settlement or
-     * registration holding it (and inserting under it) then finishes before this waits on anything it holds.
+     * A kept event applied after linking may reconcile, which takes the credit lock. Taking it before the link is
+     * written keeps the documented order: a settlement or registration holding it (and inserting under it) then
+     * finishes before this waits on anything it holds.
      */
     private static void lockCreditsBeforeLinking(Account account) {
         Accounts.lockCredits(account.accountId());

@@ -162,7 +162,14 @@ public class WebhookSender {
             if (left == 0) {
                 break;
             }
-            claimed.addAll(QuarkusTransaction.requiringNew().call(() -> claim(account, left)));
+            try {
+                claimed.addAll(QuarkusTransaction.requiringNew().call(() -> claim(account, left)));
+            } catch (RuntimeException e) {
+                // What earlier accounts' transactions claimed is committed: send it rather than drop it.
+                LOG.warnf("claiming webhook deliveries of account %d failed, retrying next round: %s", account,
+                        e.getMessage());
+                break;
+            }
         }
         return claimed;
     }

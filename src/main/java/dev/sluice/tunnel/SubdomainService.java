@@ -101,15 +101,12 @@ public class SubdomainService {
     @Transactional(Transactional.TxType.MANDATORY)
     Instant reserve(Account account, PlanLimits plan, String name) {
         requireReservable(plan);
-        if (isInUseBy(account.accountId(), name)) {
+        if (isInUseBy(account.accountId(), name) || !claim(account.accountId(), name)) {
             throw taken(name);
         }
         if (count("select count(*) from reserved_subdomain where account_id = :account",
                 Map.of("account", account.accountId())) >= plan.reservedSubdomains()) {
             throw plans.planLimit(plan, plan.reservedSubdomains(), "reserved subdomain");
-        }
-        if (!claim(account.accountId(), name)) {
-            throw taken(name);
         }
         Instant now = UtcNow.get();
         em.createNativeQuery("insert into reserved_subdomain (account_id, name, reserved_at) values (:account, :name, :now)")

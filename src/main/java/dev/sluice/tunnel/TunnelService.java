@@ -270,7 +270,13 @@ public class TunnelService {
         if (Tunnel.count("accountId = ?1 and subdomain = ?2 and closedAt is null", account.accountId(), name) > 0) {
             throw SubdomainService.taken(name);
         }
-        if (!subdomains.isReservedBy(account.accountId(), name)) {
+        if (subdomains.isReservedBy(account.accountId(), name)) {
+            // Its own reservation, but the claim is still taken (locked) here: a release racing this registration
+            // must not let another account take the name before this tunnel is committed on it.
+            if (!subdomains.claim(account.accountId(), name)) {
+                throw SubdomainService.taken(name);
+            }
+        } else {
             subdomains.reserve(account, plan, name);
             audit.append(new AuditLog.Actor(caller.actorKind(), caller.actorId()), "subdomain.reserve", account.slug(),
                     "subdomain:" + name, AuditLog.OK, "reserved by tunnel registration");

@@ -57,6 +57,30 @@ class SubdomainClaimTest {
         assertEquals(1, winners(racers.subList(1, racers.size()), letGo), "a name its holder let go of");
     }
 
+    @Test
+    void aRegistrationOnItsOwnReservationRacingItsReleaseNeverSharesTheName() throws Exception {
+        Relay owner = Relay.create("claim-own", Map.of("plan", "pro", "dayLimit", 10_000));
+        Relay other = Relay.create("claim-rival", Map.of("plan", "pro", "dayLimit", 10_000));
+        for (int round = 0; round < 5; round++) {
+            String name = "own-" + round + "-" + owner.slug();
+            as(owner.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(201);
+            List<Integer> codes = Race.run(3, i -> () -> switch (i) {
+                case 0 -> owner.register(Map.of("subdomain", name)).statusCode();
+                case 1 -> as(owner.service()).delete("/v1/subdomains/" + name).statusCode();
+                default -> other.register(Map.of("subdomain", name)).statusCode();
+            });
+            assertTrue(codes.stream().allMatch(code -> code == 200 || code == 201 || code == 409), "answered " + codes);
+            long open = openOn(owner, name) + openOn(other, name);
+            assertTrue(open <= 1, "round " + round + ": " + open + " open tunnels on " + name + ", answers " + codes);
+        }
+    }
+
+    private static long openOn(Relay relay, String name) {
+        List<String> subdomains = as(relay.api()).get("/v1/tunnels").then().statusCode(200).extract()
+                .path("tunnels.subdomain");
+        return subdomains.stream().filter(name::equals).count();
+    }
+
     /** How many of the accounts reserved the name when all asked at once; every other answer must be 409. */
     private static long winners(List<Relay> racers, String name) throws Exception {
         List<Integer> codes = Race.run(racers.size(), i -> () -> as(racers.get(i).service())
