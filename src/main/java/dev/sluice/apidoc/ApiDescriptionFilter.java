@@ -39,6 +39,7 @@ public class ApiDescriptionFilter implements OASFilter {
         API("an api token (or the legacy TUNNEL_SECRET)"),
         REPORT("the api token that registered the tunnel; a revoked or expired one still reports (charged, then 410)"),
         ACCOUNT("an api or service token of the account"),
+        ANY_TOKEN("any token: root (which belongs to no account), service or api"),
         SERVICE("the account's service token"),
         STRIPE("Stripe: no token; the `Stripe-Signature` header (HMAC-SHA256, 300 s tolerance) authenticates it");
 
@@ -132,7 +133,7 @@ public class ApiDescriptionFilter implements OASFilter {
                 "The caller's usage view (or an owner's, with X-Account)");
         op("GET /v1/usage/series", "getUsageSeries", "usage", Tier.ACCOUNT, 200,
                 "Daily totals of the last closed UTC days");
-        op("GET /v1/memberships", "listMemberships", "team", Tier.ACCOUNT, 200,
+        op("GET /v1/memberships", "listMemberships", "team", Tier.ANY_TOKEN, 200,
                 "The owners whose usage the caller's account may read with X-Account");
         op("GET /q/health", "health", "health", Tier.PUBLIC, 200, "All health checks");
         op("GET /q/health/live", "healthLive", "health", Tier.PUBLIC, 200, "Liveness");
@@ -311,7 +312,9 @@ public class ApiDescriptionFilter implements OASFilter {
         errors.add(413);
         if (op.tier() != Tier.PUBLIC && op.tier() != Tier.STRIPE) {
             errors.add(401);
-            errors.add(403);
+            if (op.tier() != Tier.ANY_TOKEN) {
+                errors.add(403);
+            }
         }
         if (path.contains("{")) {
             errors.add(404);

@@ -28,6 +28,8 @@ public @interface Access {
         REPORT,
         /** An api or service token: reads of the token's own account. */
         ACCOUNT_TOKEN,
+        /** Any valid token, root's included (root belongs to no account, so it reads what is empty for it). */
+        ANY_TOKEN,
         /** A service token: the owner managing its own account's resources. */
         SERVICE
     }

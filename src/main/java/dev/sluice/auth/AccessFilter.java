@@ -29,6 +29,8 @@ public class AccessFilter {
             case API -> require(caller.spendingPrincipal(), Principal.Kind.API);
             case REPORT -> require(caller.reportingPrincipal(), Principal.Kind.API);
             case ACCOUNT_TOKEN -> require(caller.principal(), Principal.Kind.API, Principal.Kind.SERVICE);
+            case ANY_TOKEN -> require(caller.principal(), Principal.Kind.ROOT, Principal.Kind.API,
+                    Principal.Kind.SERVICE);
             case SERVICE -> require(caller.principal(), Principal.Kind.SERVICE);
         }
     }

@@ -1,5 +1,7 @@
 package dev.sluice.team;
 
+import java.util.List;
+
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -19,9 +21,11 @@ public class MembershipResource {
     @Inject
     MemberService members;
 
+    /** Any token (contract §6); root belongs to no account, so its list is empty. */
     @GET
-    @Access(Access.Who.ACCOUNT_TOKEN)
+    @Access(Access.Who.ANY_TOKEN)
     public MemberService.MembershipList list() {
-        return members.memberships(caller.principal().accountId());
+        Long accountId = caller.principal().accountId();
+        return accountId == null ? new MemberService.MembershipList(List.of()) : members.memberships(accountId);
     }
 }
