@@ -1,10 +1,10 @@
--- The same schema on plain PostgreSQL and, sharded by account, on Citus (README "Running on Citus").
+-- The same schema on plain PostgreSQL and, sharded by account, on Citus (README "Scaling past one machine").
 -- Every account-scoped key and unique constraint includes account_id; names that must be unique across accounts
 -- (slugs, subdomains) are claimed in tables keyed by the name itself, which Citus distributes by that name;
 -- no foreign key Citus refuses; sluice_distribute() distributes whatever is not distributed yet.
 
--- Identity columns become plain sequence defaults (Citus distributes neither an identity distribution column
--- nor identities of other types than bigint consistently across releases).
+-- Identity columns become plain sequence defaults, which Citus distributes (distributing account with its identity
+-- column is one of the steps that failed when this was first tried).
 alter table account alter column account_id drop identity;
 create sequence account_id_seq owned by account.account_id;
 select setval('account_id_seq', coalesce((select max(account_id) from account), 0) + 1, false);
@@ -108,71 +108,39 @@ begin
 end;
 $$;
 
--- reconcile_account (V9) as before, except that the excess workers are selected into an array first: on Citus an
--- UPDATE is sent whole to its shard, and a function querying a distributed table cannot run inside it there.
-create or replace function reconcile_account(p_account bigint, p_tunnel_cap integer, p_subdomain_cap integer,
-                                  p_worker_cap integer)
-returns table (closed integer, released text[], quarantined integer, restored integer, purged integer)
+-- Two functions need one change each to run on Citus. They are patched in place rather than restated, so V8 and V9
+-- stay the one place that explains them; a patch whose text is not found stops the migration.
+create function sluice_patch_function(p_function regprocedure, p_from text, p_to text) returns void
 language plpgsql as $$
 declare
-    v_subdomains bigint;
-    v_active bigint;
-    v_quarantined bigint;
-    v_excess_workers uuid[];
+    definition text := pg_get_functiondef(p_function);
 begin
-    perform lock_usage(p_account);
-    select count(*)::integer into closed
-      from close_tunnels(p_account, array(select e.tunnel_id from excess_tunnels(p_account, p_tunnel_cap) e), null,
-                         'plan_downgrade', false, null);
-    -- The subdomain and worker steps run only when the account has anything they could act on.
-    select count(*) filter (where x.kind = 'subdomain'), count(*) filter (where x.kind = 'active'),
-           count(*) filter (where x.kind = 'quarantined')
-      into v_subdomains, v_active, v_quarantined
-      from (select 'subdomain' as kind from reserved_subdomain s where s.account_id = p_account
-            union all
-            select w.status from worker w where w.account_id = p_account) x;
-    released := '{}';
-    quarantined := 0;
-    restored := 0;
-    purged := 0;
-    if v_subdomains > p_subdomain_cap then
-        released := array(select e.name from excess_subdomains(p_account, p_subdomain_cap) e);
-        delete from reserved_subdomain s where s.account_id = p_account and s.name = any (released);
+    if position(p_from in definition) = 0 then
+        raise exception '% does not contain: %', p_function, p_from;
     end if;
-    if v_active > p_worker_cap then
-        v_excess_workers := array(select e.worker_id from excess_workers(p_account, p_worker_cap) e);
-        update worker w set status = 'quarantined', quarantined_at = now()
-         where w.account_id = p_account and w.worker_id = any (v_excess_workers);
-        get diagnostics quarantined = row_count;
-    elsif v_quarantined > 0 then
-        update worker w set status = 'active', quarantined_at = null
-         where w.account_id = p_account and w.worker_id in (
-             select q.worker_id from worker q where q.account_id = p_account and q.status = 'quarantined'
-              order by q.created_at, q.worker_id limit greatest(0, p_worker_cap - v_active));
-        get diagnostics restored = row_count;
-    end if;
-    if v_quarantined + quarantined > 0 then
-        delete from worker w where w.account_id = p_account and w.status = 'quarantined'
-           and w.quarantined_at < now() - interval '30 days';
-        get diagnostics purged = row_count;
-    end if;
-    return next;
-end $$;
-
--- On Citus a statement runs on the shard, where a whole-row reference to a table has the shard's row type (and
--- no function takes it): settle_tunnels gathers its batch's tunnels as the table's own row type instead. Only that
--- expression changes, so the function is patched, not restated (V8 stays the place that explains it).
-do $$
-declare
-    definition text := pg_get_functiondef('settle_tunnels(bigint,uuid[],uuid[],bigint[],bigint[],bigint[],bigint[],boolean[],text[],text[],bigint)'::regprocedure);
-    patched text := replace(definition, 'array_agg(x order by x.tunnel_id)', 'array_agg(row(x.*)::tunnel order by x.tunnel_id)');
-begin
-    if patched = definition then
-        raise exception 'settle_tunnels is not the one V8 created';
-    end if;
-    execute patched;
+    execute replace(definition, p_from, p_to);
 end;
 $$;
+
+-- On Citus a statement runs on the shard, where a bare whole-row reference to a table has the shard's row type:
+-- settle_tunnels gathers its batch's tunnels as the table's own row type instead.
+select sluice_patch_function(
+    'settle_tunnels(bigint,uuid[],uuid[],bigint[],bigint[],bigint[],bigint[],boolean[],text[],text[],bigint)',
+    'array_agg(x order by x.tunnel_id)', 'array_agg(row(x.*)::tunnel order by x.tunnel_id)');
+
+-- On Citus an UPDATE is sent whole to its shard, where a function that queries a distributed table cannot run:
+-- reconcile_account selects the excess workers into an array before quarantining them.
+select sluice_patch_function('reconcile_account(bigint,integer,integer,integer)',
+    E'    v_quarantined bigint;\nbegin', E'    v_quarantined bigint;\n    v_excess_workers uuid[];\nbegin');
+select sluice_patch_function('reconcile_account(bigint,integer,integer,integer)',
+    E'    if v_active > p_worker_cap then\n',
+    E'    if v_active > p_worker_cap then\n'
+     '        v_excess_workers := array(select e.worker_id from excess_workers(p_account, p_worker_cap) e);\n');
+select sluice_patch_function('reconcile_account(bigint,integer,integer,integer)',
+    'and w.worker_id in (select e.worker_id from excess_workers(p_account, p_worker_cap) e);',
+    'and w.worker_id = any (v_excess_workers);');
+
+drop function sluice_patch_function(regprocedure, text, text);
 
 -- Distributes every table and function not distributed yet, when the citus extension is installed; on plain
 -- PostgreSQL it does nothing. Idempotent: a later migration that adds a table calls it again, and an operator
