@@ -52,6 +52,24 @@ public class PlanService {
         return store.view(account);
     }
 
+    /**
+     * Moves the account to free if its payment grace has run out, judged by the database's clock (as the
+     * reconciler's candidate query judged it) under the account's row lock, taken with {@code SKIP LOCKED} as the
+     * reconciler takes it: an account someone else is changing is left for the next round. Whether it moved it.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public boolean endGrace(long accountId) {
+        Account account = Accounts.tryLock(accountId).orElse(null);
+        if (account == null || account.graceUntil() == null
+                || !Boolean.TRUE.equals(em.createNativeQuery("select cast(:until as timestamptz) < now()")
+                        .setParameter("until", account.graceUntil()).getSingleResult())) {
+            return false;
+        }
+        account.clearGrace();
+        change(account, Plan.FREE.id(), AuditLog.RECONCILER);
+        return true;
+    }
+
     /** The caller holds the account's row lock ({@code Accounts.lock}). */
     @Transactional(Transactional.TxType.MANDATORY)
     public Reconciler.Result change(Account account, String planId, AuditLog.Actor actor) {

@@ -2,7 +2,6 @@ package dev.sluice.reconcile;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,24 +10,20 @@ import java.util.concurrent.Future;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.EntityManager;
 
 import org.jboss.logging.Logger;
 
-import dev.sluice.account.Account;
-import dev.sluice.account.Accounts;
-import dev.sluice.audit.AuditLog;
-import dev.sluice.plan.Plan;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 
 /**
  * Every {@code RECONCILE_EVERY}: finds the accounts that do not fit their plan (one query) and reconciles each in
- * its own transaction, taking the account's row lock ({@code FOR NO KEY UPDATE}, as every account writer does, so
- * inserts whose foreign key share-locks the account never deadlock with it) with {@code SKIP LOCKED} so replicas
- * split the work and an
- * account someone else is changing is simply left for the next round. An expired payment grace drops the account
- * to free here, through the same plan-change path as root and Stripe.
+ * its own transaction and one statement ({@code reconcile_if_free}; an account whose payment grace has run out in a
+ * second transaction, through {@link PlanService#endGrace}), which takes the account's row lock
+ * ({@code FOR NO KEY UPDATE}, as every account writer does, so inserts whose foreign key share-locks the account
+ * never deadlock with it) with {@code SKIP LOCKED}, so replicas split the work and an account someone else is
+ * changing is simply left for the next round. An expired payment grace drops the account to free here, through the
+ * same plan-change path as root and Stripe.
  */
 @ApplicationScoped
 public class ReconcileJob {
@@ -44,8 +39,6 @@ public class ReconcileJob {
     /** Where the next page starts: after the last account of the previous one, 0 once a sweep has ended. */
     private volatile long resumeAfter;
 
-    @Inject
-    EntityManager em;
     @Inject
     Reconciler reconciler;
     @Inject
@@ -65,25 +58,33 @@ public class ReconcileJob {
      * One sweep over the accounts that are out of line, in account order, a page of candidates at a time (each page
      * starts after the last, so fixed accounts are not scanned again); returns how many it fixed. A page's accounts
      * are reconciled {@link #PARALLEL} at a time, each in its own transaction: they are independent, and while one
-     * waits for the database another runs. Accounts it had to skip (locked elsewhere) are found by the next round.
+     * waits for the database another runs. The next page is read while this one is reconciled (it starts after this
+     * page's last account, so the two never meet), so the workers do not wait for it. Accounts it had to skip
+     * (locked elsewhere) are found by the next round.
      */
     public int runOnce() {
         int fixed = 0;
+        List<Long> candidates = candidatesAfter(resumeAfter);
         for (int page = 0; page < MAX_PAGES; page++) {
-            long from = resumeAfter;
-            List<Long> candidates = QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(from, BATCH));
             List<Future<Boolean>> results = new ArrayList<>();
             for (Long accountId : candidates) {
-                results.add(workers.submit(() -> QuarkusTransaction.requiringNew().call(() -> reconcileIfFree(accountId))));
+                results.add(workers.submit(() -> reconcileIfFree(accountId)));
             }
+            boolean sweepEnds = candidates.size() < BATCH;
+            long after = sweepEnds ? 0 : candidates.get(candidates.size() - 1);
+            List<Long> next = sweepEnds || page == MAX_PAGES - 1 ? List.of() : candidatesAfter(after);
             fixed += (int) results.stream().filter(ReconcileJob::fixed).count();
-            if (candidates.size() < BATCH) {
-                resumeAfter = 0;
+            resumeAfter = after;
+            if (sweepEnds) {
                 break;
             }
-            resumeAfter = candidates.get(candidates.size() - 1);
+            candidates = next;
         }
         return fixed;
+    }
+
+    private List<Long> candidatesAfter(long after) {
+        return QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(after, BATCH));
     }
 
     /** Whether an account was reconciled; one that failed is left for the next round, and says why in the log. */
@@ -105,24 +106,10 @@ public class ReconcileJob {
     }
 
     private boolean reconcileIfFree(long accountId) {
-        Optional<Account> locked = Accounts.tryLock(accountId);
-        if (locked.isEmpty()) {
-            return false;
-        }
-        // This transaction commits without waiting for the WAL flush: the reconciler is level-triggered and answers
-        // no one, so if a crash loses its last moments of work the next round finds those accounts out of line and
-        // does it again. (Plan changes made for root or Stripe, which are acknowledged, keep the durable commit.)
-        em.createNativeQuery("select set_config('synchronous_commit', 'off', true)").getSingleResult();
-        Account account = locked.get();
-        // Whether grace has run out is judged by the database's clock, as the candidate query judged it.
-        if (account.graceUntil() != null
-                && Boolean.TRUE.equals(em.createNativeQuery("select cast(:until as timestamptz) < now()")
-                        .setParameter("until", account.graceUntil()).getSingleResult())) {
-            account.clearGrace();
-            planService.change(account, Plan.FREE.id(), AuditLog.RECONCILER);
-        } else {
-            reconciler.reconcile(account);
-        }
-        return true;
+        return switch (reconciler.reconcileIfFree(accountId)) {
+            case BUSY -> false;
+            case RECONCILED -> true;
+            case GRACE_EXPIRED -> QuarkusTransaction.requiringNew().call(() -> planService.endGrace(accountId));
+        };
     }
 }

@@ -2,7 +2,12 @@ package dev.sluice.reconcile;
 
 import static dev.sluice.SqlValues.number;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -13,15 +18,16 @@ import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
-import dev.sluice.audit.AuditLog;
 import dev.sluice.plan.Plan;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.tunnel.Tunnel;
 import dev.sluice.tunnel.TunnelService;
 import dev.sluice.tunnel.TunnelViews;
+import dev.sluice.web.RequestIds;
 import dev.sluice.worker.Worker;
 import dev.sluice.worker.WorkerService;
+import io.agroal.api.AgroalDataSource;
 
 /**
  * Makes an account fit its plan, level-triggered and idempotent: it closes the oldest open tunnels beyond the
@@ -37,11 +43,6 @@ public class Reconciler {
     /** What one reconciliation did. */
     public record Result(int closedTunnels, List<String> releasedSubdomains, int quarantinedWorkers,
             int restoredWorkers, int purgedWorkers) {
-
-        public boolean changedAnything() {
-            return closedTunnels + releasedSubdomains.size() + quarantinedWorkers + restoredWorkers
-                    + purgedWorkers > 0;
-        }
     }
 
     /** The ids a move to a plan would act on, in the order they would be acted on. */
@@ -53,9 +54,9 @@ public class Reconciler {
     @Inject
     PlanCatalogue plans;
     @Inject
-    AuditLog audit;
-    @Inject
     TunnelService tunnels;
+    @Inject
+    AgroalDataSource db;
 
     /** What a plan change would do, each list in the order it would be acted on. */
     public record Preview(String plan, List<TunnelViews.TunnelView> tunnels, List<Map<String, String>> subdomains,
@@ -87,8 +88,9 @@ public class Reconciler {
     }
 
     /**
-     * Reconciles one account in one statement ({@code reconcile_account}, db/V9, which acts on the same selections
-     * as {@link #select}). The caller holds the account's row lock; the function takes its credit lock
+     * Reconciles one account in one statement ({@code reconcile_audited}, db/V11: {@code reconcile_account}, which
+     * acts on the same selections as {@link #select}, and its audit entry). The caller holds the account's row
+     * lock; the function takes its credit lock
      * (account_usage) first, in the same order as every other writer, so tunnel registration and worker or
      * subdomain creation cannot slip past the cap while it runs, and two replicas never act on one account at once.
      */
@@ -96,22 +98,47 @@ public class Reconciler {
     public Result reconcile(Account account) {
         PlanLimits plan = plans.get(account.plan());
         Object[] done = (Object[]) em.createNativeQuery(
-                "select closed, released, quarantined, restored, purged from reconcile_account(:account, :tunnels, "
-                        + ":subdomains, :workers)")
+                "select closed, released, quarantined, restored, purged from reconcile_audited(:account, :slug, "
+                        + ":plan, :tunnels, :subdomains, :workers, :requestId)")
                 .setParameter("account", account.accountId())
+                .setParameter("slug", account.slug())
+                .setParameter("plan", account.plan())
                 .setParameter("tunnels", tunnelCap(account, plan))
                 .setParameter("subdomains", plan.reservedSubdomains())
                 .setParameter("workers", plan.workers())
+                .setParameter("requestId", RequestIds.current())
                 .getSingleResult();
-        Result result = new Result((int) number(done[0]), List.of((String[]) done[1]), (int) number(done[2]),
+        return new Result((int) number(done[0]), List.of((String[]) done[1]), (int) number(done[2]),
                 (int) number(done[3]), (int) number(done[4]));
-        if (result.changedAnything()) {
-            audit.append(AuditLog.RECONCILER, "reconcile", account.slug(), "plan:" + account.plan(), AuditLog.OK,
-                    "closedTunnels=" + result.closedTunnels() + " releasedSubdomains=" + result.releasedSubdomains()
-                            + " quarantinedWorkers=" + result.quarantinedWorkers() + " restoredWorkers="
-                            + result.restoredWorkers() + " purgedWorkers=" + result.purgedWorkers());
+    }
+
+    /** What the scheduled reconciler's turn on one account came to. */
+    public enum Turn {
+        /** Another transaction holds the account; the next round tries again. */
+        BUSY,
+        /** The payment grace has run out: nothing was done; the caller moves the account to free. */
+        GRACE_EXPIRED,
+        RECONCILED
+    }
+
+    /**
+     * The scheduled reconciler's turn on one account: one statement in a transaction of its own
+     * ({@code reconcile_if_free}, db/V11), which takes the account's row lock if no one holds it ({@code FOR NO KEY
+     * UPDATE SKIP LOCKED}), then reconciles it with its plan's caps and writes the audit entry, unless its payment
+     * grace has run out. Plain JDBC in autocommit: one round trip, no Hibernate session and no transaction manager,
+     * which took most of the service's CPU per account.
+     */
+    public Turn reconcileIfFree(long accountId) {
+        try (Connection connection = db.getConnection();
+                PreparedStatement statement = connection.prepareStatement("select reconcile_if_free(?)")) {
+            statement.setLong(1, accountId);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return Turn.valueOf(row.getString(1).toUpperCase(Locale.ROOT));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reconciling account " + accountId + " failed", e);
         }
-        return result;
     }
 
     private static int tunnelCap(Account account, PlanLimits plan) {

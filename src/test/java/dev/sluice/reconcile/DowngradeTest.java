@@ -7,7 +7,6 @@ import static dev.sluice.Api.uniqueSlug;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -80,7 +79,7 @@ class DowngradeTest {
         long auditBefore = auditCount(slug);
         Reconciler.Result again = QuarkusTransaction.requiringNew()
                 .call(() -> reconciler.reconcile(Accounts.lock(slug)));
-        assertFalse(again.changedAnything(), "a second reconciliation changes nothing");
+        assertEquals(new Reconciler.Result(0, List.of(), 0, 0, 0), again, "a second reconciliation changes nothing");
         job.runOnce();
         assertEquals(auditBefore, auditCount(slug), "and writes nothing");
         as(api).body(Map.of()).post("/v1/tunnels/" + newest + "/lease").then().statusCode(200);
@@ -96,15 +95,30 @@ class DowngradeTest {
     @Test
     void theScheduledReconcilerFixesAnAccountThatDrifted() throws Exception {
         String slug = uniqueSlug("drift");
-        String service = createAccount(slug, Map.of("plan", "starter", "dayLimit", 10_000)).path("serviceToken");
+        String service = createAccount(slug, Map.of("plan", "pro", "dayLimit", 10_000)).path("serviceToken");
         String api = Api.apiToken(slug, service);
         String first = open(api, null);
+        String second = open(api, null);
         open(api, null);
+        execute("insert into webhook_endpoint (account_id, endpoint_id, url, events, secret) select account_id, "
+                + "gen_random_uuid(), 'http://127.0.0.1:9/x', '{tunnel.closed}', 'whsec_x' from account where slug = ?",
+                slug);
         execute("update account set plan = 'free' where slug = ?", slug);
         job.runOnce();
         as(api).body(Map.of()).post("/v1/tunnels/" + first + "/lease").then().statusCode(410)
                 .body("reason", equalTo("plan_downgrade"));
         as(service).get("/v1/tunnels").then().body("tunnels", hasSize(1));
+        assertEquals(List.of(first, second).stream().sorted().toList(), strings("select e.data ->> 'tunnelId' from "
+                + "webhook_event e join account a using (account_id) where a.slug = ? and e.type = 'tunnel.closed' "
+                + "and e.data ->> 'reason' = 'plan_downgrade' and e.data ->> 'subdomain' is not null order by 1", slug),
+                "one tunnel.closed event per closed tunnel, each queued for the endpoint");
+        assertEquals(2, count("select count(*) from webhook_delivery d join account a using (account_id) "
+                + "where a.slug = ?", slug));
+        assertEquals(List.of("system reconciler plan:free ok closedTunnels=2 releasedSubdomains=[] "
+                + "quarantinedWorkers=0 restoredWorkers=0 purgedWorkers=0"), strings("select actor_kind || ' ' || "
+                + "actor_id || ' ' || target || ' ' || outcome || ' ' || detail from audit_entry e join account a "
+                + "using (account_id) where a.slug = ? and e.action = 'reconcile'", slug),
+                "the scheduled reconciler's audit entry, on the account's id");
     }
 
     @Test
@@ -158,6 +172,19 @@ class DowngradeTest {
             try (ResultSet r = s.executeQuery()) {
                 r.next();
                 return r.getLong(1);
+            }
+        }
+    }
+
+    private List<String> strings(String sql, String slug) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, slug);
+            try (ResultSet r = s.executeQuery()) {
+                List<String> values = new java.util.ArrayList<>();
+                while (r.next()) {
+                    values.add(r.getString(1));
+                }
+                return values;
             }
         }
     }
