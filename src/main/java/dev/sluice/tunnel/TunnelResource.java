@@ -18,6 +18,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 import io.smallrye.common.annotation.Blocking;
@@ -95,8 +96,8 @@ public class TunnelResource {
                 .exceptionallyCompose(failure -> {
                     Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null
                             ? wrapped.getCause() : failure;
-                    return CompletableFuture.failedStage(
-                            cause instanceof SluiceException error ? error.forRequest(requestId) : cause);
+                    return CompletableFuture.failedStage(cause instanceof SluiceException error
+                            ? error.forRequest(requestId) : new RequestFailure(requestId, cause));
                 });
     }
 

@@ -48,7 +48,9 @@ public class ErrorMapper {
 
     @ServerExceptionMapper({ Throwable.class, WebApplicationException.class, JsonProcessingException.class,
             MismatchedInputException.class, ValidationException.class })
-    public Response map(Throwable failure) {
+    public Response map(Throwable thrown) {
+        String answeredFor = thrown instanceof RequestFailure tagged ? tagged.requestId() : null;
+        Throwable failure = answeredFor != null ? thrown.getCause() : thrown;
         SluiceException error = translate(failure);
         if (error.status() == 503 && databaseUnreachable(failure)) {
             // Pooled connections to a database that went away are dead; drop the idle ones so the first calls
@@ -56,7 +58,8 @@ public class ErrorMapper {
             dataSource.flush(AgroalDataSource.FlushMode.IDLE);
         }
         refusals.fire(new RequestRefused(error));
-        String requestId = error.requestId() != null ? error.requestId() : RequestIds.current();
+        String requestId = error.requestId() != null ? error.requestId()
+                : answeredFor != null ? answeredFor : RequestIds.current();
         Response.ResponseBuilder response = Response.status(error.status()).type(MediaType.APPLICATION_JSON)
                 .entity(body(error, requestId));
         error.headers().forEach(response::header);

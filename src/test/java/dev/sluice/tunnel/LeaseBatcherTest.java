@@ -62,6 +62,66 @@ class LeaseBatcherTest {
     }
 
     @Test
+    void callersOfABatchCutOffFromTheDatabaseAreAnswered503WithTheirOwnRequestIds() throws Exception {
+        Relay relay = Relay.create("batch-cut", Map.of("plan", "pro", "dayLimit", 10_000));
+        List<String> tunnels = List.of(relay.open(), relay.open(), relay.open());
+        List<CompletableFuture<Response>> answers = new java.util.ArrayList<>();
+        // The watcher reads pg_stat_activity in autocommit: inside a transaction it would see one snapshot of it.
+        try (Connection blocker = db.getConnection(); Connection watcher = db.getConnection()) {
+            blocker.setAutoCommit(false);
+            long account = accountId(blocker, relay.slug());
+            try (PreparedStatement lock = blocker.prepareStatement(
+                    "select 1 from account_usage where account_id = ? for update")) {
+                lock.setLong(1, account);
+                lock.executeQuery();
+            }
+            answers.add(CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(0), null, null)));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (waitingBatches(watcher).isEmpty()) {
+                assertTrue(System.nanoTime() < until, "the leader's batch waits for the credit lock");
+                Thread.sleep(20);
+            }
+            // Two more queue behind the leader's batch and form the next one, which the queue runs on another thread.
+            answers.add(CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(1), null, null)));
+            answers.add(CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(2), null, null)));
+            Thread.sleep(300);
+            // Cut every batch waiting for the credit lock, as a database restart would, until every caller has its
+            // answer: the leader's batch first, then its followers'.
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!answers.stream().allMatch(CompletableFuture::isDone) && System.nanoTime() < until) {
+                for (int pid : waitingBatches(watcher)) {
+                    try (PreparedStatement cut = watcher.prepareStatement("select pg_terminate_backend(?)")) {
+                        cut.setInt(1, pid);
+                        cut.executeQuery();
+                    }
+                }
+                Thread.sleep(20);
+            }
+            blocker.rollback();
+        }
+        for (CompletableFuture<Response> answer : answers) {
+            Response response = answer.get(30, TimeUnit.SECONDS);
+            assertEquals(503, response.statusCode(), response.asString());
+            assertEquals("UNAVAILABLE", response.path("code"));
+            assertEquals(response.header("X-Request-Id"), response.path("requestId"),
+                    "the body names the request it answers");
+        }
+        assertEquals(200, relay.lease(tunnels.get(0), null, null).statusCode(), "the account works again");
+    }
+
+    /** Backends running a batch that waits for a lock. */
+    private static List<Integer> waitingBatches(Connection c) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("select pid from pg_stat_activity where wait_event_type = 'Lock'"
+                + " and query like 'select s.ordinal%settle_tunnels%'"); var rows = s.executeQuery()) {
+            List<Integer> pids = new java.util.ArrayList<>();
+            while (rows.next()) {
+                pids.add(rows.getInt(1));
+            }
+            return pids;
+        }
+    }
+
+    @Test
     void whenABatchFailsEveryCallerInItGetsTheFailureAndTheNextBatchRuns() throws Exception {
         Relay relay = Relay.create("batch-fail", Map.of("plan", "pro", "dayLimit", 10_000));
         String tunnel = relay.open();
