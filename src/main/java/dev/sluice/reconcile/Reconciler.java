@@ -124,9 +124,10 @@ public class Reconciler {
     /**
      * The scheduled reconciler's turn on one account: one statement in a transaction of its own
      * ({@code reconcile_if_free}, db/V11), which takes the account's row lock if no one holds it ({@code FOR NO KEY
-     * UPDATE SKIP LOCKED}), then reconciles it with its plan's caps and writes the audit entry, unless its payment
-     * grace has run out. Plain JDBC in autocommit: one round trip, no Hibernate session and no transaction manager,
-     * which took most of the service's CPU per account.
+     * UPDATE SKIP LOCKED}), then reconciles it with its plan's caps (read from the {@code plan} table, the rows
+     * {@link PlanCatalogue} keeps, so the same caps as {@link #reconcile}) and writes the audit entry, unless its
+     * payment grace has run out. Plain JDBC in autocommit: one round trip, no Hibernate session and no transaction
+     * manager, which took most of the service's CPU per account.
      */
     public Turn reconcileIfFree(long accountId) {
         try (Connection connection = db.getConnection();

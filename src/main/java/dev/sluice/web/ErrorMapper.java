@@ -49,8 +49,9 @@ public class ErrorMapper {
     @ServerExceptionMapper({ Throwable.class, WebApplicationException.class, JsonProcessingException.class,
             MismatchedInputException.class, ValidationException.class })
     public Response map(Throwable thrown) {
+        // A RequestFailure is always unwrapped, even one made where no request id was known.
         String answeredFor = thrown instanceof RequestFailure tagged ? tagged.requestId() : null;
-        Throwable failure = answeredFor != null ? thrown.getCause() : thrown;
+        Throwable failure = thrown instanceof RequestFailure ? thrown.getCause() : thrown;
         SluiceException error = translate(failure);
         if (error.status() == 503 && databaseUnreachable(failure)) {
             // Pooled connections to a database that went away are dead; drop the idle ones so the first calls

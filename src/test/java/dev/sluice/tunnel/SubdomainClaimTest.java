@@ -1,6 +1,7 @@
 package dev.sluice.tunnel;
 
 import static dev.sluice.Api.as;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,23 @@ class SubdomainClaimTest {
 
         as(second.service()).delete("/v1/subdomains/" + name).then().statusCode(200);
         first.register(Map.of("subdomain", name)).then().statusCode(409); // the second's tunnel is open on it
+    }
+
+    @Test
+    void aNameAnotherAccountHoldsIsAnswered409EvenAtThePlansCap() {
+        Relay holder = Relay.create("claim-held", Map.of("plan", "pro", "dayLimit", 10_000));
+        Relay capped = Relay.create("claim-capped", Map.of("plan", "pro", "dayLimit", 10_000));
+        String name = "held-" + holder.slug();
+        as(holder.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(201);
+        for (int i = 0; i < 10; i++) { // Pro's cap
+            as(capped.service()).body(Map.of("name", "own" + i + "-" + capped.slug())).post("/v1/subdomains").then()
+                    .statusCode(201);
+        }
+        // At the cap: a held name is refused for being taken, a free one for the cap.
+        as(capped.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409)
+                .body("code", equalTo("SUBDOMAIN_TAKEN"));
+        as(capped.service()).body(Map.of("name", "more-" + capped.slug())).post("/v1/subdomains").then()
+                .statusCode(403).body("code", equalTo("PLAN_LIMIT_REACHED"));
     }
 
     @Test
