@@ -6,7 +6,8 @@
 #   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, no database);
 #   - the service's peak resident memory; then bench/reconcile.sh (the mass downgrade).
 # With pg_stat_statements loaded (shared_preload_libraries) it also prints where PostgreSQL's time went; with
-# PROFILE=1 Java Flight Recorder records each lease phase to /tmp/sluice-<phase>.jfr (bench/profile.py reads them).
+# PROFILE=1 Java Flight Recorder records each lease phase and the usage reads to /tmp/sluice-<phase>.jfr
+# (bench/profile.py reads them).
 #   bench/run.sh   (DURATION=20s CONNECTIONS=64 ACCOUNTS=64 PORT=8099 BENCH_DB=sluice_bench RECONCILE=1
 #                   JAR=target/quarkus-app/quarkus-run.jar PROFILE=0 PGPORT=5432 BENCH_DB_READY=0 to change)
 # On Citus: create BENCH_DB on the coordinator and every worker, CREATE EXTENSION citus in each, register the nodes,
@@ -93,6 +94,10 @@ $PG -d "$BENCH_DB" -c "create table bench_row (id int primary key, used bigint n
 echo 'update bench_row set used = used + 1 where id = 1 returning used;' > "$WORK/hot.sql"
 printf '\\set id random(1, %s)\nupdate bench_row set used = used + 1 where id = :id returning used;\n' "$ACCOUNTS" > "$WORK/spread.sql"
 printf '\\set id random(1, %s)\nselect used from bench_row where id = :id;\n' "$ACCOUNTS" > "$WORK/select.sql"
+# PostgreSQL alone doing what the spread phase asks of it: settle_tunnels with one lease per call, each client on
+# its own account (as the service's round-robin spread mostly is), so the service's share of the gap shows.
+printf '\\set n :client_id %% %s + 1\nselect s.ordinal from bench_settle b, settle_tunnels(b.account_id, array[b.tunnel_id], array[b.token_id], %s, %s, %s, %s, %s, %s, %s, 3600) s where b.n = :n;\n' \
+  "$ACCOUNTS" "'{50}'" "'{null}'" "'{0}'" "'{0}'" "'{false}'" "'{null}'" "'{null}'" > "$WORK/settle.sql"
 pgb() { pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "$BENCH_DB" 2>&1; }
 leases() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/$2.lua" "$BASE/v1/tunnels/$TUNNEL/lease"; }
 stats_reset() { $PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
@@ -107,7 +112,8 @@ stats() {
 # Warm the JIT before measuring.
 leases 5s lease >/dev/null
 leases 5s spread >/dev/null
-# With PROFILE=1, each lease phase is recorded by Java Flight Recorder into /tmp/sluice-<phase>.jfr.
+# With PROFILE=1, each lease phase and the usage phase are recorded by Java Flight Recorder into
+# /tmp/sluice-<phase>.jfr (hot, spread, usage).
 # JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
 JFC=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc
 sed 's/control="method-sampling-java-interval">10 ms/control="method-sampling-java-interval">1 ms/' "$JFC" > "$WORK/sampling.jfc"
@@ -125,7 +131,13 @@ leases "$DURATION" spread > "$WORK/spread.txt"; SPREAD_CPU=$(cpu_split "$T0" "$(
 stats > "$WORK/spread.stats"
 for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
 pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
+$PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (order by t.account_id)::int n,
+    t.account_id, t.tunnel_id, t.token_id from tunnel t join account_slug s using (account_id)
+    where t.closed_at is null and s.slug like 'spread-%'"
+pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
+record usage
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/auth.lua" "$BASE/v1/usage" > "$WORK/usage.txt"
+recorded usage
 pgb "$CONNECTIONS" select.sql > "$WORK/select.txt"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE/q/health/live" > "$WORK/health.txt"
 RSS_MB=$(( $(awk '/VmHWM/ {print $2}' "/proc/$SLUICE/status") / 1024 ))
@@ -143,6 +155,7 @@ row "POST lease, one hot account" "$(rps lease.txt)" "$(pct lease.txt 50%)" "$(p
 for c in 1 8 "$CONNECTIONS"; do row "  pgbench hot-row UPDATE, $c clients" "$(tps "hot-$c.txt")" "" ""; done
 row "POST lease, $ACCOUNTS accounts" "$(rps spread.txt)" "$(pct spread.txt 50%)" "$(pct spread.txt 99%)"
 row "  pgbench UPDATE over $ACCOUNTS rows, $CONNECTIONS clients" "$(tps pgspread.txt)" "" ""
+row "  pgbench settle_tunnels, 1 lease a call, $CONNECTIONS clients" "$(tps pgsettle.txt)" "" ""
 row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
 row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
 row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"
