@@ -43,13 +43,18 @@ select a.account_id, gen_random_uuid(), a.slug || '-t' || t, false, now() - t * 
   from account a, generate_series(1, $TUNNELS) t;
 analyze;
 SQL
+# Waits while the service reconciles; stops the run if the service has exited (nothing would ever close the tunnels).
+alive() {
+  kill -0 $SLUICE 2>/dev/null && return
+  echo "the service exited; the end of its log:"; tail -n 20 "$WORK/sluice.log"; exit 1
+}
 open_beyond() { # open tunnels beyond one per account
   echo $(( $($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where closed_at is null") - WARMUP - ACCOUNTS ))
 }
 if [ "$WARMUP" -gt 0 ]; then
   echo "warming up: downgrading the $WARMUP warm-up accounts"
   $PG -d "$BENCH_DB" -c "update account set plan = 'free' where slug like 'warm-%'"
-  while [ "$(open_beyond)" -gt $((ACCOUNTS * (TUNNELS - 1))) ]; do sleep 0.2; done
+  while [ "$(open_beyond)" -gt $((ACCOUNTS * (TUNNELS - 1))) ]; do alive; sleep 0.2; done
 fi
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 STATS=$($PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset() is not null" 2>/dev/null || echo f)
@@ -57,7 +62,7 @@ STATS=$($PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset() is not null" 
 # script polls once a second (its count is a scan of every tunnel, which would otherwise compete for the cores).
 START=$($PG -d "$BENCH_DB" -tA -c "begin" -c "update account set plan = 'free' where slug like 'bench-%'" \
   -c "select extract(epoch from clock_timestamp())" -c "commit")
-while [ "$(open_beyond)" -gt 0 ]; do sleep 1; done
+while [ "$(open_beyond)" -gt 0 ]; do alive; sleep 1; done
 END=$($PG -d "$BENCH_DB" -tAc "select extract(epoch from max(closed_at)) from tunnel
   where close_reason = 'plan_downgrade' and subdomain like 'bench-%'")
 sleep 1
