@@ -3,8 +3,8 @@
 -- FROM a subquery; window_reset adds intervals to a timestamptz, which is stable, not the immutable V2 declared), so
 -- as SQL functions each was parsed, analysed and planned again in every transaction that called it. On one lease per
 -- transaction, the most common case across many accounts, that was about 0.3 ms of PostgreSQL's CPU per
--- settle_tunnels call, a third of it. PL/pgSQL keeps its compiled body and plans for the session. Every credit
--- function calls them (settle_tunnels, charge_registration, close_tunnels_locked, reconcile_account): none changes.
+-- settle_tunnels call, a third of it. PL/pgSQL keeps its compiled body and plans for the session. Their callers
+-- are unchanged (settle_tunnels, charge_registration and close_tunnels_locked, which the reconciler uses, among them).
 
 -- exceeded when any window has nothing left; otherwise warn from 80 % of the binding window (the one with less
 -- remaining), else ok. In numeric, so no counter can overflow the arithmetic.
