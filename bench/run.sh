@@ -131,9 +131,10 @@ leases "$DURATION" spread > "$WORK/spread.txt"; SPREAD_CPU=$(cpu_split "$T0" "$(
 stats > "$WORK/spread.stats"
 for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
 pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
+# Joined on account_id, so on Citus the two tables are colocated (account_slug is distributed by slug).
 $PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (order by t.account_id)::int n,
-    t.account_id, t.tunnel_id, t.token_id from tunnel t join account_slug s using (account_id)
-    where t.closed_at is null and s.slug like 'spread-%'"
+    t.account_id, t.tunnel_id, t.token_id from tunnel t join account a using (account_id)
+    where t.closed_at is null and a.slug like 'spread-%'"
 pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
 record usage
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/auth.lua" "$BASE/v1/usage" > "$WORK/usage.txt"
