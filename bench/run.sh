@@ -109,9 +109,18 @@ stats() {
       order by total_exec_time desc limit 6" 2>/dev/null | sed 's/^/    /' || true
 }
 
-# Warm the JIT before measuring.
-leases 5s lease >/dev/null
-leases 5s spread >/dev/null
+usage() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/auth.lua" "$BASE/v1/usage"; }
+# Warm the JIT before measuring, on every workload measured. On 2 cores C2 went on compiling for minutes: after a
+# fixed 10 s warm-up it still took a third of the service's CPU in the hot phase, and the usage phase ran on code
+# being compiled as it went. So warm-up goes on in rounds (each workload 5 s) until a round spends under 1 s of
+# compiler time (jstat), at most 20 rounds; the line printed says how many it took.
+compile_seconds() { jstat -compiler "$SLUICE" | awk 'NR == 2 {print $4}'; }
+for WARM_ROUNDS in $(seq 1 20); do
+  before=$(compile_seconds)
+  leases 5s lease >/dev/null; leases 5s spread >/dev/null; usage 5s >/dev/null
+  python3 -c "import sys; sys.exit(0 if $(compile_seconds) - $before < 1 else 1)" && break
+done
+WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 15 s, $(compile_seconds) s of compiler time in all"
 # With PROFILE=1, each lease phase and the usage phase are recorded by Java Flight Recorder into
 # /tmp/sluice-<phase>.jfr (hot, spread, usage).
 # JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
@@ -137,7 +146,7 @@ $PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (or
     where t.closed_at is null and a.slug like 'spread-%'"
 pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
 record usage
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/auth.lua" "$BASE/v1/usage" > "$WORK/usage.txt"
+usage "$DURATION" > "$WORK/usage.txt"
 recorded usage
 pgb "$CONNECTIONS" select.sql > "$WORK/select.txt"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE/q/health/live" > "$WORK/health.txt"
@@ -165,7 +174,7 @@ hot, hot_clients = "$HOT_BEST".split()
 print("ratios: hot lease / best hot UPDATE (%s clients) %.2f;  spread lease / spread UPDATE %.2f;  usage / PK SELECT %.2f"
       % (hot_clients, $(rps lease.txt) / float(hot), $(rps spread.txt) / $(tps pgspread.txt), $(rps usage.txt) / $(tps select.txt)))
 PY
-echo "service peak resident memory: ${RSS_MB} MB"
+echo "$WARM_UP; service peak resident memory: ${RSS_MB} MB"
 echo "non-2xx lease answers: hot $(non2xx lease.txt || true) spread $(non2xx spread.txt || true);" \
   "credits used on the hot account: $(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $API" | json '["day"]["used"]')"
 echo "while leasing on one hot account $HOT_CPU; on $ACCOUNTS accounts $SPREAD_CPU"
