@@ -52,7 +52,7 @@ alive() {
 open_beyond() { # open tunnels beyond one per account
   echo $(( $($PG -d "$BENCH_DB" -tAc "select count(*) from tunnel where closed_at is null") - WARMUP - ACCOUNTS ))
 }
-compile_seconds() { jstat -compiler "$SLUICE" | awk 'NR == 2 {print $4}'; }
+source bench/jit.sh
 # Warm-up rounds go on until one spends under 0.5 s of compiler time (jstat), at most 10: after a single round C2
 # still took up to a third of a core during the measured downgrade. Each round after the first gives the warm-up
 # accounts back their plan and tunnels, then downgrades them again.
@@ -67,9 +67,9 @@ select a.account_id, gen_random_uuid(), a.slug || '-r$WARM_ROUNDS-t' || t, false
 SQL
     $PG -d "$BENCH_DB" -c "update account set plan = 'free' where slug like 'warm-%'"
     while [ "$(open_beyond)" -gt $((ACCOUNTS * (TUNNELS - 1))) ]; do alive; sleep 0.2; done
-    python3 -c "import sys; sys.exit(0 if $(compile_seconds) - $before < 0.5 else 1)" && break
+    compiler_settled "$before" 0.5 && break
   done
-  echo "warmed up: $WARM_ROUNDS downgrades of the $WARMUP warm-up accounts, $(compile_seconds) s of compiler time in all"
+  echo "warmed up: $WARM_ROUNDS downgrades of the $WARMUP warm-up accounts, $(compiler_total)"
 fi
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 STATS=$($PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset() is not null" 2>/dev/null || echo f)

@@ -114,13 +114,13 @@ usage() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/auth.lua" "$BASE/v
 # fixed 10 s warm-up it still took a third of the service's CPU in the hot phase, and the usage phase ran on code
 # being compiled as it went. So warm-up goes on in rounds (each workload 5 s) until a round spends under 1 s of
 # compiler time (jstat), at most 20 rounds; the line printed says how many it took.
-compile_seconds() { jstat -compiler "$SLUICE" | awk 'NR == 2 {print $4}'; }
+source bench/jit.sh
 for WARM_ROUNDS in $(seq 1 20); do
   before=$(compile_seconds)
   leases 5s lease >/dev/null; leases 5s spread >/dev/null; usage 5s >/dev/null
-  python3 -c "import sys; sys.exit(0 if $(compile_seconds) - $before < 1 else 1)" && break
+  compiler_settled "$before" 1 && break
 done
-WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 15 s, $(compile_seconds) s of compiler time in all"
+WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 15 s, $(compiler_total)"
 # With PROFILE=1, each lease phase and the usage phase are recorded by Java Flight Recorder into
 # /tmp/sluice-<phase>.jfr (hot, spread, usage).
 # JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
