@@ -97,5 +97,5 @@ print(f"time to fit every account:       {elapsed:.1f} s (from the downgrade's c
       "                                 includes up to 1 s until the next scheduled round)")
 print(f"accounts per second:             {$ACCOUNTS / elapsed:.0f}")
 if $STATEMENTS:
-    print(f"SQL statements sent:             $STATEMENTS ({$STATEMENTS / $ACCOUNTS:.1f} per account, whatever its tunnel count)")
+    print(f"SQL statements sent:             $STATEMENTS ({$STATEMENTS / $ACCOUNTS:.2f} per account, whatever its tunnel count)")
 PY

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +17,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
+
+import org.jboss.logging.Logger;
 
 import dev.sluice.account.Account;
 import dev.sluice.plan.Plan;
@@ -39,6 +42,8 @@ import io.agroal.api.AgroalDataSource;
  */
 @ApplicationScoped
 public class Reconciler {
+
+    private static final Logger LOG = Logger.getLogger(Reconciler.class);
 
     /** What one reconciliation did. */
     public record Result(int closedTunnels, List<String> releasedSubdomains, int quarantinedWorkers,
@@ -118,27 +123,41 @@ public class Reconciler {
         BUSY,
         /** The payment grace has run out: nothing was done; the caller moves the account to free. */
         GRACE_EXPIRED,
-        RECONCILED
+        RECONCILED,
+        /** The account's transaction failed and was rolled back (the log says why); the next round tries again. */
+        FAILED
     }
 
     /**
-     * The scheduled reconciler's turn on one account: one statement in a transaction of its own
-     * ({@code reconcile_if_free}, db/V11), which takes the account's row lock if no one holds it ({@code FOR NO KEY
-     * UPDATE SKIP LOCKED}), then reconciles it with its plan's caps (read from the {@code plan} table, the rows
+     * The scheduled reconciler's turns on several accounts, in their order, in one call
+     * ({@code reconcile_accounts}, db/V13) that runs {@code reconcile_if_free} (db/V11) on each account in a
+     * transaction of its own: it takes the account's row lock if no one holds it ({@code FOR NO KEY UPDATE SKIP
+     * LOCKED}), then reconciles it with its plan's caps (read from the {@code plan} table, the rows
      * {@link PlanCatalogue} keeps, so the same caps as {@link #reconcile}) and writes the audit entry, unless its
-     * payment grace has run out. Plain JDBC in autocommit: one round trip, no Hibernate session and no transaction
-     * manager, which took most of the service's CPU per account.
+     * payment grace has run out. An account that fails is rolled back alone. Plain JDBC in autocommit (the
+     * procedure commits after each account): one round trip for all of them, no Hibernate session and no
+     * transaction manager, which took most of the service's CPU per account.
      */
-    public Turn reconcileIfFree(long accountId) {
+    public List<Turn> reconcileIfFree(List<Long> accountIds) {
         try (Connection connection = db.getConnection();
-                PreparedStatement statement = connection.prepareStatement("select reconcile_if_free(?)")) {
-            statement.setLong(1, accountId);
+                PreparedStatement statement = connection.prepareStatement("call reconcile_accounts(?, null, null)")) {
+            statement.setArray(1, connection.createArrayOf("bigint", accountIds.toArray()));
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
-                return Turn.valueOf(row.getString(1).toUpperCase(Locale.ROOT));
+                String[] turns = (String[]) row.getArray("turns").getArray();
+                String[] failures = (String[]) row.getArray("failures").getArray();
+                List<Turn> result = new ArrayList<>(turns.length);
+                for (int i = 0; i < turns.length; i++) {
+                    if (failures[i] != null) {
+                        LOG.warnf("reconciling account %d failed, retrying next round: %s", accountIds.get(i),
+                                failures[i]);
+                    }
+                    result.add(Turn.valueOf(turns[i].toUpperCase(Locale.ROOT)));
+                }
+                return result;
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("reconciling account " + accountId + " failed", e);
+            throw new IllegalStateException("reconciling accounts " + accountIds + " failed", e);
         }
     }
 

@@ -138,6 +138,49 @@ class DowngradeTest {
         as(service).get("/v1/workers").then().body("workers", hasSize(0));
     }
 
+    /**
+     * The scheduled reconciler's call on several accounts: each in its own transaction, so one another transaction
+     * holds is skipped, one that fails is rolled back alone, and the rest are reconciled; the next call does the two.
+     */
+    @Test
+    void oneCallReconcilesEachAccountInItsOwnTransaction() throws Exception {
+        String busy = withThreeTunnels("chunk-busy");
+        String failing = withThreeTunnels("chunk-failing");
+        String fine = withThreeTunnels("chunk-fine");
+        List<Long> ids = List.of(accountId(busy), accountId(failing), accountId(fine));
+        try (Connection holder = db.getConnection(); Connection ddl = db.getConnection();
+                java.sql.Statement schema = ddl.createStatement()) {
+            schema.execute("create function refuse_for_test() returns trigger language plpgsql as $$ begin "
+                    + "raise exception 'refused for the test'; end $$");
+            schema.execute("create trigger refuse_for_test before update on tunnel for each row when (old.account_id = "
+                    + ids.get(1) + ") execute function refuse_for_test()");
+            holder.setAutoCommit(false);
+            try (PreparedStatement drift = holder.prepareStatement("update account set plan = 'free' where slug = ?")) {
+                drift.setString(1, busy);
+                drift.executeUpdate();
+            }
+            execute("update account set plan = 'free' where slug = ?", failing);
+            execute("update account set plan = 'free' where slug = ?", fine);
+            try {
+                assertEquals(List.of(Reconciler.Turn.BUSY, Reconciler.Turn.FAILED, Reconciler.Turn.RECONCILED),
+                        reconciler.reconcileIfFree(ids));
+            } finally {
+                holder.commit();
+                schema.execute("drop trigger refuse_for_test on tunnel");
+                schema.execute("drop function refuse_for_test()");
+            }
+        }
+        assertEquals(3, openTunnels(busy), "skipped while another transaction held it");
+        assertEquals(3, openTunnels(failing), "its failed transaction rolled back");
+        assertEquals(0, count("select count(*) from audit_entry where account_slug = ? and action = 'reconcile'",
+                failing), "and left no audit entry");
+        assertEquals(1, openTunnels(fine));
+        assertEquals(List.of(Reconciler.Turn.RECONCILED, Reconciler.Turn.RECONCILED),
+                reconciler.reconcileIfFree(ids.subList(0, 2)));
+        assertEquals(1, openTunnels(busy));
+        assertEquals(1, openTunnels(failing));
+    }
+
     @Test
     void previewNeedsAKnownPlanAndTheRightToken() {
         String slug = uniqueSlug("preview");
@@ -154,6 +197,26 @@ class DowngradeTest {
     private static String open(String api, String subdomain) {
         Map<String, Object> body = subdomain == null ? Map.of() : Map.of("subdomain", subdomain);
         return as(api).body(body).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+    }
+
+    /** A Pro account with three open tunnels. */
+    private static String withThreeTunnels(String prefix) {
+        String slug = uniqueSlug(prefix);
+        String service = createAccount(slug, Map.of("plan", "pro", "dayLimit", 10_000)).path("serviceToken");
+        String api = Api.apiToken(slug, service);
+        for (int i = 0; i < 3; i++) {
+            open(api, null);
+        }
+        return slug;
+    }
+
+    private long accountId(String slug) throws SQLException {
+        return count("select account_id from account where slug = ?", slug);
+    }
+
+    private long openTunnels(String slug) throws SQLException {
+        return count("select count(*) from tunnel t join account a using (account_id) where a.slug = ? "
+                + "and t.closed_at is null", slug);
     }
 
     private long auditCount(String slug) throws SQLException {
