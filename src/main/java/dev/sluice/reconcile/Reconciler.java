@@ -157,7 +157,7 @@ public class Reconciler {
                 return result;
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("reconciling accounts " + accountIds + " failed", e);
+            throw new IllegalStateException("reconciling accounts " + accountIds + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -7,11 +7,13 @@ import static dev.sluice.Api.uniqueSlug;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +25,7 @@ import dev.sluice.Api;
 import dev.sluice.account.Accounts;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.agroal.api.AgroalDataSource;
+import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.junit.QuarkusTest;
 
 @QuarkusTest
@@ -34,6 +37,8 @@ class DowngradeTest {
     Reconciler reconciler;
     @Inject
     AgroalDataSource db;
+    @Inject
+    Scheduler scheduler;
 
     @Test
     void leavingProKeepsTheNewestTunnelNoReservationAndQuarantinesTheWorker() throws Exception {
@@ -139,8 +144,9 @@ class DowngradeTest {
     }
 
     /**
-     * The scheduled reconciler's call on several accounts: each in its own transaction, so one another transaction
-     * holds is skipped, one that fails is rolled back alone, and the rest are reconciled; the next call does the two.
+     * The scheduled reconciler's call on several accounts: each in a transaction of its own, so one another
+     * transaction holds is skipped, one that fails after closing its tunnels is rolled back alone, and the rest are
+     * reconciled; the next call does the two, each in a transaction that starts after the one before committed.
      */
     @Test
     void oneCallReconcilesEachAccountInItsOwnTransaction() throws Exception {
@@ -148,37 +154,45 @@ class DowngradeTest {
         String failing = withThreeTunnels("chunk-failing");
         String fine = withThreeTunnels("chunk-fine");
         List<Long> ids = List.of(accountId(busy), accountId(failing), accountId(fine));
+        scheduler.pause("reconciler"); // its own rounds could take these accounts first
         try (Connection holder = db.getConnection(); Connection ddl = db.getConnection();
-                java.sql.Statement schema = ddl.createStatement()) {
+                Statement schema = ddl.createStatement()) {
+            // The failing account's audit entry is refused: it is written after the account's tunnels are closed,
+            // so only a rollback leaves them open.
             schema.execute("create function refuse_for_test() returns trigger language plpgsql as $$ begin "
                     + "raise exception 'refused for the test'; end $$");
-            schema.execute("create trigger refuse_for_test before update on tunnel for each row when (old.account_id = "
-                    + ids.get(1) + ") execute function refuse_for_test()");
-            holder.setAutoCommit(false);
-            try (PreparedStatement drift = holder.prepareStatement("update account set plan = 'free' where slug = ?")) {
-                drift.setString(1, busy);
-                drift.executeUpdate();
-            }
-            execute("update account set plan = 'free' where slug = ?", failing);
-            execute("update account set plan = 'free' where slug = ?", fine);
             try {
+                schema.execute("create trigger refuse_for_test before insert on audit_entry for each row "
+                        + "when (new.account_id = " + ids.get(1) + ") execute function refuse_for_test()");
+                holder.setAutoCommit(false);
+                try (PreparedStatement drift = holder.prepareStatement(
+                        "update account set plan = 'free' where slug = ?")) {
+                    drift.setString(1, busy);
+                    drift.executeUpdate();
+                }
+                execute("update account set plan = 'free' where slug = ?", failing);
+                execute("update account set plan = 'free' where slug = ?", fine);
                 assertEquals(List.of(Reconciler.Turn.BUSY, Reconciler.Turn.FAILED, Reconciler.Turn.RECONCILED),
                         reconciler.reconcileIfFree(ids));
-            } finally {
                 holder.commit();
-                schema.execute("drop trigger refuse_for_test on tunnel");
-                schema.execute("drop function refuse_for_test()");
+            } finally {
+                schema.execute("drop function refuse_for_test() cascade");
             }
+        } finally {
+            scheduler.resume("reconciler");
         }
         assertEquals(3, openTunnels(busy), "skipped while another transaction held it");
         assertEquals(3, openTunnels(failing), "its failed transaction rolled back");
-        assertEquals(0, count("select count(*) from audit_entry where account_slug = ? and action = 'reconcile'",
-                failing), "and left no audit entry");
         assertEquals(1, openTunnels(fine));
         assertEquals(List.of(Reconciler.Turn.RECONCILED, Reconciler.Turn.RECONCILED),
                 reconciler.reconcileIfFree(ids.subList(0, 2)));
         assertEquals(1, openTunnels(busy));
         assertEquals(1, openTunnels(failing));
+        List<String> busyClosedAt = closedAt(busy);
+        List<String> failingClosedAt = closedAt(failing);
+        assertEquals(1, busyClosedAt.size(), "one transaction closed both of its tunnels");
+        assertEquals(1, failingClosedAt.size());
+        assertNotEquals(busyClosedAt, failingClosedAt, "each account's transaction started after the previous one's");
     }
 
     @Test
@@ -217,6 +231,12 @@ class DowngradeTest {
     private long openTunnels(String slug) throws SQLException {
         return count("select count(*) from tunnel t join account a using (account_id) where a.slug = ? "
                 + "and t.closed_at is null", slug);
+    }
+
+    /** When its plan_downgrade closes happened: the closing transaction's start. */
+    private List<String> closedAt(String slug) throws SQLException {
+        return strings("select distinct t.closed_at::text from tunnel t join account a using (account_id) "
+                + "where a.slug = ? and t.close_reason = 'plan_downgrade'", slug);
     }
 
     private long auditCount(String slug) throws SQLException {
