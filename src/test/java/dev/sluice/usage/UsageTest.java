@@ -138,6 +138,40 @@ class UsageTest {
     }
 
     @Test
+    void byteAndSessionWindowsEndAfterSevenDaysAndTwentyFourHours() throws SQLException {
+        Account a = account(Map.of("dayLimit", 1000, "monthLimit", 100_000));
+        String tunnel = open(a);
+        as(a.api()).body(Map.of("bytesIn", 700, "bytesOut", 24)).post("/v1/tunnels/" + tunnel + "/lease").then()
+                .statusCode(200);
+        // The windows started just over 7 days and 24 hours ago; 4 session seconds were used in them.
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("""
+                update account_usage set bytes_window_start = now() - interval '7 days 1 second',
+                       session_window_start = now() - interval '24 hours 1 second', session_seconds_used = 4
+                 where account_id = (select account_id from account where slug = ?)""")) {
+            s.setString(1, a.slug());
+            assertEquals(1, s.executeUpdate());
+        }
+        // Read as ended, without writing: nothing is running until the next use.
+        as(a.api()).get("/v1/usage").then().statusCode(200)
+                .body("bytes.used", equalTo(0)).body("bytes.resetAt", nullValue())
+                .body("sessionSeconds.used", equalTo(0)).body("sessionSeconds.resetAt", nullValue())
+                .body("day.used", equalTo(1));
+        // The next lease ends them for real under the credit lock and starts a new byte window with its own bytes.
+        as(a.api()).body(Map.of("bytesIn", 3)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
+        as(a.api()).get("/v1/usage").then().statusCode(200)
+                .body("bytes.used", equalTo(3)).body("bytes.resetAt", notNullValue());
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("""
+                select bytes_window_start > now() - interval '1 minute' from account_usage
+                 where account_id = (select account_id from account where slug = ?)""")) {
+            s.setString(1, a.slug());
+            try (var row = s.executeQuery()) {
+                row.next();
+                assertEquals(true, row.getBoolean(1), "a new 7-day window starts with the lease");
+            }
+        }
+    }
+
+    @Test
     void seriesDaysOutsideOneToNinetyAre400() {
         Account a = account(Map.of());
         for (String days : new String[] { "0", "91", "-1", "x", "1.5" }) {
