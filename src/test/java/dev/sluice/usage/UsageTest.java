@@ -160,13 +160,17 @@ class UsageTest {
         as(a.api()).body(Map.of("bytesIn", 3)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
         as(a.api()).get("/v1/usage").then().statusCode(200)
                 .body("bytes.used", equalTo(3)).body("bytes.resetAt", notNullValue());
+        // Stored, not just read: the ended session window is gone (a new one may have started with this lease's
+        // seconds), and the new byte window started now.
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("""
-                select bytes_window_start > now() - interval '1 minute' from account_usage
-                 where account_id = (select account_id from account where slug = ?)""")) {
+                select bytes_window_start > now() - interval '1 minute',
+                       coalesce(session_window_start > now() - interval '1 minute', session_seconds_used = 0)
+                  from account_usage where account_id = (select account_id from account where slug = ?)""")) {
             s.setString(1, a.slug());
             try (var row = s.executeQuery()) {
                 row.next();
                 assertEquals(true, row.getBoolean(1), "a new 7-day window starts with the lease");
+                assertEquals(true, row.getBoolean(2), "the ended 24-hour window was rolled under the credit lock");
             }
         }
     }
