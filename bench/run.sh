@@ -24,6 +24,7 @@ PROFILE=${PROFILE:-0}
 RECONCILE=${RECONCILE:-1}
 PGPORT=${PGPORT:-5432}
 BENCH_DB_READY=${BENCH_DB_READY:-0}
+POOL=${QUARKUS_DATASOURCE_JDBC_MAX_SIZE:-8}
 PG="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
 ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
@@ -98,7 +99,7 @@ printf '\\set id random(1, %s)\nselect used from bench_row where id = :id;\n' "$
 # its own account (as the service's round-robin spread mostly is), so the service's share of the gap shows.
 printf '\\set n :client_id %% %s + 1\nselect s.ordinal from bench_settle b, settle_tunnels(b.account_id, array[b.tunnel_id], array[b.token_id], %s, %s, %s, %s, %s, %s, %s, 3600) s where b.n = :n;\n' \
   "$ACCOUNTS" "'{50}'" "'{null}'" "'{0}'" "'{0}'" "'{false}'" "'{null}'" "'{null}'" > "$WORK/settle.sql"
-pgb() { pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "$BENCH_DB" 2>&1; }
+pgb() { pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "${@:3}" "$BENCH_DB" 2>&1; }
 leases() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/$2.lua" "$BASE/v1/tunnels/$TUNNEL/lease"; }
 stats_reset() { $PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
 # PostgreSQL's time per statement while Sluice ran, top 6 by total time (empty without pg_stat_statements).
@@ -145,6 +146,9 @@ $PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (or
     t.account_id, t.tunnel_id, t.token_id from tunnel t join account a using (account_id)
     where t.closed_at is null and a.slug like 'spread-%'"
 pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
+# The same with as many clients as the service has connections (QUARKUS_DATASOURCE_JDBC_MAX_SIZE), each statement
+# prepared once, as pgjdbc does: what the database does at the concurrency the service gives it.
+pgb "$POOL" settle.sql -M prepared > "$WORK/pgsettle-pool.txt"
 record usage
 usage "$DURATION" > "$WORK/usage.txt"
 recorded usage
@@ -166,6 +170,7 @@ for c in 1 8 "$CONNECTIONS"; do row "  pgbench hot-row UPDATE, $c clients" "$(tp
 row "POST lease, $ACCOUNTS accounts" "$(rps spread.txt)" "$(pct spread.txt 50%)" "$(pct spread.txt 99%)"
 row "  pgbench UPDATE over $ACCOUNTS rows, $CONNECTIONS clients" "$(tps pgspread.txt)" "" ""
 row "  pgbench settle_tunnels, 1 lease a call, $CONNECTIONS clients" "$(tps pgsettle.txt)" "" ""
+row "  the same, $POOL clients (the pool), prepared" "$(tps pgsettle-pool.txt)" "" ""
 row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
 row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
 row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"

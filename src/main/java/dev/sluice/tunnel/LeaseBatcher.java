@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,9 +41,12 @@ import io.agroal.api.AgroalDataSource;
  * the database. Correctness does not depend on it: every settlement still runs under the account's credit lock
  * inside the database, so batches from several replicas serialise there.
  * <p>
- * No thread waits for a turn: a caller that finds no batch of its account in flight runs one at once on its own
- * thread (an account with one caller at a time pays no hand-off); one that finds a batch in flight gets a future
- * and its thread goes back to the pool, and the next batch runs on a runner thread when the one in flight ends.
+ * No thread waits for a turn: a caller that finds no batch of its account in flight, and a free slot at the database,
+ * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a batch
+ * in flight gets a future and its thread goes back to the pool, and the next batch runs on a runner thread when the
+ * one in flight ends. At most {@link #SLOTS} batches are at the database at once; accounts with a batch to run
+ * beyond that wait their turn in one queue, first come first served, instead of parking a thread each in the
+ * connection pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
  * Every call waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
  * (nothing was committed for it); one already sent to the database is answered with what committed.
  */
@@ -50,8 +54,11 @@ import io.agroal.api.AgroalDataSource;
 public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
-    /** Threads that run the batches which queued up behind another (each holds a pooled connection while it runs). */
-    static final int RUNNERS = 8;
+    /**
+     * Batches at the database at once, each holding a pooled connection; below the pool's size (8), so a usage read or
+     * a registration still finds a connection while leases keep the slots busy.
+     */
+    static final int SLOTS = 6;
 
     /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
     record Call(long accountId, UUID tunnelId, UUID tokenId, long consumed, Long want, long bytesIn, long bytesOut,
@@ -74,7 +81,11 @@ public class LeaseBatcher {
     }
 
     private final Map<Long, AccountQueue> queues = new ConcurrentHashMap<>();
-    private final ExecutorService runners = Executors.newFixedThreadPool(RUNNERS, named("lease-batch"));
+    /** Free slots at the database; only ever taken with tryAcquire, so no thread waits on it. */
+    private final Semaphore slots = new Semaphore(SLOTS);
+    /** Accounts with a batch to run and no slot yet, in arrival order; each one's draining flag is held. */
+    private final ConcurrentLinkedQueue<Long> waiting = new ConcurrentLinkedQueue<>();
+    private final ExecutorService runners = Executors.newFixedThreadPool(SLOTS, named("lease-batch"));
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, named("lease-wait"));
 
     {
@@ -106,9 +117,61 @@ public class LeaseBatcher {
             withdraw(queue, mine); // shutting down
         }
         if (queue.draining.compareAndSet(false, true)) {
-            runBatch(call.accountId(), queue);
+            if (slots.tryAcquire()) {
+                try {
+                    runBatch(call.accountId(), queue);
+                } finally {
+                    slots.release();
+                    dispatch();
+                }
+            } else {
+                waiting.add(call.accountId());
+                dispatch();
+            }
         }
         return mine.result();
+    }
+
+    /** Gives a free slot to a runner if an account waits for one (a runner that takes one calls this again). */
+    private void dispatch() {
+        if (!waiting.isEmpty() && slots.tryAcquire()) {
+            try {
+                runners.execute(this::runWaiting);
+            } catch (RejectedExecutionException e) {
+                // Shutting down: what is queued is withdrawn by its deadline.
+                slots.release();
+            }
+        }
+    }
+
+    /**
+     * A runner's turn with one slot: batches of waiting accounts, oldest first, until none waits. The slot is
+     * released before the queue is looked at again, so an account queued at any moment is either seen here or finds
+     * the slot free in its own dispatch: none is left behind.
+     */
+    private void runWaiting() {
+        boolean holding = true;
+        try {
+            while (true) {
+                Long accountId = waiting.poll();
+                if (accountId != null) {
+                    dispatch(); // the next waiting account need not wait for this batch
+                    runBatch(accountId, queues.get(accountId));
+                    continue;
+                }
+                slots.release();
+                holding = false;
+                if (waiting.isEmpty() || !slots.tryAcquire()) {
+                    return;
+                }
+                holding = true;
+            }
+        } finally {
+            if (holding) { // an Error ended this runner: its slot goes to another one
+                slots.release();
+                dispatch();
+            }
+        }
     }
 
     private static void withdraw(AccountQueue queue, Pending pending) {
@@ -118,9 +181,9 @@ public class LeaseBatcher {
     }
 
     /**
-     * Runs one batch of the account (the caller holds its draining flag), then hands what queued meanwhile to a
-     * runner. The flag is released before the queue is looked at again, so a call queued at any moment is either
-     * seen here or finds the flag free itself: none is left behind.
+     * Runs one batch of the account (the caller holds its draining flag and a slot), then queues the account again
+     * if more arrived meanwhile. The flag is released before the queue is looked at again, so a call queued at any
+     * moment is either seen here or finds the flag free itself: none is left behind.
      */
     private void runBatch(long accountId, AccountQueue queue) {
         try {
@@ -134,12 +197,7 @@ public class LeaseBatcher {
         } finally {
             queue.draining.set(false);
             if (!queue.pending.isEmpty() && queue.draining.compareAndSet(false, true)) {
-                try {
-                    runners.execute(() -> runBatch(accountId, queue));
-                } catch (RejectedExecutionException e) {
-                    // Shutting down: what is queued is withdrawn by its deadline.
-                    queue.draining.set(false);
-                }
+                waiting.add(accountId);
             }
         }
     }

@@ -1,17 +1,22 @@
 package dev.sluice.tunnel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import io.agroal.api.AgroalDataSource;
@@ -26,6 +31,10 @@ class LeaseBatcherTest {
     AgroalDataSource db;
     @Inject
     LeaseBatcher batcher;
+    @ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    String url;
+    @ConfigProperty(name = "quarkus.datasource.username")
+    String user;
 
     @Test
     void leasesQueuedBehindABlockedBatchAreWithdrawnAndAnswered503AndNothingIsChargedForThem() throws Exception {
@@ -107,6 +116,57 @@ class LeaseBatcherTest {
                     "the body names the request it answers");
         }
         assertEquals(200, relay.lease(tunnels.get(0), null, null).statusCode(), "the account works again");
+    }
+
+    @Test
+    void accountsBeyondTheSlotsAtTheDatabaseWaitTheirTurnAndEveryOneIsAnswered() throws Exception {
+        List<LeaseBatcher.Call> calls = new java.util.ArrayList<>();
+        Long[] locked = new Long[LeaseBatcher.SLOTS];
+        try (Connection c = db.getConnection()) {
+            for (int i = 0; i <= LeaseBatcher.SLOTS; i++) {
+                Relay relay = Relay.create("batch-slot", Map.of("plan", "pro", "dayLimit", 10_000));
+                long account = accountId(c, relay.slug());
+                calls.add(new LeaseBatcher.Call(account, java.util.UUID.fromString(relay.open()), null, 0, null, 0,
+                        0, false, null, null));
+                if (i < LeaseBatcher.SLOTS) {
+                    locked[i] = account;
+                }
+            }
+        }
+        // A caller that gets a slot runs its batch on its own thread, so each call is made from a thread of its own.
+        ExecutorService callers = Executors.newFixedThreadPool(calls.size());
+        // The test's own connections come from outside the service's pool, so the pool has room for a seventh batch
+        // and only the slots can hold it back.
+        try (Connection blocker = DriverManager.getConnection(url, user, null);
+                Connection watcher = DriverManager.getConnection(url, user, null)) {
+            blocker.setAutoCommit(false);
+            try (PreparedStatement lock = blocker.prepareStatement(
+                    "select 1 from account_usage where account_id = any (?) for update")) {
+                lock.setArray(1, blocker.createArrayOf("bigint", locked));
+                lock.executeQuery();
+            }
+            // Every slot is taken by a batch waiting for its account's credit lock.
+            List<CompletableFuture<LeaseBatcher.Result>> first = calls.subList(0, LeaseBatcher.SLOTS).stream()
+                    .map(call -> CompletableFuture.supplyAsync(() -> batcher.submit(call).join(), callers)).toList();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (waitingBatches(watcher).size() < LeaseBatcher.SLOTS) {
+                assertTrue(System.nanoTime() < until, "each blocked account's batch waits at the database");
+                Thread.sleep(20);
+            }
+            CompletableFuture<LeaseBatcher.Result> beyond = CompletableFuture.supplyAsync(
+                    () -> batcher.submit(calls.get(LeaseBatcher.SLOTS)).join(), callers);
+            Thread.sleep(500);
+            assertFalse(beyond.isDone(), "an account nothing locks still waits for a slot");
+            blocker.rollback();
+            for (CompletableFuture<LeaseBatcher.Result> answer : first) {
+                assertEquals(SettleOutcome.OK, answer.get(30, TimeUnit.SECONDS).outcome());
+            }
+            LeaseBatcher.Result last = beyond.get(30, TimeUnit.SECONDS);
+            assertEquals(SettleOutcome.OK, last.outcome(), "the waiting account ran once a slot was free");
+            assertEquals(50, last.granted());
+        } finally {
+            callers.shutdownNow();
+        }
     }
 
     /** Backends running a batch that waits for a lock. */
