@@ -45,8 +45,8 @@ import io.agroal.api.AgroalDataSource;
  * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a batch
  * in flight gets a future and its thread goes back to the pool, and the next batch runs on a runner thread when the
  * one in flight ends. At most {@link #SLOTS} batches are at the database at once; accounts with a batch to run
- * beyond that wait their turn in one queue, first come first served, instead of parking a thread each in the
- * connection pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
+ * beyond that wait their turn in one queue, in arrival order, instead of parking a thread each in the connection
+ * pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
  * Every call waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
  * (nothing was committed for it); one already sent to the database is answered with what committed.
  */
@@ -55,8 +55,8 @@ public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
     /**
-     * Batches at the database at once, each holding a pooled connection; below the pool's size (8), so a usage read or
-     * a registration still finds a connection while leases keep the slots busy.
+     * Batches at the database at once, each holding a pooled connection; below the pool's size (8), so leases alone
+     * never take every connection from usage reads, registrations and the scheduled jobs.
      */
     static final int SLOTS = 6;
 
@@ -137,8 +137,9 @@ public class LeaseBatcher {
         if (!waiting.isEmpty() && slots.tryAcquire()) {
             try {
                 runners.execute(this::runWaiting);
-            } catch (RejectedExecutionException e) {
-                // Shutting down: what is queued is withdrawn by its deadline.
+            } catch (RuntimeException | Error e) {
+                // Shutting down, or no thread to be had: a runner that frees its slot takes what waits, and what is
+                // still queued at its deadline is withdrawn. The slot is never lost.
                 slots.release();
             }
         }

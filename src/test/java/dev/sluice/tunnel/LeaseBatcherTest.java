@@ -155,7 +155,7 @@ class LeaseBatcherTest {
             }
             CompletableFuture<LeaseBatcher.Result> beyond = CompletableFuture.supplyAsync(
                     () -> batcher.submit(calls.get(LeaseBatcher.SLOTS)).join(), callers);
-            Thread.sleep(500);
+            Thread.sleep(300); // well inside the test's 2 s LEASE_WAIT, which the waiting call must not reach
             assertFalse(beyond.isDone(), "an account nothing locks still waits for a slot");
             blocker.rollback();
             for (CompletableFuture<LeaseBatcher.Result> answer : first) {
