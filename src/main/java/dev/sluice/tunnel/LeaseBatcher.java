@@ -29,6 +29,8 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import org.jboss.logging.MDC;
 
 import dev.sluice.web.SluiceException;
@@ -44,7 +46,8 @@ import io.agroal.api.AgroalDataSource;
  * No thread waits for a turn: a caller that finds no batch of its account in flight, and a free slot at the database,
  * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a batch
  * in flight gets a future and its thread goes back to the pool, and the next batch runs on a runner thread when the
- * one in flight ends. At most {@link #SLOTS} batches are at the database at once; accounts with a batch to run
+ * one in flight ends. At most {@link #slots()} batches are at the database at once (the pool's size but
+ * {@link #SPARE_CONNECTIONS}, each batch holding a pooled connection); accounts with a batch to run
  * beyond that wait their turn in one queue, in arrival order, instead of parking a thread each in the connection
  * pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
  * Every call waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
@@ -54,11 +57,8 @@ import io.agroal.api.AgroalDataSource;
 public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
-    /**
-     * Batches at the database at once, each holding a pooled connection; below the pool's size (8), so leases alone
-     * never take every connection from usage reads, registrations and the scheduled jobs.
-     */
-    static final int SLOTS = 6;
+    /** Connections of the pool a lease batch never takes, for usage reads, registrations and the scheduled jobs. */
+    static final int SPARE_CONNECTIONS = 2;
 
     /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
     record Call(long accountId, UUID tunnelId, UUID tokenId, long consumed, Long want, long bytesIn, long bytesOut,
@@ -81,11 +81,12 @@ public class LeaseBatcher {
     }
 
     private final Map<Long, AccountQueue> queues = new ConcurrentHashMap<>();
+    private final int slotCount;
     /** Free slots at the database; only ever taken with tryAcquire, so no thread waits on it. */
-    private final Semaphore slots = new Semaphore(SLOTS);
+    private final Semaphore slots;
     /** Accounts with a batch to run and no slot yet, in arrival order; each one's draining flag is held. */
     private final ConcurrentLinkedQueue<Long> waiting = new ConcurrentLinkedQueue<>();
-    private final ExecutorService runners = Executors.newFixedThreadPool(SLOTS, named("lease-batch"));
+    private final ExecutorService runners;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, named("lease-wait"));
 
     {
@@ -99,9 +100,17 @@ public class LeaseBatcher {
     final Duration maxWait;
 
     @Inject
-    LeaseBatcher(TunnelConfig config) {
+    LeaseBatcher(TunnelConfig config, @ConfigProperty(name = "quarkus.datasource.jdbc.max-size") int poolSize) {
         this.lateReportWindow = config.tunnelStaleAfter();
         this.maxWait = config.leaseWait();
+        this.slotCount = Math.max(1, poolSize - SPARE_CONNECTIONS);
+        this.slots = new Semaphore(slotCount);
+        this.runners = Executors.newFixedThreadPool(slotCount, named("lease-batch"));
+    }
+
+    /** How many batches may be at the database at once. */
+    int slots() {
+        return slotCount;
     }
 
     /** Queues one settlement; the future completes when it has committed (or was withdrawn, or its batch failed). */

@@ -121,14 +121,14 @@ class LeaseBatcherTest {
     @Test
     void accountsBeyondTheSlotsAtTheDatabaseWaitTheirTurnAndEveryOneIsAnswered() throws Exception {
         List<LeaseBatcher.Call> calls = new java.util.ArrayList<>();
-        Long[] locked = new Long[LeaseBatcher.SLOTS];
+        Long[] locked = new Long[batcher.slots()];
         try (Connection c = db.getConnection()) {
-            for (int i = 0; i <= LeaseBatcher.SLOTS; i++) {
+            for (int i = 0; i <= batcher.slots(); i++) {
                 Relay relay = Relay.create("batch-slot", Map.of("plan", "pro", "dayLimit", 10_000));
                 long account = accountId(c, relay.slug());
                 calls.add(new LeaseBatcher.Call(account, java.util.UUID.fromString(relay.open()), null, 0, null, 0,
                         0, false, null, null));
-                if (i < LeaseBatcher.SLOTS) {
+                if (i < batcher.slots()) {
                     locked[i] = account;
                 }
             }
@@ -146,15 +146,15 @@ class LeaseBatcherTest {
                 lock.executeQuery();
             }
             // Every slot is taken by a batch waiting for its account's credit lock.
-            List<CompletableFuture<LeaseBatcher.Result>> first = calls.subList(0, LeaseBatcher.SLOTS).stream()
+            List<CompletableFuture<LeaseBatcher.Result>> first = calls.subList(0, batcher.slots()).stream()
                     .map(call -> CompletableFuture.supplyAsync(() -> batcher.submit(call).join(), callers)).toList();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (waitingBatches(watcher).size() < LeaseBatcher.SLOTS) {
+            while (waitingBatches(watcher).size() < batcher.slots()) {
                 assertTrue(System.nanoTime() < until, "each blocked account's batch waits at the database");
                 Thread.sleep(20);
             }
             CompletableFuture<LeaseBatcher.Result> beyond = CompletableFuture.supplyAsync(
-                    () -> batcher.submit(calls.get(LeaseBatcher.SLOTS)).join(), callers);
+                    () -> batcher.submit(calls.get(batcher.slots())).join(), callers);
             Thread.sleep(300); // well inside the test's 2 s LEASE_WAIT, which the waiting call must not reach
             assertFalse(beyond.isDone(), "an account nothing locks still waits for a slot");
             blocker.rollback();
