@@ -18,11 +18,12 @@ PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
 WORK=$(mktemp -d)
 
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
+source bench/jvm.sh
 $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/dev/sluice/auth/TokenFormat.java) \
   QUARKUS_HTTP_PORT=$PORT RECONCILE_EVERY=1s \
   QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
+  java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
 SLUICE=$!
 trap 'kill $SLUICE 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/q/health/ready" >/dev/null && break; sleep 0.5; done

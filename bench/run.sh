@@ -39,9 +39,7 @@ command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 # With PROFILE=1 the statements inside the PL/pgSQL functions are counted too (for this database only).
 [ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
-# The JVM sizes itself as under the Helm chart's 768 MiB memory limit (a quarter of it for the heap), not as on
-# this whole machine.
-JVM=(-XX:MaxRAM=768m)
+source bench/jvm.sh
 [ "$PROFILE" = 1 ] && JVM+=(-XX:FlightRecorderOptions=stackdepth=256)
 SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
   GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000 \
@@ -149,6 +147,12 @@ pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
 # The same with as many clients as the service has connections (QUARKUS_DATASOURCE_JDBC_MAX_SIZE), each statement
 # prepared once, as pgjdbc does: what the database does at the concurrency the service gives it.
 pgb "$POOL" settle.sql -M prepared > "$WORK/pgsettle-pool.txt"
+# The same reads and writes without the rules (bench/settle-statements.sql), the same way: the function's statements
+# alone, so the gap between the two rows is PL/pgSQL working out the rules.
+$PG -d "$BENCH_DB" -f bench/settle-statements.sql
+printf '\\set n :client_id %% %s + 1\nselect s.ordinal from bench_settle b, bench_settle_statements(b.account_id, b.tunnel_id, b.token_id, 50) s where b.n = :n;\n' \
+  "$ACCOUNTS" > "$WORK/statements.sql"
+pgb "$POOL" statements.sql -M prepared > "$WORK/pgstatements-pool.txt"
 record usage
 usage "$DURATION" > "$WORK/usage.txt"
 recorded usage
@@ -171,6 +175,7 @@ row "POST lease, $ACCOUNTS accounts" "$(rps spread.txt)" "$(pct spread.txt 50%)"
 row "  pgbench UPDATE over $ACCOUNTS rows, $CONNECTIONS clients" "$(tps pgspread.txt)" "" ""
 row "  pgbench settle_tunnels, 1 lease a call, $CONNECTIONS clients" "$(tps pgsettle.txt)" "" ""
 row "  the same, $POOL clients (the pool), prepared" "$(tps pgsettle-pool.txt)" "" ""
+row "  its statements alone, no rules, the same way" "$(tps pgstatements-pool.txt)" "" ""
 row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
 row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
 row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"
