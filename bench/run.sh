@@ -147,9 +147,9 @@ pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
 # The same with as many clients as the service has connections (QUARKUS_DATASOURCE_JDBC_MAX_SIZE), each statement
 # prepared once, as pgjdbc does: what the database does at the concurrency the service gives it.
 pgb "$POOL" settle.sql -M prepared > "$WORK/pgsettle-pool.txt"
-# The same reads and writes without the rules (bench/settle-statements.sql), the same way: the function's statements
-# alone, so the gap between the two rows is PL/pgSQL working out the rules.
-$PG -d "$BENCH_DB" -f bench/settle-statements.sql
+# The function's statements alone, without its rules (bench/settle-statements.sql), the same way: the gap between
+# the two rows is PL/pgSQL working out the rules.
+$PG -d "$BENCH_DB" -f bench/settle-statements.sql >/dev/null
 printf '\\set n :client_id %% %s + 1\nselect s.ordinal from bench_settle b, bench_settle_statements(b.account_id, b.tunnel_id, b.token_id, 50) s where b.n = :n;\n' \
   "$ACCOUNTS" > "$WORK/statements.sql"
 pgb "$POOL" statements.sql -M prepared > "$WORK/pgstatements-pool.txt"

@@ -1,6 +1,7 @@
--- For bench/run.sh only, in its own database: the reads and writes settle_tunnels makes for one lease on an open
--- tunnel, in the same order and by the same keys, without its rules. pgbench calling this beside settle_tunnels
--- shows what the function's statements cost on their own; the rest of its time is PL/pgSQL working out the rules.
+-- For bench/run.sh only, in its own database: the statements settle_tunnels makes for one lease on an open tunnel,
+-- in the same order and by the same keys, without its rules, the day's roll-over or whole-row writes. pgbench
+-- calling this beside settle_tunnels shows what the function's statements cost on their own; the rest of its time
+-- is PL/pgSQL working out the rules. On Citus it runs on the worker holding the account, as settle_tunnels does.
 create function bench_settle_statements(p_account bigint, p_tunnel uuid, p_token uuid, p_consumed bigint)
 returns table (ordinal integer)
 language plpgsql as $$
@@ -22,3 +23,5 @@ begin
     ordinal := 1;
     return next;
 end $$;
+
+select sluice_distribute();
