@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,7 +76,7 @@ class LeaseBatcherTest {
     void callersOfABatchCutOffFromTheDatabaseAreAnswered503WithTheirOwnRequestIds() throws Exception {
         Relay relay = Relay.create("batch-cut", Map.of("plan", "pro", "dayLimit", 10_000));
         List<String> tunnels = List.of(relay.open(), relay.open(), relay.open());
-        List<CompletableFuture<Response>> answers = new java.util.ArrayList<>();
+        List<CompletableFuture<Response>> answers = new ArrayList<>();
         // The watcher reads pg_stat_activity in autocommit: inside a transaction it would see one snapshot of it.
         try (Connection blocker = db.getConnection(); Connection watcher = db.getConnection()) {
             blocker.setAutoCommit(false);
@@ -120,13 +122,13 @@ class LeaseBatcherTest {
 
     @Test
     void accountsBeyondTheSlotsAtTheDatabaseWaitTheirTurnAndEveryOneIsAnswered() throws Exception {
-        List<LeaseBatcher.Call> calls = new java.util.ArrayList<>();
+        List<LeaseBatcher.Call> calls = new ArrayList<>();
         Long[] locked = new Long[batcher.slots()];
         try (Connection c = db.getConnection()) {
             for (int i = 0; i <= batcher.slots(); i++) {
                 Relay relay = Relay.create("batch-slot", Map.of("plan", "pro", "dayLimit", 10_000));
                 long account = accountId(c, relay.slug());
-                calls.add(new LeaseBatcher.Call(account, java.util.UUID.fromString(relay.open()), null, 0, null, 0,
+                calls.add(new LeaseBatcher.Call(account, UUID.fromString(relay.open()), null, 0, null, 0,
                         0, false, null, null));
                 if (i < batcher.slots()) {
                     locked[i] = account;
@@ -173,7 +175,7 @@ class LeaseBatcherTest {
     private static List<Integer> waitingBatches(Connection c) throws Exception {
         try (PreparedStatement s = c.prepareStatement("select pid from pg_stat_activity where wait_event_type = 'Lock'"
                 + " and query like 'select s.ordinal%settle_tunnels%'"); var rows = s.executeQuery()) {
-            List<Integer> pids = new java.util.ArrayList<>();
+            List<Integer> pids = new ArrayList<>();
             while (rows.next()) {
                 pids.add(rows.getInt(1));
             }
@@ -189,7 +191,7 @@ class LeaseBatcherTest {
         try (Connection c = db.getConnection()) {
             account = accountId(c, relay.slug());
         }
-        LeaseBatcher.Call call = new LeaseBatcher.Call(account, java.util.UUID.fromString(tunnel), null, 0, null, 0,
+        LeaseBatcher.Call call = new LeaseBatcher.Call(account, UUID.fromString(tunnel), null, 0, null, 0,
                 0, false, null, null);
         rename("settle_tunnels", "settle_tunnels_away");
         try {
