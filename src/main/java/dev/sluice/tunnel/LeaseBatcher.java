@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,6 +35,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import org.jboss.logging.MDC;
 
+import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 
@@ -43,12 +46,17 @@ import io.agroal.api.AgroalDataSource;
  * the database. Correctness does not depend on it: every settlement still runs under the account's credit lock
  * inside the database, so batches from several replicas serialise there.
  * <p>
- * No thread waits for a turn: a caller that finds no batch of its account in flight, and a free slot at the database,
- * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a batch
- * in flight gets a future and its thread goes back to the pool, and the next batch runs on a runner thread when the
- * one in flight ends. At most {@link #slots()} batches are at the database at once (the pool's size but
- * {@link #SPARE_CONNECTIONS}, each batch holding a pooled connection); accounts with a batch to run
- * beyond that wait their turn in one queue, in arrival order, instead of parking a thread each in the connection
+ * Registrations take the same turns ({@link #inTurn}), one per turn after the account's batch: they would queue on
+ * the account's credit lock anyway, and queued here they hold neither a connection nor a thread. So one account's
+ * pile of work, however stuck on its own lock, holds at most one connection of this replica, and every other
+ * account keeps the rest.
+ * <p>
+ * No thread waits for a turn: a caller that finds no turn of its account in flight, and a free slot at the database,
+ * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a turn
+ * in flight gets a future and its thread goes back to the pool, and the next turn runs on a runner thread when the
+ * one in flight ends. At most {@link #slots()} turns are at the database at once (the pool's size but
+ * {@link #SPARE_CONNECTIONS}, each turn holding a pooled connection at a time); accounts with a turn to run
+ * beyond that wait in one queue, in arrival order, instead of parking a thread each in the connection
  * pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
  * Every call waits at most {@code LEASE_WAIT} for its turn: one still queued then is withdrawn and answered 503
  * (nothing was committed for it); one already sent to the database is answered with what committed.
@@ -57,7 +65,7 @@ import io.agroal.api.AgroalDataSource;
 public class LeaseBatcher {
 
     static final int MAX_BATCH = 256;
-    /** Connections of the pool a lease batch never takes, for usage reads, registrations and the scheduled jobs. */
+    /** Connections of the pool a turn never takes, for usage reads, other calls and the scheduled jobs. */
     static final int SPARE_CONNECTIONS = 2;
 
     /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
@@ -74,9 +82,28 @@ public class LeaseBatcher {
     private record Pending(Call call, CompletableFuture<Result> result) {
     }
 
+    /** Work with a transaction of its own under the account's credit lock, made in the account's turn. */
+    private record Task<T>(Supplier<T> work, String requestId, CompletableFuture<T> result) {
+
+        /** Whatever ends the work, an {@code Error} included, answers its caller; the Error then goes on. */
+        void run() {
+            RequestIds.during(requestId, () -> {
+                try {
+                    result.complete(work.get());
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                } catch (Error e) {
+                    result.completeExceptionally(new IllegalStateException("a turn's work failed", e));
+                    throw e;
+                }
+            });
+        }
+    }
+
     private static final class AccountQueue {
         final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
-        /** Held by whoever runs this account's batch: at most one batch per account at a time on this replica. */
+        final ConcurrentLinkedQueue<Task<?>> tasks = new ConcurrentLinkedQueue<>();
+        /** Held by whoever runs this account's turn: at most one turn per account at a time on this replica. */
         final AtomicBoolean draining = new AtomicBoolean();
     }
 
@@ -84,7 +111,7 @@ public class LeaseBatcher {
     private final int slotCount;
     /** Free slots at the database; only ever taken with tryAcquire, so no thread waits on it. */
     private final Semaphore slots;
-    /** Accounts with a batch to run and no slot yet, in arrival order; each one's draining flag is held. */
+    /** Accounts with a turn to run and no slot yet, in arrival order; each one's draining flag is held. */
     private final ConcurrentLinkedQueue<Long> waiting = new ConcurrentLinkedQueue<>();
     private final ExecutorService runners;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, named("lease-wait"));
@@ -108,7 +135,7 @@ public class LeaseBatcher {
         this.runners = Executors.newFixedThreadPool(slotCount, named("lease-batch"));
     }
 
-    /** How many batches may be at the database at once. */
+    /** How many turns may be at the database at once. */
     int slots() {
         return slotCount;
     }
@@ -118,27 +145,44 @@ public class LeaseBatcher {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
         Pending mine = new Pending(call, new CompletableFuture<>());
         queue.pending.add(mine);
+        return inQueue(call.accountId(), queue, mine.result(), () -> withdraw(queue.pending, mine, mine.result()));
+    }
+
+    /**
+     * Runs work that takes the account's credit lock in a transaction of its own (a registration) in the account's
+     * turn, under the caller's request id, with the same deadline as a settlement: one still queued at
+     * {@code LEASE_WAIT} is withdrawn and answered 503 without having run.
+     */
+    <T> CompletableFuture<T> inTurn(long accountId, Supplier<T> work) {
+        AccountQueue queue = queues.computeIfAbsent(accountId, id -> new AccountQueue());
+        Task<T> mine = new Task<>(work, RequestIds.current(), new CompletableFuture<>());
+        queue.tasks.add(mine);
+        return inQueue(accountId, queue, mine.result(), () -> withdraw(queue.tasks, mine, mine.result()));
+    }
+
+    /** Sets the deadline of what was just queued, and takes the account's turn if nobody holds it. */
+    private <T> CompletableFuture<T> inQueue(long accountId, AccountQueue queue, CompletableFuture<T> answer,
+            Runnable withdrawal) {
         try {
-            ScheduledFuture<?> deadline = deadlines.schedule(() -> withdraw(queue, mine), maxWait.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            mine.result().whenComplete((result, failure) -> deadline.cancel(false));
+            ScheduledFuture<?> deadline = deadlines.schedule(withdrawal, maxWait.toMillis(), TimeUnit.MILLISECONDS);
+            answer.whenComplete((result, failure) -> deadline.cancel(false));
         } catch (RejectedExecutionException e) {
-            withdraw(queue, mine); // shutting down
+            withdrawal.run(); // shutting down
         }
         if (queue.draining.compareAndSet(false, true)) {
             if (slots.tryAcquire()) {
                 try {
-                    runBatch(call.accountId(), queue);
+                    runTurn(accountId, queue);
                 } finally {
                     slots.release();
                     dispatch();
                 }
             } else {
-                waiting.add(call.accountId());
+                waiting.add(accountId);
                 dispatch();
             }
         }
-        return mine.result();
+        return answer;
     }
 
     /** Gives a free slot to a runner if an account waits for one (a runner that takes one calls this again). */
@@ -155,7 +199,7 @@ public class LeaseBatcher {
     }
 
     /**
-     * A runner's turn with one slot: batches of waiting accounts, oldest first, until none waits. The slot is
+     * A runner's work with one slot: turns of waiting accounts, oldest first, until none waits. The slot is
      * released before the queue is looked at again, so an account queued at any moment is either seen here or finds
      * the slot free in its own dispatch: none is left behind.
      */
@@ -165,8 +209,8 @@ public class LeaseBatcher {
             while (true) {
                 Long accountId = waiting.poll();
                 if (accountId != null) {
-                    dispatch(); // the next waiting account need not wait for this batch
-                    runBatch(accountId, queues.get(accountId));
+                    dispatch(); // the next waiting account need not wait for this turn
+                    runTurn(accountId, queues.get(accountId));
                     continue;
                 }
                 slots.release();
@@ -184,18 +228,18 @@ public class LeaseBatcher {
         }
     }
 
-    private static void withdraw(AccountQueue queue, Pending pending) {
-        if (queue.pending.remove(pending)) {
-            pending.result().completeExceptionally(SluiceException.unavailable());
+    private static <T> void withdraw(Queue<T> queue, T queued, CompletableFuture<?> answer) {
+        if (queue.remove(queued)) {
+            answer.completeExceptionally(SluiceException.unavailable());
         }
     }
 
     /**
-     * Runs one batch of the account (the caller holds its draining flag and a slot), then queues the account again
-     * if more arrived meanwhile. The flag is released before the queue is looked at again, so a call queued at any
-     * moment is either seen here or finds the flag free itself: none is left behind.
+     * Runs one turn of the account, its batch then one task (the caller holds its draining flag and a slot), then
+     * queues the account again if more arrived meanwhile. The flag is released before the queues are looked at
+     * again, so work queued at any moment is either seen here or finds the flag free itself: none is left behind.
      */
-    private void runBatch(long accountId, AccountQueue queue) {
+    private void runTurn(long accountId, AccountQueue queue) {
         try {
             List<Pending> batch = new ArrayList<>();
             for (Pending next; batch.size() < MAX_BATCH && (next = queue.pending.poll()) != null;) {
@@ -204,9 +248,13 @@ public class LeaseBatcher {
             if (!batch.isEmpty()) {
                 run(accountId, batch);
             }
+            Task<?> task = queue.tasks.poll();
+            if (task != null) {
+                task.run();
+            }
         } finally {
             queue.draining.set(false);
-            if (!queue.pending.isEmpty() && queue.draining.compareAndSet(false, true)) {
+            if ((!queue.pending.isEmpty() || !queue.tasks.isEmpty()) && queue.draining.compareAndSet(false, true)) {
                 waiting.add(accountId);
             }
         }

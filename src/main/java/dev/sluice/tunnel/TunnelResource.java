@@ -35,15 +35,15 @@ public class TunnelResource {
     @Inject
     TunnelService tunnels;
 
+    /** Blocking: authentication may read the database; the registration itself runs in its account's turn. */
     @POST
     @Access(Access.Who.API)
-    public RestResponse<TunnelViews.Registered> register(@HeaderParam(IDEMPOTENCY_KEY) String key,
+    @Blocking
+    public CompletionStage<RestResponse<TunnelViews.Registered>> register(@HeaderParam(IDEMPOTENCY_KEY) String key,
             @Valid TunnelViews.RegisterRequest request) {
-        TunnelService.WithHeaders<TunnelViews.Registered> registered = tunnels.register(caller.principal(),
+        return answered(RestResponse.Status.CREATED, tunnels.register(caller.principal(),
                 request == null ? new TunnelViews.RegisterRequest(null, null, null) : request,
-                IdempotencyKeys.requireValid(key));
-        return withHeaders(RestResponse.ResponseBuilder.create(RestResponse.Status.CREATED, registered.body()),
-                registered);
+                IdempotencyKeys.requireValid(key)));
     }
 
     /**
@@ -57,7 +57,7 @@ public class TunnelResource {
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Leased>> lease(@PathParam("id") String id,
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.LeaseRequest request) {
-        return answered(tunnels.lease(caller.reportingPrincipal(), id,
+        return answered(RestResponse.Status.OK, tunnels.lease(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
                 IdempotencyKeys.requireValid(key)));
     }
@@ -68,7 +68,7 @@ public class TunnelResource {
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Closed>> close(@PathParam("id") String id,
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.CloseRequest request) {
-        return answered(tunnels.close(caller.reportingPrincipal(), id,
+        return answered(RestResponse.Status.OK, tunnels.close(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
                 IdempotencyKeys.requireValid(key)));
     }
@@ -87,12 +87,14 @@ public class TunnelResource {
     }
 
     /**
-     * The 200 with its headers, or the error itself (not wrapped) for the one error mapper, carrying this request's
-     * id: the answer may be rendered on the thread that ran the batch, whose log context is another request's.
+     * The answer with its headers, or the error itself (not wrapped) for the one error mapper, carrying this
+     * request's id: the answer may be rendered on the thread that ran the turn, whose log context is another
+     * request's.
      */
-    private static <T> CompletionStage<RestResponse<T>> answered(CompletionStage<TunnelService.WithHeaders<T>> work) {
+    private static <T> CompletionStage<RestResponse<T>> answered(RestResponse.Status status,
+            CompletionStage<TunnelService.WithHeaders<T>> work) {
         String requestId = RequestIds.current();
-        return work.thenApply(result -> withHeaders(RestResponse.ResponseBuilder.ok(result.body()), result))
+        return work.thenApply(result -> withHeaders(RestResponse.ResponseBuilder.create(status, result.body()), result))
                 .exceptionallyCompose(failure -> {
                     Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null
                             ? wrapped.getCause() : failure;

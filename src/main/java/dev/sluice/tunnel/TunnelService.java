@@ -64,11 +64,18 @@ public class TunnelService {
 
     /**
      * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
-     * subdomain rules, credits), all under the account's credit lock. With an Idempotency-Key, a
-     * registration that was answered 201 before is answered again from the record written with it.
+     * subdomain rules, credits), all under the account's credit lock, in a transaction of its own made in the
+     * account's turn (so a pile of one account's registrations holds at most one connection; see
+     * {@link LeaseBatcher#inTurn}). With an Idempotency-Key, a registration that was answered 201 before is answered
+     * again from the record written with it.
      */
-    @Transactional
-    public WithHeaders<TunnelViews.Registered> register(Principal caller, TunnelViews.RegisterRequest request,
+    public CompletionStage<WithHeaders<TunnelViews.Registered>> register(Principal caller,
+            TunnelViews.RegisterRequest request, String key) {
+        return batcher.inTurn(caller.accountId(),
+                () -> QuarkusTransaction.requiringNew().call(() -> registerLocked(caller, request, key)));
+    }
+
+    private WithHeaders<TunnelViews.Registered> registerLocked(Principal caller, TunnelViews.RegisterRequest request,
             String key) {
         long accountId = caller.accountId();
         Account account = Accounts.lockCredits(accountId);

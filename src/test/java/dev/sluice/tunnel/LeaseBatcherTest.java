@@ -1,5 +1,7 @@
 package dev.sluice.tunnel;
 
+import static dev.sluice.Api.as;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +67,7 @@ class LeaseBatcherTest {
             assertEquals(200, first.statusCode(), first.asString());
         }
         relay.usage().then().statusCode(200);
-        Response usage = dev.sluice.Api.as(relay.api()).get("/v1/usage");
+        Response usage = as(relay.api()).get("/v1/usage");
         assertEquals(50, (int) usage.path("day.leased"), "only the leader's lease was granted");
         for (String tunnel : tunnels.subList(1, 4)) {
             assertTrue(relay.lease(tunnel, null, null).statusCode() == 200, "the account works again");
@@ -168,6 +170,71 @@ class LeaseBatcherTest {
             assertEquals(50, last.granted());
         } finally {
             callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void oneAccountsRegistrationsStuckOnItsCreditLockHoldOneConnectionAndLeaveTheRestToOtherAccounts()
+            throws Exception {
+        Relay stuck = Relay.create("turn-stuck", Map.of("plan", "pro", "dayLimit", 10_000));
+        Relay other = Relay.create("turn-other", Map.of("plan", "pro", "dayLimit", 10_000));
+        String otherTunnel = other.open();
+        // More registrations than the service has worker threads (16) and connections (8) together.
+        int piled = 30;
+        ExecutorService callers = Executors.newFixedThreadPool(piled);
+        try (Connection blocker = DriverManager.getConnection(url, user, null);
+                Connection watcher = DriverManager.getConnection(url, user, null)) {
+            blocker.setAutoCommit(false);
+            try (PreparedStatement lock = blocker.prepareStatement(
+                    "select 1 from account_usage where account_id = ? for update")) {
+                lock.setLong(1, accountId(blocker, stuck.slug()));
+                lock.executeQuery();
+            }
+            List<CompletableFuture<Response>> registrations = new ArrayList<>();
+            for (int i = 0; i < piled; i++) {
+                registrations.add(CompletableFuture.supplyAsync(() -> stuck.register(Map.of()), callers));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (waitingRegistrations(watcher) == 0) {
+                assertTrue(System.nanoTime() < until, "the account's first registration waits for its credit lock");
+                Thread.sleep(20);
+            }
+            Response lease = other.lease(otherTunnel, null, null);
+            assertEquals(200, lease.statusCode(), lease.asString());
+            other.register(Map.of()).then().statusCode(201);
+            other.usage().then().statusCode(200);
+            assertEquals(1, waitingRegistrations(watcher), "the stuck account holds one connection, not all of them");
+
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (registrations.stream().filter(CompletableFuture::isDone).count() < piled - 1) {
+                assertTrue(System.nanoTime() < until, "every queued registration is answered at LEASE_WAIT");
+                Thread.sleep(20);
+            }
+            for (CompletableFuture<Response> answer : registrations) {
+                if (answer.isDone()) {
+                    Response withdrawn = answer.join();
+                    assertEquals(503, withdrawn.statusCode(), withdrawn.asString());
+                    assertEquals("UNAVAILABLE", withdrawn.path("code"));
+                    assertEquals(withdrawn.header("X-Request-Id"), withdrawn.path("requestId"));
+                }
+            }
+            blocker.rollback();
+            Response first = registrations.stream().filter(answer -> !answer.isDone()).findFirst().orElseThrow()
+                    .get(30, TimeUnit.SECONDS);
+            assertEquals(201, first.statusCode(), "the one at the database registers once the lock is free");
+        } finally {
+            callers.shutdownNow();
+        }
+        as(stuck.api()).get("/v1/usage").then().body("day.used", equalTo(1)); // only the registration that ran
+        stuck.usage().then().body("tunnels.size()", equalTo(1));
+    }
+
+    /** Backends of registrations waiting for a credit lock. */
+    private static int waitingRegistrations(Connection c) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("select count(*) from pg_stat_activity where wait_event_type ="
+                + " 'Lock' and query like '%lock_usage%'"); var rows = s.executeQuery()) {
+            rows.next();
+            return rows.getInt(1);
         }
     }
 
