@@ -2,28 +2,19 @@
 # The console's weight and load time: starts the packaged service against the local PostgreSQL, sums the bytes of
 # every console asset as served (curl), and times a headless Chromium load of /console/ against one of about:blank
 # (the browser's own start-up), median of RUNS.
-#   bench/console.sh            (PORT=8098 RUNS=5 BENCH_DB=sluice_console_bench to change)
+#   bench/console.sh            (PORT=8098 RUNS=5 BENCH_DB=sluice_console_bench JAR=... to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8098}
 RUNS=${RUNS:-5}
 BENCH_DB=${BENCH_DB:-sluice_console_bench}
-PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
-ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
-BASE=http://127.0.0.1:$PORT
 ASSETS=src/main/resources/META-INF/resources/console
-WORK=$(mktemp -d)
 
 command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
-
-$PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
-SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
-  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java -jar target/quarkus-app/quarkus-run.jar > "$WORK/sluice.log" 2>&1 &
-SLUICE=$!
-trap 'kill $SLUICE 2>/dev/null; wait $SLUICE 2>/dev/null; $PG -d postgres -c "drop database if exists $BENCH_DB with (force)"; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 120); do curl -sf "$BASE/q/health/ready" >/dev/null && break; sleep 0.5; done
+source bench/service.sh
+fresh_database
+start_service
+trap 'stop_service || true; $PG -d postgres -c "drop database if exists $BENCH_DB with (force)"' EXIT
 
 # Every file the console loads, as served: index.html (at /console/) and its CSS and JS modules.
 total=0

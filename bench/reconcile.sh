@@ -5,7 +5,8 @@
 # downgrade (WARMUP accounts) runs first, and again until the JIT compiler has settled, and is not counted: a mass
 # downgrade meets a service that has been running, not one whose JIT compiler is still at work (on 2 cores that
 # compiler took a third of a cold run's CPU).
-#   bench/reconcile.sh            (ACCOUNTS=10000 TUNNELS=5 WARMUP=2000 PORT=8098 BENCH_DB=sluice_reconcile_bench JAR=...)
+#   bench/reconcile.sh   (ACCOUNTS=10000 TUNNELS=5 WARMUP=2000 PORT=8098 BENCH_DB=sluice_reconcile_bench JAR=...
+#                         PGPORT=5432 BENCH_DB_READY=0 to change; see bench/service.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ACCOUNTS=${ACCOUNTS:-10000}
@@ -13,20 +14,10 @@ TUNNELS=${TUNNELS:-5}
 WARMUP=${WARMUP:-2000}
 PORT=${PORT:-8098}
 BENCH_DB=${BENCH_DB:-sluice_reconcile_bench}
-JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
-PG="psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -q"
-WORK=$(mktemp -d)
 
-[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
-source bench/jvm.sh
-$PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
-SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$(java src/main/java/dev/sluice/auth/TokenFormat.java) \
-  QUARKUS_HTTP_PORT=$PORT RECONCILE_EVERY=1s \
-  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:5432/$BENCH_DB \
-  java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
-SLUICE=$!
-trap 'kill $SLUICE 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/q/health/ready" >/dev/null && break; sleep 0.5; done
+source bench/service.sh
+fresh_database
+start_service RECONCILE_EVERY=1s
 
 echo "seeding $ACCOUNTS Pro accounts (and $WARMUP to warm up) with $TUNNELS open tunnels each"
 $PG -d "$BENCH_DB" <<SQL

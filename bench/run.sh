@@ -19,46 +19,20 @@ CONNECTIONS=${CONNECTIONS:-64}
 ACCOUNTS=${ACCOUNTS:-64}
 PORT=${PORT:-8099}
 BENCH_DB=${BENCH_DB:-sluice_bench}
-JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 PROFILE=${PROFILE:-0}
 RECONCILE=${RECONCILE:-1}
-PGPORT=${PGPORT:-5432}
-BENCH_DB_READY=${BENCH_DB_READY:-0}
 POOL=${QUARKUS_DATASOURCE_JDBC_MAX_SIZE:-8}
-PG="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
-ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
-BASE=http://127.0.0.1:$PORT
-WORK=$(mktemp -d)
 
 # Debian's pgbench ships with the server package; /usr/bin/pgbench alone may be just the client wrapper.
 command -v wrk >/dev/null && pgbench --version >/dev/null 2>&1 || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql >/dev/null; }
-[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
-
-[ "$BENCH_DB_READY" = 1 ] || $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" -c "create database $BENCH_DB"
+source bench/service.sh
+fresh_database
 $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev/null || true
 # With PROFILE=1 the statements inside the PL/pgSQL functions are counted too (for this database only).
 [ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
-source bench/jvm.sh
 [ "$PROFILE" = 1 ] && JVM+=(-XX:FlightRecorderOptions=stackdepth=256)
-SECRETS_KEY=$(head -c 32 /dev/urandom | base64) ROOT_TOKEN=$ROOT QUARKUS_HTTP_PORT=$PORT \
-  GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000 \
-  QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:$PGPORT/$BENCH_DB \
-  java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
-SLUICE=$!
-# The service's log is kept in /tmp/sluice-bench.log for a look at whatever a run printed.
-trap 'kill $SLUICE 2>/dev/null || true; cp "$WORK/sluice.log" /tmp/sluice-bench.log; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 120); do curl -sf "$BASE/q/health/ready" >/dev/null && break; sleep 0.5; done
-
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-post() { curl -sf -X POST "$BASE$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"; }
-# An account with a large budget, an api token and one open tunnel; prints "token tunnel".
-account() {
-  local service api
-  service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
-  api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
-  echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]')"
-}
+start_service GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000
 read -r API TUNNEL <<< "$(account hot 100000)"
 {
   echo "local targets = {"
@@ -194,8 +168,8 @@ if [ -s "$WORK/lease.stats" ]; then
   echo "  $ACCOUNTS accounts:"
   cat "$WORK/spread.stats"
 fi
-kill $SLUICE; wait $SLUICE 2>/dev/null || true
+stop_service
 if [ "$RECONCILE" = 1 ]; then
   echo
-  JAR=$JAR bench/reconcile.sh
+  JAR=$JAR BENCH_DB_READY=0 bench/reconcile.sh
 fi

@@ -1,0 +1,49 @@
+# Sourced by the bench scripts, after they set PORT and BENCH_DB: the packaged service and what seeds it.
+# Sets PG (psql on the local PostgreSQL at PGPORT), ROOT (the service's root token), BASE, WORK (a scratch folder)
+# and JVM (bench/jvm.sh's options, which a script may add to), and builds JAR if it is missing. Defines:
+#   fresh_database               drops and creates BENCH_DB empty (left as it is with BENCH_DB_READY=1);
+#   start_service [NAME=value]   starts JAR with JVM on PORT against BENCH_DB and the extra environment given,
+#                                waits until it is ready, and sets SLUICE (its pid);
+#   stop_service                 stops it, keeps its log in /tmp/<BENCH_DB>.log and removes WORK (also on exit);
+#   json, post, account          read answers and seed accounts through the API, as a customer would.
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
+PGPORT=${PGPORT:-5432}
+BENCH_DB_READY=${BENCH_DB_READY:-0}
+PG="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
+ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
+BASE=http://127.0.0.1:$PORT
+WORK=$(mktemp -d)
+source bench/jvm.sh
+[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
+
+fresh_database() {
+  [ "$BENCH_DB_READY" = 1 ] || $PG -d postgres -c "drop database if exists $BENCH_DB with (force)" \
+    -c "create database $BENCH_DB"
+}
+
+start_service() {
+  env SECRETS_KEY="$(head -c 32 /dev/urandom | base64)" ROOT_TOKEN="$ROOT" QUARKUS_HTTP_PORT="$PORT" \
+    QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$BENCH_DB" "$@" \
+    java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
+  SLUICE=$!
+  for _ in $(seq 1 120); do curl -sf "$BASE/q/health/ready" >/dev/null && return; sleep 0.5; done
+  echo "the service did not get ready; the end of its log:"; tail -n 20 "$WORK/sluice.log"; exit 1
+}
+
+stop_service() {
+  [ -d "$WORK" ] || return 0
+  [ -z "${SLUICE:-}" ] || { kill "$SLUICE" 2>/dev/null || true; wait "$SLUICE" 2>/dev/null || true; }
+  [ ! -f "$WORK/sluice.log" ] || cp "$WORK/sluice.log" "/tmp/$BENCH_DB.log"
+  rm -rf "$WORK"
+}
+trap 'stop_service || true' EXIT
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+post() { curl -sf -X POST "$BASE$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"; }
+# An account (Pro, day and month limits of $2 USD) with an api token and one open tunnel; prints "token tunnel".
+account() {
+  local service api
+  service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
+  api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
+  echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]')"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One account stuck on its own credit lock, and what every other account gets meanwhile. psql holds the account
+# "stuck"'s account_usage row FOR UPDATE for HOLD seconds (as a forgotten transaction would) while PILED of its
+# registrations arrive at once; a second later another account's lease, registration and usage read, and the health
+# probes, are made at once and timed. Prints each of those answers, how many of the database's backends waited for a
+# lock meanwhile, and how the stuck account's registrations were answered (a 503 commits nothing).
+#   bench/stall.sh   (PILED=60 HOLD=20 PORT=8097 BENCH_DB=sluice_stall_bench JAR=... to change; see bench/service.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PILED=${PILED:-60}
+HOLD=${HOLD:-20}
+PORT=${PORT:-8097}
+BENCH_DB=${BENCH_DB:-sluice_stall_bench}
+
+source bench/service.sh
+fresh_database
+start_service
+read -r STUCK _ <<< "$(account stuck 10)"
+read -r OTHER OTHER_TUNNEL <<< "$(account other 10)"
+STUCK_ID=$($PG -d "$BENCH_DB" -tAc "select account_id from account_slug where slug = 'stuck'")
+
+# status and seconds of one call: timed METHOD PATH TOKEN [BODY]
+timed() {
+  curl -s -o /dev/null -w '%{http_code} %{time_total}' -X "$1" "$BASE$2" ${3:+-H "Authorization: Bearer $3"} \
+    ${4:+-H 'Content-Type: application/json' -d "$4"}
+}
+$PG -d "$BENCH_DB" -c "begin" -c "select 1 from account_usage where account_id = $STUCK_ID for update" \
+  -c "select pg_sleep($HOLD)" -c "commit" >/dev/null &
+HOLDER=$!
+sleep 0.5
+PILE=()
+for i in $(seq 1 "$PILED"); do
+  { timed POST /v1/tunnels "$STUCK" '{}'; echo; } > "$WORK/piled-$i" &
+  PILE+=($!)
+done
+sleep 1
+timed POST "/v1/tunnels/$OTHER_TUNNEL/lease" "$OTHER" '{"consumed":0}' > "$WORK/lease" & PROBE=($!)
+timed POST /v1/tunnels "$OTHER" '{}' > "$WORK/registration" & PROBE+=($!)
+timed GET /v1/usage "$OTHER" > "$WORK/usage" & PROBE+=($!)
+timed GET /q/health/live > "$WORK/live" & PROBE+=($!)
+timed GET /q/health/ready > "$WORK/ready" & PROBE+=($!)
+sleep 0.5
+WAITING=$($PG -d "$BENCH_DB" -tAc "select count(*) from pg_stat_activity where datname = '$BENCH_DB'
+  and wait_event_type = 'Lock'")
+wait "$HOLDER" "${PILE[@]}" "${PROBE[@]}"
+row() { printf '%-44s %s\n' "$1" "$2"; }
+echo "the account 'stuck' locked by psql for ${HOLD} s, $PILED of its registrations arriving at once;"
+echo "a second later, all at once (status, seconds):"
+row "another account's lease" "$(cat "$WORK/lease")"
+row "another account's registration" "$(cat "$WORK/registration")"
+row "another account's usage read" "$(cat "$WORK/usage")"
+row "liveness" "$(cat "$WORK/live")"
+row "readiness" "$(cat "$WORK/ready")"
+row "backends waiting for a lock half a second on" "$WAITING"
+echo "the stuck account's registrations (count, status, slowest seconds):"
+cat "$WORK"/piled-* | awk '{n[$1]++; if ($2 > t[$1]) t[$1] = $2} END {for (s in n) printf "  %5d  %s  %.2f\n", n[s], s, t[s]}'
+echo "credits the stuck account used: $(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $STUCK" | json '["day"]["used"]')" \
+  "(1 for its first tunnel, 1 for each 201 above)"
