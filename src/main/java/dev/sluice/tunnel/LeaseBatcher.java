@@ -47,9 +47,9 @@ import io.agroal.api.AgroalDataSource;
  * inside the database, so batches from several replicas serialise there.
  * <p>
  * Registrations take the same turns ({@link #inTurn}), one per turn after the account's batch: they would queue on
- * the account's credit lock anyway, and queued here they hold neither a connection nor a thread. So one account's
- * pile of work, however stuck on its own lock, holds at most one connection of this replica, and every other
- * account keeps the rest.
+ * the account's credit lock anyway, and queued here they wait without a connection or a thread. So one account's
+ * pile of work, however stuck on its own lock, holds at most one connection and one thread of this replica (those
+ * of its turn at the database), and every other account keeps the rest.
  * <p>
  * No thread waits for a turn: a caller that finds no turn of its account in flight, and a free slot at the database,
  * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a turn

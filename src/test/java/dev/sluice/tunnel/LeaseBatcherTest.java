@@ -2,6 +2,7 @@ package dev.sluice.tunnel;
 
 import static dev.sluice.Api.as;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,8 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 
-/** However long an account's database work takes, every lease is answered within a bounded time. */
+/** However long an account's database work takes, its leases and registrations are answered within a bounded time, and
+ * every other account is served meanwhile. */
 @QuarkusTest
 class LeaseBatcherTest {
 
@@ -46,13 +48,7 @@ class LeaseBatcherTest {
         List<String> tunnels = List.of(relay.open(), relay.open(), relay.open(), relay.open());
         List<CompletableFuture<Response>> answers;
         try (Connection blocker = db.getConnection()) {
-            blocker.setAutoCommit(false);
-            // By account id, not through a join on the slug: on Citus a lock is taken on one shard only.
-            try (PreparedStatement lock = blocker.prepareStatement(
-                    "select 1 from account_usage where account_id = ? for update")) {
-                lock.setLong(1, accountId(blocker, relay.slug()));
-                lock.executeQuery();
-            }
+            holdCreditLock(blocker, relay.slug());
             CompletableFuture<Response> leader = CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(0), null, null));
             Thread.sleep(500); // the leader's batch is now waiting at the database for the credit lock
             answers = tunnels.subList(1, 4).stream()
@@ -81,13 +77,7 @@ class LeaseBatcherTest {
         List<CompletableFuture<Response>> answers = new ArrayList<>();
         // The watcher reads pg_stat_activity in autocommit: inside a transaction it would see one snapshot of it.
         try (Connection blocker = db.getConnection(); Connection watcher = db.getConnection()) {
-            blocker.setAutoCommit(false);
-            long account = accountId(blocker, relay.slug());
-            try (PreparedStatement lock = blocker.prepareStatement(
-                    "select 1 from account_usage where account_id = ? for update")) {
-                lock.setLong(1, account);
-                lock.executeQuery();
-            }
+            holdCreditLock(blocker, relay.slug());
             answers.add(CompletableFuture.supplyAsync(() -> relay.lease(tunnels.get(0), null, null)));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (waitingBatches(watcher).isEmpty()) {
@@ -184,12 +174,7 @@ class LeaseBatcherTest {
         ExecutorService callers = Executors.newFixedThreadPool(piled);
         try (Connection blocker = DriverManager.getConnection(url, user, null);
                 Connection watcher = DriverManager.getConnection(url, user, null)) {
-            blocker.setAutoCommit(false);
-            try (PreparedStatement lock = blocker.prepareStatement(
-                    "select 1 from account_usage where account_id = ? for update")) {
-                lock.setLong(1, accountId(blocker, stuck.slug()));
-                lock.executeQuery();
-            }
+            holdCreditLock(blocker, stuck.slug());
             List<CompletableFuture<Response>> registrations = new ArrayList<>();
             for (int i = 0; i < piled; i++) {
                 registrations.add(CompletableFuture.supplyAsync(() -> stuck.register(Map.of()), callers));
@@ -202,7 +187,7 @@ class LeaseBatcherTest {
             Response lease = other.lease(otherTunnel, null, null);
             assertEquals(200, lease.statusCode(), lease.asString());
             other.register(Map.of()).then().statusCode(201);
-            other.usage().then().statusCode(200);
+            as(other.api()).get("/v1/usage").then().statusCode(200);
             assertEquals(1, waitingRegistrations(watcher), "the stuck account holds one connection, not all of them");
 
             until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -227,6 +212,42 @@ class LeaseBatcherTest {
         }
         as(stuck.api()).get("/v1/usage").then().body("day.used", equalTo(1)); // only the registration that ran
         stuck.usage().then().body("tunnels.size()", equalTo(1));
+    }
+
+    @Test
+    void registrationsQueuedBehindTheirAccountsTurnRunInTurnsOnceItEnds() throws Exception {
+        Relay relay = Relay.create("turn-queued", Map.of("plan", "pro", "dayLimit", 10_000));
+        ExecutorService callers = Executors.newFixedThreadPool(3);
+        List<CompletableFuture<Response>> registrations = new ArrayList<>();
+        try (Connection blocker = DriverManager.getConnection(url, user, null);
+                Connection watcher = DriverManager.getConnection(url, user, null)) {
+            holdCreditLock(blocker, relay.slug());
+            for (int i = 0; i < 3; i++) {
+                String name = relay.slug() + "-r" + i;
+                registrations.add(CompletableFuture.supplyAsync(() -> relay.register(Map.of("subdomain", name)),
+                        callers));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (waitingRegistrations(watcher) == 0) {
+                assertTrue(System.nanoTime() < until, "the first registration waits for the credit lock");
+                Thread.sleep(20);
+            }
+            Thread.sleep(300); // the other two are queued behind its turn by now, well inside the 2 s LEASE_WAIT
+            blocker.rollback(); // so they run in turns of their own, on runner threads
+        } finally {
+            callers.shutdown();
+        }
+        List<String> requestIds = new ArrayList<>();
+        for (CompletableFuture<Response> answer : registrations) {
+            Response registered = answer.get(30, TimeUnit.SECONDS);
+            assertEquals(201, registered.statusCode(), registered.asString());
+            requestIds.add(registered.header("X-Request-Id"));
+        }
+        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(3));
+        relay.usage().then().body("tunnels.size()", equalTo(3));
+        // Each reservation is audited under the request that made it, whichever thread ran its turn.
+        as(relay.service()).get("/admin/audit").then().body("entries.findAll { it.action == 'subdomain.reserve' }"
+                + ".requestId", containsInAnyOrder(requestIds.toArray()));
     }
 
     /** Backends of registrations waiting for a credit lock. */
@@ -278,6 +299,19 @@ class LeaseBatcherTest {
             rename("settle_tunnels_away", "settle_tunnels");
         }
         assertEquals(SettleOutcome.OK, batcher.submit(call).join().outcome(), "the account's queue is not left stuck");
+    }
+
+    /**
+     * Opens a transaction on {@code blocker} that holds the account's credit lock until it ends. By account id, not
+     * through a join on the slug: on Citus a lock is taken on one shard only.
+     */
+    private static void holdCreditLock(Connection blocker, String slug) throws Exception {
+        blocker.setAutoCommit(false);
+        try (PreparedStatement lock = blocker.prepareStatement(
+                "select 1 from account_usage where account_id = ? for update")) {
+            lock.setLong(1, accountId(blocker, slug));
+            lock.executeQuery();
+        }
     }
 
     private static long accountId(Connection c, String slug) throws Exception {
