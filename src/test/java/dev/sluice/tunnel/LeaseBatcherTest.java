@@ -28,8 +28,10 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 
-/** However long an account's database work takes, its leases and registrations are answered within a bounded time, and
- * every other account is served meanwhile. */
+/**
+ * However long an account's database work takes, its leases and registrations are answered within a bounded time,
+ * and every other account is served meanwhile.
+ */
 @QuarkusTest
 class LeaseBatcherTest {
 
