@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
@@ -215,8 +217,8 @@ class WebhookDeliveryTest {
     void theSenderConnectsToTheAddressItCheckedWithTheOriginalHost() throws Exception {
         // "localhost" answers 127.0.0.2 when the target is checked; the system resolver would say 127.0.0.1, where a
         // decoy listens on the same port. Only the checked address may be reached, with the URL's Host.
-        try (Receiver checked = new Receiver(InetAddress.getByName("127.0.0.2"), 0);
-                Receiver decoy = new Receiver(InetAddress.getByName("127.0.0.1"), checked.port())) {
+        Receiver[] pair = checkedAndDecoy();
+        try (Receiver checked = pair[0]; Receiver decoy = pair[1]) {
             QuarkusMock.installMockForType(new HostResolver() {
                 @Override
                 public InetAddress[] resolve(String host) throws UnknownHostException {
@@ -231,6 +233,24 @@ class WebhookDeliveryTest {
             await(() -> checked.received.size() == 1);
             assertEquals("localhost:" + checked.port(), checked.received.get(0).host());
             assertEquals(0, decoy.received.size());
+        }
+    }
+
+    /**
+     * A receiver on 127.0.0.2 at a free port, and a decoy on the same port of 127.0.0.1. That port may be taken on
+     * 127.0.0.1 (by one of this run's own client sockets), so a few ports are tried.
+     */
+    private static Receiver[] checkedAndDecoy() throws IOException {
+        for (int attempt = 1;; attempt++) {
+            Receiver checked = new Receiver(InetAddress.getByName("127.0.0.2"), 0);
+            try {
+                return new Receiver[] { checked, new Receiver(InetAddress.getByName("127.0.0.1"), checked.port()) };
+            } catch (BindException taken) {
+                checked.close();
+                if (attempt == 20) {
+                    throw taken;
+                }
+            }
         }
     }
 
