@@ -244,6 +244,33 @@ class TwoReplicasIT {
 
     @Test
     @Order(6)
+    void registrationsOnBothReplicasAtOnceOpenNoMoreTunnelsThanTheAccountMayHave() throws Exception {
+        lowerEveryDayLimitToZero();
+        // Each replica queues the account's registrations in its own turns; the credit lock orders the two queues.
+        String service = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"capped\",\"plan\":\"pro\",\"dayLimit\":1000,\"concurrentMax\":3}"))
+                .get("serviceToken").asText();
+        String api = json(call(urls.get(1), "POST", "/admin/accounts/capped/tokens", service, "{}")).get("token")
+                .asText();
+        List<HttpResponse<String>> answers = Race.run(24, i -> () -> call(urls.get(i % 2), "POST", "/v1/tunnels",
+                api, "{}"));
+        assertEquals(3, answers.stream().filter(a -> a.statusCode() == 201).count(), answers.toString());
+        for (HttpResponse<String> refused : answers.stream().filter(a -> a.statusCode() != 201).toList()) {
+            assertEquals(403, refused.statusCode(), refused.body());
+            assertEquals("TUNNEL_LIMIT_REACHED", json(refused).get("code").asText());
+        }
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
+                select (select count(*) from tunnel t where t.account_id = a.account_id and t.closed_at is null),
+                       u.day_used
+                  from account a join account_usage u using (account_id) where a.slug = 'capped'""")) {
+            r.next();
+            assertEquals(3, r.getLong(1), "open tunnels");
+            assertEquals(3, r.getLong(2), "one credit per tunnel opened, none for a refusal");
+        }
+    }
+
+    @Test
+    @Order(7)
     void bothReplicasFailClosedWithoutTheDatabaseAndRecover() throws Exception {
         lowerEveryDayLimitToZero();
         JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
