@@ -64,7 +64,7 @@ class LeaseBatcherTest {
             Response first = leader.get(30, TimeUnit.SECONDS);
             assertEquals(200, first.statusCode(), first.asString());
         }
-        relay.usage().then().statusCode(200);
+        relay.tunnels().then().statusCode(200);
         Response usage = as(relay.api()).get("/v1/usage");
         assertEquals(50, (int) usage.path("day.leased"), "only the leader's lease was granted");
         for (String tunnel : tunnels.subList(1, 4)) {
@@ -213,7 +213,7 @@ class LeaseBatcherTest {
             callers.shutdownNow();
         }
         as(stuck.api()).get("/v1/usage").then().body("day.used", equalTo(1)); // only the registration that ran
-        stuck.usage().then().body("tunnels.size()", equalTo(1));
+        stuck.tunnels().then().body("tunnels.size()", equalTo(1));
     }
 
     @Test
@@ -246,7 +246,7 @@ class LeaseBatcherTest {
             requestIds.add(registered.header("X-Request-Id"));
         }
         as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(3));
-        relay.usage().then().body("tunnels.size()", equalTo(3));
+        relay.tunnels().then().body("tunnels.size()", equalTo(3));
         // Each reservation is audited under the request that made it, whichever thread ran its turn.
         as(relay.service()).get("/admin/audit").then().body("entries.findAll { it.action == 'subdomain.reserve' }"
                 + ".requestId", containsInAnyOrder(requestIds.toArray()));

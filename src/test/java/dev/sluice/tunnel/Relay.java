@@ -41,7 +41,8 @@ record Relay(String slug, String service, String api) {
         return as(api).body(Map.of("consumed", consumed)).post("/v1/tunnels/" + tunnel + "/close");
     }
 
-    Response usage() {
+    /** The account's open tunnels. */
+    Response tunnels() {
         return as(service).get("/v1/tunnels");
     }
 }
