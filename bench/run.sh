@@ -3,7 +3,8 @@
 # next to the single statement PostgreSQL runs in its place (pgbench, same server, same run):
 #   - leases on one hot account            vs the best hot-row UPDATE ... RETURNING at 1, 8 and 64 clients;
 #   - leases spread over ACCOUNTS accounts vs the same UPDATE spread over ACCOUNTS rows;
-#   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, no database);
+#   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, on the management
+#                                          port, no database);
 #   - the service's peak resident memory; then bench/reconcile.sh (the mass downgrade).
 # With pg_stat_statements loaded (shared_preload_libraries) it also prints where PostgreSQL's time went; with
 # PROFILE=1 Java Flight Recorder records each lease phase and the usage reads to /tmp/sluice-<phase>.jfr
@@ -131,7 +132,7 @@ record usage
 usage "$DURATION" > "$WORK/usage.txt"
 recorded usage
 pgb "$CONNECTIONS" select.sql > "$WORK/select.txt"
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE/q/health/live" > "$WORK/health.txt"
+wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$MANAGEMENT/q/health/live" > "$WORK/health.txt"
 RSS_MB=$(( $(awk '/VmHWM/ {print $2}' "/proc/$SLUICE/status") / 1024 ))
 
 rps() { awk '/Requests\/sec/ {print $2}' "$WORK/$1"; }

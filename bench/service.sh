@@ -1,5 +1,6 @@
 # Sourced by the bench scripts, after they set PORT and BENCH_DB: the packaged service and what seeds it.
-# Sets PG (psql on the local PostgreSQL at PGPORT), ROOT (the service's root token), BASE, WORK (a scratch folder)
+# Sets PG (psql on the local PostgreSQL at PGPORT), ROOT (the service's root token), BASE, MANAGEMENT (its health and
+# metrics, on MANAGEMENT_PORT: PORT + 1000 unless set), WORK (a scratch folder)
 # and JVM (bench/jvm.sh's options, which a script may add to), and builds JAR if it is missing. Defines:
 #   fresh_database               drops and creates BENCH_DB empty (left as it is with BENCH_DB_READY=1);
 #   start_service [NAME=value]   starts JAR with JVM on PORT against BENCH_DB and the extra environment given,
@@ -12,6 +13,8 @@ BENCH_DB_READY=${BENCH_DB_READY:-0}
 PG="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
 ROOT=$(java src/main/java/dev/sluice/auth/TokenFormat.java)
 BASE=http://127.0.0.1:$PORT
+MANAGEMENT_PORT=${MANAGEMENT_PORT:-$((PORT + 1000))}
+MANAGEMENT=http://127.0.0.1:$MANAGEMENT_PORT
 WORK=$(mktemp -d)
 source bench/jvm.sh
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
@@ -22,11 +25,12 @@ fresh_database() {
 }
 
 start_service() {
-  env SECRETS_KEY="$(head -c 32 /dev/urandom | base64)" ROOT_TOKEN="$ROOT" QUARKUS_HTTP_PORT="$PORT" \
+  env SECRETS_KEY="$(head -c 32 /dev/urandom | base64)" ROOT_TOKEN="$ROOT" \
+    QUARKUS_HTTP_PORT="$PORT" QUARKUS_MANAGEMENT_PORT="$MANAGEMENT_PORT" \
     QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$BENCH_DB" "$@" \
     java "${JVM[@]}" -jar "$JAR" > "$WORK/sluice.log" 2>&1 &
   SLUICE=$!
-  for _ in $(seq 1 120); do curl -sf "$BASE/q/health/ready" >/dev/null && return; sleep 0.5; done
+  for _ in $(seq 1 120); do curl -sf "$MANAGEMENT/q/health/ready" >/dev/null && return; sleep 0.5; done
   echo "the service did not get ready; the end of its log:"; tail -n 20 "$WORK/sluice.log"; exit 1
 }
 

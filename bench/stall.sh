@@ -19,9 +19,9 @@ read -r STUCK _ <<< "$(account stuck 10)"
 read -r OTHER OTHER_TUNNEL <<< "$(account other 10)"
 STUCK_ID=$($PG -d "$BENCH_DB" -tAc "select account_id from account_slug where slug = 'stuck'")
 
-# status and seconds of one call: timed METHOD PATH TOKEN [BODY]
+# status and seconds of one call: timed METHOD URL TOKEN [BODY]
 timed() {
-  curl -s -o /dev/null -w '%{http_code} %{time_total}' -X "$1" "$BASE$2" ${3:+-H "Authorization: Bearer $3"} \
+  curl -s -o /dev/null -w '%{http_code} %{time_total}' -X "$1" "$2" ${3:+-H "Authorization: Bearer $3"} \
     ${4:+-H 'Content-Type: application/json' -d "$4"}
 }
 $PG -d "$BENCH_DB" -c "begin" -c "select 1 from account_usage where account_id = $STUCK_ID for update" \
@@ -30,15 +30,15 @@ HOLDER=$!
 sleep 0.5
 PILE=()
 for i in $(seq 1 "$PILED"); do
-  { timed POST /v1/tunnels "$STUCK" '{}'; echo; } > "$WORK/piled-$i" &
+  { timed POST "$BASE/v1/tunnels" "$STUCK" '{}'; echo; } > "$WORK/piled-$i" &
   PILE+=($!)
 done
 sleep 1
-timed POST "/v1/tunnels/$OTHER_TUNNEL/lease" "$OTHER" '{"consumed":0}' > "$WORK/lease" & PROBE=($!)
-timed POST /v1/tunnels "$OTHER" '{}' > "$WORK/registration" & PROBE+=($!)
-timed GET /v1/usage "$OTHER" > "$WORK/usage" & PROBE+=($!)
-timed GET /q/health/live > "$WORK/live" & PROBE+=($!)
-timed GET /q/health/ready > "$WORK/ready" & PROBE+=($!)
+timed POST "$BASE/v1/tunnels/$OTHER_TUNNEL/lease" "$OTHER" '{"consumed":0}' > "$WORK/lease" & PROBE=($!)
+timed POST "$BASE/v1/tunnels" "$OTHER" '{}' > "$WORK/registration" & PROBE+=($!)
+timed GET "$BASE/v1/usage" "$OTHER" > "$WORK/usage" & PROBE+=($!)
+timed GET "$MANAGEMENT/q/health/live" > "$WORK/live" & PROBE+=($!)
+timed GET "$MANAGEMENT/q/health/ready" > "$WORK/ready" & PROBE+=($!)
 sleep 0.5
 WAITING=$($PG -d "$BENCH_DB" -tAc "select count(*) from pg_stat_activity where datname = '$BENCH_DB'
   and wait_event_type = 'Lock'")

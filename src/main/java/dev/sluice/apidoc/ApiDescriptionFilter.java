@@ -135,10 +135,6 @@ public class ApiDescriptionFilter implements OASFilter {
                 "Daily totals of the last closed UTC days");
         op("GET /v1/memberships", "listMemberships", "team", Tier.ANY_TOKEN, 200,
                 "The owners whose usage the caller's account may read with X-Account");
-        op("GET /q/health", "health", "health", Tier.PUBLIC, 200, "All health checks");
-        op("GET /q/health/live", "healthLive", "health", Tier.PUBLIC, 200, "Liveness");
-        op("GET /q/health/ready", "healthReady", "health", Tier.PUBLIC, 200, "Readiness (the database answers)");
-        op("GET /q/health/started", "healthStarted", "health", Tier.PUBLIC, 200, "Start-up");
     }
 
     static final Map<String, String> TAGS = new LinkedHashMap<>();
@@ -155,7 +151,6 @@ public class ApiDescriptionFilter implements OASFilter {
         TAGS.put("tunnels", "The data plane: register, lease, close, read tunnels; grant keys");
         TAGS.put("subdomains", "Reserved subdomains");
         TAGS.put("workers", "Workers");
-        TAGS.put("health", "Liveness and readiness probes");
     }
 
     /** Response fields that can be null (and request fields that accept null), by schema. */
@@ -270,10 +265,6 @@ public class ApiDescriptionFilter implements OASFilter {
             operation.setSecurity(new ArrayList<>());
         } else {
             operation.setSecurity(List.of(OASFactory.createSecurityRequirement().addScheme(BEARER)));
-        }
-        if (key.startsWith("GET /q/health")) {
-            // SmallRye Health documents its own answers (200 UP, 503 DOWN with the HealthResponse body).
-            return;
         }
         if (operation.getParameters() != null) {
             operation.getParameters().forEach(ApiDescriptionFilter::describeParameter);

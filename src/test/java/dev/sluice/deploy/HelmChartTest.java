@@ -43,6 +43,10 @@ class HelmChartTest {
         assertEquals("/q/health/started", container.at("/startupProbe/httpGet/path").asText());
         assertEquals("/q/health/live", container.at("/livenessProbe/httpGet/path").asText());
         assertEquals("/q/health/ready", container.at("/readinessProbe/httpGet/path").asText());
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            assertEquals("management", container.at("/" + probe + "/httpGet/port").asText(), probe);
+        }
+        assertEquals(9000, port(container.at("/ports"), "management").at("/containerPort").asInt());
         assertTrue(pod.at("/securityContext/runAsNonRoot").asBoolean());
         assertEquals(185, pod.at("/securityContext/runAsUser").asInt());
         assertTrue(container.at("/securityContext/readOnlyRootFilesystem").asBoolean());
@@ -70,7 +74,12 @@ class HelmChartTest {
         assertTrue(config.at("/data/TUNNEL_SECRET").isMissingNode(), "secrets stay out of the ConfigMap");
         assertTrue(config.at("/data/SECRETS_KEY").isMissingNode());
         assertEquals(1, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
-        assertEquals("http", only(objects, "Service").at("/spec/ports/0/targetPort").asText());
+        JsonNode api = named(objects, "Service", "edge-sluice");
+        assertEquals(1, api.at("/spec/ports").size(), "the API's Service carries the API port only");
+        assertEquals("http", api.at("/spec/ports/0/targetPort").asText());
+        JsonNode management = named(objects, "Service", "edge-sluice-management");
+        assertEquals("ClusterIP", management.at("/spec/type").asText());
+        assertEquals("management", port(management.at("/spec/ports"), "management").at("/targetPort").asText());
         assertTrue(find(objects, "HorizontalPodAutoscaler").isEmpty());
         assertTrue(find(objects, "ServiceMonitor").isEmpty());
     }
@@ -88,7 +97,17 @@ class HelmChartTest {
         assertEquals("sluice-prod", secretRef(container, "TUNNEL_SECRET"));
         assertEquals("sluice-prod", secretRef(container, "SECRETS_KEY"));
         assertEquals(3, only(objects, "HorizontalPodAutoscaler").at("/spec/minReplicas").asInt());
-        assertEquals("/q/metrics", only(objects, "ServiceMonitor").at("/spec/endpoints/0/path").asText());
+        JsonNode monitor = only(objects, "ServiceMonitor");
+        assertEquals("/q/metrics", monitor.at("/spec/endpoints/0/path").asText());
+        assertEquals("management", monitor.at("/spec/endpoints/0/port").asText());
+        // Its selector picks the management Service alone: the API's Service has the pods' labels too.
+        JsonNode selector = monitor.at("/spec/selector/matchLabels");
+        List<String> labels = new ArrayList<>();
+        selector.fieldNames().forEachRemaining(labels::add);
+        List<String> matching = objects.stream().filter(o -> o.at("/kind").asText().equals("Service"))
+                .filter(o -> labels.stream().allMatch(l -> selector.get(l).equals(o.at("/metadata/labels").get(l))))
+                .map(o -> o.at("/metadata/name").asText()).toList();
+        assertEquals(List.of("sluice-management"), matching);
         assertEquals(2, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
         assertEquals("50000", only(objects, "ConfigMap").at("/data/GLOBAL_DAY_LIMIT").asText());
     }
@@ -150,6 +169,21 @@ class HelmChartTest {
             }
         }
         return objects;
+    }
+
+    private static JsonNode named(List<JsonNode> objects, String kind, String name) {
+        return objects.stream().filter(o -> o.at("/kind").asText().equals(kind))
+                .filter(o -> o.at("/metadata/name").asText().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
+    private static JsonNode port(JsonNode ports, String name) {
+        for (JsonNode port : ports) {
+            if (port.at("/name").asText().equals(name)) {
+                return port;
+            }
+        }
+        throw new AssertionError("no port " + name + " in " + ports);
     }
 
     private static Optional<JsonNode> find(List<JsonNode> objects, String kind) {

@@ -9,7 +9,6 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -196,6 +195,7 @@ class EmbeddedDatabaseIT {
         builder.environment().remove(unset);
         builder.environment().putAll(env);
         builder.environment().put("QUARKUS_HTTP_PORT", "0");
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", "0");
         Process process = builder.start();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the service did not stop");
         assertTrue(process.exitValue() != 0);
@@ -204,10 +204,8 @@ class EmbeddedDatabaseIT {
 
     /** Starts the jar in the folder on the embedded database, in {@code data} or (null) where it chooses. */
     private static Started start(Path workingDir, Path data, String logName) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = TwoReplicasIT.freePort();
+        int managementPort = TwoReplicasIT.freePort();
         Path log = Path.of("target", logName + ".log");
         ProcessBuilder builder = jar(workingDir, logName);
         Map<String, String> env = builder.environment();
@@ -220,12 +218,14 @@ class EmbeddedDatabaseIT {
             env.put("SLUICE_DATA_DIR", data.toString());
         }
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         Process process = builder.start();
         String url = "http://127.0.0.1:" + port;
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (TwoReplicasIT.call(url, "GET", "/q/health/ready", null, null).statusCode() == 200) {
+                if (TwoReplicasIT.call("http://127.0.0.1:" + managementPort, "GET", "/q/health/ready", null, null)
+                        .statusCode() == 200) {
                     assertTrue(Files.readString(log).contains("using the embedded PostgreSQL"));
                     return new Started(process, url, ROOT, log);
                 }

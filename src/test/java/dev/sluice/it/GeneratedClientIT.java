@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,10 +57,8 @@ class GeneratedClientIT {
 
     @BeforeAll
     static void startTheJar() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = TwoReplicasIT.freePort();
+        int managementPort = TwoReplicasIT.freePort();
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", "target/quarkus-app/quarkus-run.jar")
                 .redirectErrorStream(true)
@@ -70,10 +67,11 @@ class GeneratedClientIT {
         env.put("ROOT_TOKEN", ROOT);
         env.put("SECRETS_KEY", SECRETS_KEY);
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         env.put("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL);
         sluice = builder.start();
         baseUri = "http://127.0.0.1:" + port;
-        awaitReady();
+        awaitReady("http://127.0.0.1:" + managementPort);
     }
 
     @AfterAll
@@ -171,12 +169,12 @@ class GeneratedClientIT {
         return client;
     }
 
-    private static void awaitReady() throws InterruptedException {
+    private static void awaitReady(String managementUri) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (http.send(HttpRequest.newBuilder(URI.create(baseUri + "/q/health/ready")).build(),
+                if (http.send(HttpRequest.newBuilder(URI.create(managementUri + "/q/health/ready")).build(),
                         HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     return;
                 }

@@ -55,6 +55,8 @@ class TwoReplicasIT {
     static TcpProxy database;
     static final List<Process> replicas = new ArrayList<>();
     static final List<String> urls = new ArrayList<>();
+    /** Each replica's management port, where its health probes are. */
+    static final List<String> managementUrls = new ArrayList<>();
 
     @BeforeAll
     static void startTwoReplicas() throws Exception {
@@ -68,6 +70,7 @@ class TwoReplicasIT {
         database = new TcpProxy(PG_PORT);
         for (int i = 0; i < 2; i++) {
             int port = freePort();
+            int managementPort = freePort();
             ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-jar", "target/quarkus-app/quarkus-run.jar")
                     .redirectErrorStream(true)
@@ -76,14 +79,16 @@ class TwoReplicasIT {
             env.put("ROOT_TOKEN", ROOT);
             env.put("SECRETS_KEY", SECRETS_KEY);
             env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+            env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
             env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
                     + "?connectTimeout=2&socketTimeout=10");
             env.put("GLOBAL_DAY_LIMIT", "10");
             env.put("RECONCILE_EVERY", "1s");
             replicas.add(builder.start());
             urls.add("http://127.0.0.1:" + port);
+            managementUrls.add("http://127.0.0.1:" + managementPort);
         }
-        for (String url : urls) {
+        for (String url : managementUrls) {
             awaitReady(url);
         }
     }
@@ -280,20 +285,21 @@ class TwoReplicasIT {
         String tunnel = json(call(urls.get(0), "POST", "/v1/tunnels", api, "{}")).get("id").asText();
         database.cut();
         try {
-            for (String url : urls) {
+            for (int i = 0; i < urls.size(); i++) {
+                String url = urls.get(i);
                 HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
                 assertEquals(503, lease.statusCode(), lease.body());
                 assertEquals("UNAVAILABLE", json(lease).get("code").asText());
                 assertEquals(503, call(url, "POST", "/v1/tunnels", api, "{}").statusCode());
-                assertEquals(503, call(url, "GET", "/q/health/ready", null, null).statusCode());
+                assertEquals(503, call(managementUrls.get(i), "GET", "/q/health/ready", null, null).statusCode());
             }
         } finally {
             database.restore();
         }
-        for (String url : urls) {
-            HttpResponse<String> lease = awaitStatus(url, "/v1/tunnels/" + tunnel + "/lease", api, 200);
+        for (int i = 0; i < urls.size(); i++) {
+            HttpResponse<String> lease = awaitStatus(urls.get(i), "/v1/tunnels/" + tunnel + "/lease", api, 200);
             assertEquals(50, json(lease).get("granted").asInt(), "leases grant again after the outage");
-            assertEquals(200, call(url, "GET", "/q/health/ready", null, null).statusCode());
+            assertEquals(200, call(managementUrls.get(i), "GET", "/q/health/ready", null, null).statusCode());
         }
     }
 
@@ -343,11 +349,11 @@ class TwoReplicasIT {
         throw new AssertionError("still " + last.statusCode() + " after 60 s: " + last.body());
     }
 
-    private static void awaitReady(String url) throws InterruptedException {
+    private static void awaitReady(String managementUrl) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (call(url, "GET", "/q/health/ready", null, null).statusCode() == 200) {
+                if (call(managementUrl, "GET", "/q/health/ready", null, null).statusCode() == 200) {
                     return;
                 }
             } catch (IOException e) {
@@ -355,7 +361,7 @@ class TwoReplicasIT {
             }
             Thread.sleep(250);
         }
-        throw new AssertionError(url + " did not become ready; see target/replica-*.log");
+        throw new AssertionError(managementUrl + " did not become ready; see target/replica-*.log");
     }
 
     static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -366,7 +372,7 @@ class TwoReplicasIT {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PG_PORT + "/" + DATABASE, "postgres", "");
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
