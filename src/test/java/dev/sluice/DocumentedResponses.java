@@ -5,7 +5,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import com.atlassian.oai.validator.OpenApiInteractionValidator;
@@ -13,6 +20,8 @@ import com.atlassian.oai.validator.report.LevelResolver;
 import com.atlassian.oai.validator.report.ValidationReport;
 import com.atlassian.oai.validator.restassured.RestAssuredRequest;
 import com.atlassian.oai.validator.restassured.RestAssuredResponse;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.restassured.RestAssured;
 import io.restassured.filter.Filter;
@@ -27,10 +36,31 @@ import io.restassured.specification.FilterableResponseSpecification;
  * <p>
  * Requests are checked too, but only when the service accepted them (2xx): a request the service took must be one
  * the document allows, while tests that send garbage on purpose (and get a 4xx) are not checked against it.
+ * <p>
+ * The validator takes any status under an operation's {@code default} response; an operation's status must also be
+ * one the document lists by its number, so that a generated client knows every answer it can get, but for HTTP's
+ * own refusals of a request's form, which {@code default} names ({@link #UNDER_DEFAULT}).
  */
 public final class DocumentedResponses implements Filter {
 
-    private static volatile OpenApiInteractionValidator validator;
+    /** What the document says, read once from the first request's server. */
+    private record Document(OpenApiInteractionValidator validator, List<Operation> operations) {
+
+        /** The operation the document describes for this request, the most literal path template first. */
+        Optional<Operation> operationOf(String method, String path) {
+            return operations.stream().filter(o -> o.method().equalsIgnoreCase(method))
+                    .filter(o -> o.path().matcher(path).matches())
+                    .min(Comparator.comparingInt(Operation::parameters));
+        }
+    }
+
+    private record Operation(String method, String template, Pattern path, int parameters, Set<String> statuses) {
+    }
+
+    private static volatile Document document;
+
+    /** A method, an Accept or a Content-Type the operation does not take: any operation may answer these. */
+    static final Set<String> UNDER_DEFAULT = Set.of("405", "406", "415");
 
     /** Installs the filter once for every RestAssured call of this class loader's tests. */
     public static synchronized void install() {
@@ -43,30 +73,38 @@ public final class DocumentedResponses implements Filter {
     public Response filter(FilterableRequestSpecification request, FilterableResponseSpecification responseSpec,
             FilterContext context) {
         Response response = context.next(request, responseSpec);
-        ValidationReport report = validator(request.getURI()).validate(RestAssuredRequest.of(request),
+        Document described = document(request.getURI());
+        ValidationReport report = described.validator().validate(RestAssuredRequest.of(request),
                 RestAssuredResponse.of(response));
         boolean accepted = response.statusCode() < 400;
-        List<ValidationReport.Message> errors = report.getMessages().stream()
+        List<String> errors = new ArrayList<>(report.getMessages().stream()
                 .filter(m -> m.getLevel() == ValidationReport.Level.ERROR)
                 .filter(m -> accepted || !m.getKey().startsWith("validation.request"))
-                .toList();
+                .map(m -> m.getKey() + ": " + m.getMessage() + m.getContext()
+                        .map(c -> " " + c.getRequestPath().orElse("") + " " + c.getResponseStatus().orElse(0))
+                        .orElse(""))
+                .toList());
+        String status = Integer.toString(response.statusCode());
+        described.operationOf(request.getMethod(), URI.create(request.getURI()).getPath())
+                .filter(operation -> !operation.statuses().contains(status) && !UNDER_DEFAULT.contains(status))
+                .ifPresent(operation -> errors.add("status " + status + " is not listed for " + operation.method()
+                        + " " + operation.template() + " (only under default)"));
         if (!errors.isEmpty()) {
             throw new AssertionError("The answer to " + request.getMethod() + " " + request.getURI() + " ("
                     + response.statusCode() + ") is not what /q/openapi describes:\n"
-                    + errors.stream().map(m -> "  " + m.getKey() + ": " + m.getMessage() + m.getContext()
-                            .map(c -> " " + c.getRequestPath().orElse("") + " " + c.getResponseStatus().orElse(0))
-                            .orElse("")).collect(Collectors.joining("\n"))
+                    + errors.stream().map(e -> "  " + e).collect(Collectors.joining("\n"))
                     + "\nbody: " + response.asString());
         }
         return response;
     }
 
-    private static OpenApiInteractionValidator validator(String requestUri) {
-        if (validator == null) {
+    private static Document document(String requestUri) {
+        if (document == null) {
             synchronized (DocumentedResponses.class) {
-                if (validator == null) {
-                    validator = OpenApiInteractionValidator
-                            .createForInlineApiSpecification(fetchDocument(URI.create(requestUri).resolve("/q/openapi")))
+                if (document == null) {
+                    String json = fetchDocument(URI.create(requestUri).resolve("/q/openapi"));
+                    OpenApiInteractionValidator validator = OpenApiInteractionValidator
+                            .createForInlineApiSpecification(json)
                             // Paths the document does not describe (metrics, unknown URLs) are not part of the API.
                             .withLevelResolver(LevelResolver.create()
                                     .withLevel("validation.request.path.missing", ValidationReport.Level.IGNORE)
@@ -75,10 +113,29 @@ public final class DocumentedResponses implements Filter {
                                     .withLevel("validation.request.body.missing", ValidationReport.Level.IGNORE)
                                     .build())
                             .build();
+                    document = new Document(validator, operations(json));
                 }
             }
         }
-        return validator;
+        return document;
+    }
+
+    private static List<Operation> operations(String json) {
+        List<Operation> operations = new ArrayList<>();
+        try {
+            new ObjectMapper().readTree(json).path("paths").fields().forEachRemaining(path -> path.getValue()
+                    .fields().forEachRemaining(method -> {
+                        Set<String> statuses = new HashSet<>();
+                        method.getValue().path("responses").fieldNames().forEachRemaining(statuses::add);
+                        String[] literals = path.getKey().split("\\{[^}]+}", -1);
+                        operations.add(new Operation(method.getKey(), path.getKey(), Pattern.compile(Arrays
+                                .stream(literals).map(Pattern::quote).collect(Collectors.joining("[^/]+"))),
+                                literals.length - 1, statuses));
+                    }));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("/q/openapi is not JSON", e);
+        }
+        return operations;
     }
 
     /** Fetched without RestAssured, so that loading the document is not itself filtered. */

@@ -292,10 +292,17 @@ public class ApiDescriptionFilter implements OASFilter {
         operation.getResponses().setAPIResponses(documented);
     }
 
+    /**
+     * Path parameters checked by their format, as the contract's "bad slug" is: a malformed one is 400. An id is only
+     * looked up, so a malformed id is an unknown one: 404.
+     */
+    static final Set<String> FORMATTED_PATH_PARAMETERS = Set.of("{slug}", "{member}", "{name}");
+
     private static List<Integer> errorsOf(String key, String path, Op op, Operation operation) {
         Set<Integer> errors = new TreeSet<>(op.extraErrors());
         boolean hasInput = operation.getRequestBody() != null || (operation.getParameters() != null
-                && operation.getParameters().stream().anyMatch(p -> p.getIn() != Parameter.In.PATH));
+                && operation.getParameters().stream().anyMatch(p -> p.getIn() != Parameter.In.PATH))
+                || FORMATTED_PATH_PARAMETERS.stream().anyMatch(path::contains);
         if (hasInput) {
             errors.add(400);
         }
@@ -360,7 +367,8 @@ public class ApiDescriptionFilter implements OASFilter {
 
     private static void addResponses(Components components) {
         errorResponse(components, "BadRequest", "VALIDATION_FAILED: malformed JSON, an unknown field, a wrong type, "
-                + "an out-of-range number or parameter; `field` names the culprit.");
+                + "an out-of-range number or parameter, a malformed slug or subdomain in the path; `field` names the "
+                + "culprit.");
         errorResponse(components, "Unauthorized", "UNAUTHORIZED: the token is missing, malformed, unknown, revoked "
                 + "or expired.").addHeader("WWW-Authenticate", ref("WWW-Authenticate"));
         errorResponse(components, "Forbidden", "FORBIDDEN: the wrong tier or another account. On the data plane "

@@ -1,6 +1,7 @@
 package dev.sluice.apidoc;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,6 +24,7 @@ import io.restassured.RestAssured;
 import io.restassured.builder.ResponseBuilder;
 import io.restassured.filter.Filter;
 import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
 
 /**
  * What §10 asks of /q/openapi beyond what {@link DocumentedResponses} checks on every test's answers (and that it
@@ -78,6 +80,30 @@ class ApiDescriptionTest {
     }
 
     @Test
+    void aMalformedSlugOrSubdomainInThePathIsADocumented400() {
+        // The validator lets an undocumented status through under `default`, so the document's 400s are checked here.
+        JsonPath document = given().accept("application/json").get("/q/openapi").then().statusCode(200).extract()
+                .jsonPath();
+        Map<String, Map<String, Map<String, Object>>> paths = document.getMap("paths");
+        paths.forEach((path, item) -> item.forEach((method, raw) -> {
+            if (path.contains("{slug}") || path.contains("{member}") || path.contains("{name}")) {
+                assertNotNull(new JsonPath(toJson(raw)).get("responses.'400'"), method + " " + path + " lists 400");
+            }
+        }));
+        String slug = Api.uniqueSlug("paths");
+        String service = Api.createAccount(slug, Map.of("plan", "pro")).path("serviceToken");
+        record Case(RequestSpecification caller, String method, String path, String field) {
+        }
+        for (Case refused : List.of(new Case(Api.asRoot(), "GET", "/admin/accounts/Bad_Slug", "slug"),
+                new Case(Api.asRoot(), "POST", "/admin/accounts/x/suspend", "slug"),
+                new Case(Api.as(service), "DELETE", "/admin/accounts/" + slug + "/members/Bad_Slug", "member"),
+                new Case(Api.as(service), "DELETE", "/v1/subdomains/-bad-", "name"))) {
+            refused.caller().request(refused.method(), refused.path()).then().statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo(refused.field()));
+        }
+    }
+
+    @Test
     void anAnswerTheDocumentDoesNotDescribeFailsTheTestThatGotIt() {
         assertTrue(RestAssured.filters().stream().anyMatch(DocumentedResponses.class::isInstance));
         // A stand-in for the service, behind the global filter: an account whose slug is a number.
@@ -86,6 +112,13 @@ class ApiDescriptionTest {
         AssertionError refused = assertThrows(AssertionError.class,
                 () -> Api.asRoot().filter(drifted).get("/admin/accounts/acme"));
         assertTrue(refused.getMessage().contains("/slug"), refused.getMessage());
+        // A status the operation does not list passes the validator under `default`, and fails here.
+        Filter unlisted = (request, response, context) -> new ResponseBuilder().setStatusCode(418)
+                .setContentType("application/json").setBody("{\"code\": \"NOT_FOUND\", \"message\": \"no\"}").build();
+        AssertionError teapot = assertThrows(AssertionError.class,
+                () -> Api.asRoot().filter(unlisted).get("/admin/accounts/acme"));
+        assertTrue(teapot.getMessage().contains("status 418 is not listed for get /admin/accounts/{slug}"),
+                teapot.getMessage());
     }
 
     @Test
