@@ -5,11 +5,15 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -307,6 +311,32 @@ class LeaseBatcherTest {
      * Opens a transaction on {@code blocker} that holds the account's credit lock until it ends. By account id, not
      * through a join on the slug: on Citus a lock is taken on one shard only.
      */
+    @Test
+    void aCreditLockWhoseTransactionFellSilentIsReleasedByTheDatabase() throws Exception {
+        Relay relay = Relay.create("stranded", Map.of("plan", "pro", "dayLimit", 10_000));
+        String tunnel = relay.open();
+        // A connection of the service's own pool, with its settings, as a replica cut off mid-transaction leaves it:
+        // the account's credit lock taken, then nothing more from the client.
+        Connection stranded = db.getConnection();
+        try {
+            try (Statement show = stranded.createStatement();
+                    ResultSet timeout = show.executeQuery("show idle_in_transaction_session_timeout")) {
+                timeout.next();
+                assertEquals("10s", timeout.getString(1));
+            }
+            holdCreditLock(stranded, relay.slug());
+            // This lease's batch goes to the database at once and waits there for the lock, for as long as it is held.
+            Response lease = CompletableFuture.supplyAsync(() -> relay.lease(tunnel, null, null))
+                    .get(40, TimeUnit.SECONDS);
+            assertEquals(200, lease.statusCode(), "the database ended the silent transaction and its lock went");
+            assertEquals(50, (int) lease.path("granted"));
+            SQLException ended = assertThrows(SQLException.class, () -> stranded.createStatement().execute("select 1"));
+            assertTrue(ended.getMessage().contains("idle-in-transaction timeout"), ended.getMessage());
+        } finally {
+            stranded.close(); // broken: the pool drops it
+        }
+    }
+
     private static void holdCreditLock(Connection blocker, String slug) throws Exception {
         blocker.setAutoCommit(false);
         try (PreparedStatement lock = blocker.prepareStatement(
