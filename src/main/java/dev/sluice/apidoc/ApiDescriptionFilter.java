@@ -19,6 +19,9 @@ import org.eclipse.microprofile.openapi.models.parameters.Parameter;
 import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
 
+import dev.sluice.auth.Slugs;
+import dev.sluice.web.DnsLabel;
+
 /**
  * Turns the document SmallRye generates from the resources into the description the contract asks for: an operationId,
  * summary, tag and caller tier per operation, the real success status, the contract's error responses with one
@@ -356,6 +359,18 @@ public class ApiDescriptionFilter implements OASFilter {
             }
             case "plan" -> parameter.setDescription("The plan id to preview (free, starter, pro).");
             case "account" -> parameter.setDescription("Only this account's entries (a service token: its own).");
+            // Path parameters: the formatted ones are refused as 400 when malformed (FORMATTED_PATH_PARAMETERS).
+            case "slug", "member" -> {
+                parameter.setDescription("An account's slug: 2-63 characters of a-z, 0-9 and '-', starting with a "
+                        + "letter or digit; anything else is 400.");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).pattern(Slugs.PATTERN));
+            }
+            case "name" -> {
+                parameter.setDescription("The subdomain, a DNS label: 1-63 characters of a-z, 0-9 and '-', not "
+                        + "starting or ending with '-'; anything else is 400.");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).pattern(DnsLabel.PATTERN));
+            }
+            case "id" -> parameter.setDescription("The id Sluice gave it (a UUID); anything else is an unknown id, 404.");
             default -> {
             }
         }

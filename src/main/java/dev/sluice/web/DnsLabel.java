@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 /** The one rule for names that become DNS labels (subdomains, worker names): 1-63 of a-z, 0-9, inner '-'. */
 public final class DnsLabel {
 
-    private static final Pattern LABEL = Pattern.compile("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
+    public static final String PATTERN = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+    private static final Pattern LABEL = Pattern.compile(PATTERN);
 
     private DnsLabel() {
     }

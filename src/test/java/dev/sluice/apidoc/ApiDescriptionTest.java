@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 
 import dev.sluice.Api;
 import dev.sluice.DocumentedResponses;
+import dev.sluice.auth.Slugs;
+import dev.sluice.web.DnsLabel;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.builder.ResponseBuilder;
@@ -85,9 +87,19 @@ class ApiDescriptionTest {
         JsonPath document = given().accept("application/json").get("/q/openapi").then().statusCode(200).extract()
                 .jsonPath();
         Map<String, Map<String, Map<String, Object>>> paths = document.getMap("paths");
+        Map<String, String> patterns = Map.of("slug", Slugs.PATTERN, "member", Slugs.PATTERN, "name",
+                DnsLabel.PATTERN);
         paths.forEach((path, item) -> item.forEach((method, raw) -> {
+            JsonPath operation = new JsonPath(toJson(raw));
             if (path.contains("{slug}") || path.contains("{member}") || path.contains("{name}")) {
-                assertNotNull(new JsonPath(toJson(raw)).get("responses.'400'"), method + " " + path + " lists 400");
+                assertNotNull(operation.get("responses.'400'"), method + " " + path + " lists 400");
+            }
+            List<Map<String, Object>> parameters = operation.getList("parameters");
+            for (Map<String, Object> parameter : parameters == null ? List.<Map<String, Object>>of() : parameters) {
+                if ("path".equals(parameter.get("in")) && patterns.containsKey(parameter.get("name"))) {
+                    assertEquals(patterns.get(parameter.get("name")),
+                            ((Map<?, ?>) parameter.get("schema")).get("pattern"), method + " " + path);
+                }
             }
         }));
         String slug = Api.uniqueSlug("paths");
