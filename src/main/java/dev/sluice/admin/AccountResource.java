@@ -1,5 +1,7 @@
 package dev.sluice.admin;
 
+import java.util.concurrent.CompletionStage;
+
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.GET;
@@ -17,8 +19,11 @@ import dev.sluice.account.AccountViews;
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
+import dev.sluice.tunnel.LeaseBatcher;
 import dev.sluice.web.Bodies;
 import dev.sluice.web.QueryParams;
+import io.smallrye.common.annotation.Blocking;
 
 @Path("/admin/accounts")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,6 +33,8 @@ public class AccountResource {
     AccountService accounts;
     @Inject
     Caller caller;
+    @Inject
+    LeaseBatcher turns;
 
     @POST
     @ResponseStatus(201)
@@ -67,12 +74,18 @@ public class AccountResource {
         return accounts.updateLimits(slug, Bodies.require(request));
     }
 
+    /**
+     * The owner's suspension runs in its account's turn: closing the tunnels takes its credit lock (see
+     * {@link LeaseBatcher#inTurnOf}).
+     */
     @POST
     @Path("/{slug}/suspend")
     @Audited("account.suspend")
     @Access(Access.Who.MANAGER)
-    public AccountViews.StatusChanged suspend(@PathParam("slug") String slug) {
-        return accounts.suspend(caller.principal(), slug);
+    @Blocking
+    public CompletionStage<AccountViews.StatusChanged> suspend(@PathParam("slug") String slug) {
+        Principal principal = caller.principal();
+        return turns.inTurnOf(principal, () -> accounts.suspend(principal, slug));
     }
 
     @POST

@@ -370,7 +370,8 @@ public class ApiDescriptionFilter implements OASFilter {
                         + "starting or ending with '-'; anything else is 400.");
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).pattern(DnsLabel.PATTERN));
             }
-            case "id" -> parameter.setDescription("The id Sluice gave it (a UUID); anything else is an unknown id, 404.");
+            case "id" -> parameter.setDescription(
+                    "The id Sluice gave it (a UUID); anything else is an unknown id, 404.");
             default -> {
             }
         }

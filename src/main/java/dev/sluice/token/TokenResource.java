@@ -1,5 +1,7 @@
 package dev.sluice.token;
 
+import java.util.concurrent.CompletionStage;
+
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.DELETE;
@@ -15,7 +17,10 @@ import org.jboss.resteasy.reactive.ResponseStatus;
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
+import dev.sluice.tunnel.LeaseBatcher;
 import dev.sluice.web.Bodies;
+import io.smallrye.common.annotation.Blocking;
 
 @Path("/admin/accounts/{slug}/tokens")
 @Produces(MediaType.APPLICATION_JSON)
@@ -25,6 +30,8 @@ public class TokenResource {
     Caller caller;
     @Inject
     TokenService tokens;
+    @Inject
+    LeaseBatcher turns;
 
     @POST
     @ResponseStatus(201)
@@ -40,12 +47,15 @@ public class TokenResource {
         return tokens.list(slug);
     }
 
+    /** In the account's turn: closing the token's tunnels takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
     @DELETE
     @Path("/{id}")
     @Audited("token.revoke")
     @Access(Access.Who.MANAGER)
-    public TokenViews.Revoked revoke(@PathParam("slug") String slug, @PathParam("id") String id) {
-        return tokens.revoke(caller.principal(), slug, id);
+    @Blocking
+    public CompletionStage<TokenViews.Revoked> revoke(@PathParam("slug") String slug, @PathParam("id") String id) {
+        Principal principal = caller.principal();
+        return turns.inTurnOf(principal, () -> tokens.revoke(principal, slug, id));
     }
 
     @POST

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -35,9 +36,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import org.jboss.logging.MDC;
 
+import dev.sluice.auth.Principal;
+import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
+import io.quarkus.arc.Arc;
+import io.quarkus.arc.InjectableContext.ContextState;
+import io.quarkus.arc.ManagedContext;
 
 /**
  * Coalesces the settlements (leases, closes, late reports) of one account: what is queued for an account while its
@@ -47,9 +53,10 @@ import io.agroal.api.AgroalDataSource;
  * inside the database, so batches from several replicas serialise there.
  * <p>
  * Registrations take the same turns ({@link #inTurn}), one per turn after the account's batch: they would queue on
- * the account's credit lock anyway, and queued here they wait without a connection or a thread. So one account's
- * pile of work, however stuck on its own lock, holds at most one connection and one thread of this replica (those
- * of its turn at the database), and every other account keeps the rest.
+ * the account's credit lock anyway, and queued here they wait without a connection or a thread. So do the owner's
+ * calls that take that lock ({@link #inTurnOf}: reservations, worker creations, revocations, suspension). So one
+ * account's pile of work, however stuck on its own lock, holds at most one connection and one thread of this replica
+ * (those of its turn at the database), and every other account keeps the rest.
  * <p>
  * No thread waits for a turn: a caller that finds no turn of its account in flight, and a free slot at the database,
  * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a turn
@@ -82,21 +89,38 @@ public class LeaseBatcher {
     private record Pending(Call call, CompletableFuture<Result> result) {
     }
 
-    /** Work with a transaction of its own under the account's credit lock, made in the account's turn. */
-    private record Task<T>(Supplier<T> work, String requestId, CompletableFuture<T> result) {
+    /**
+     * Work with a transaction of its own under the account's credit lock, made in the account's turn, with its
+     * caller's request id and request scope (whose audit trail records what the work did).
+     */
+    private record Task<T>(Supplier<T> work, String requestId, ContextState requestScope,
+            CompletableFuture<T> result) {
 
         /** Whatever ends the work, an {@code Error} included, answers its caller; the Error then goes on. */
         void run() {
-            RequestIds.during(requestId, () -> {
-                try {
-                    result.complete(work.get());
-                } catch (RuntimeException e) {
-                    result.completeExceptionally(e);
-                } catch (Error e) {
-                    result.completeExceptionally(new IllegalStateException("a turn's work failed", e));
-                    throw e;
+            ManagedContext requestContext = Arc.container().requestContext();
+            // On a runner thread the caller's request scope is made current for the work; on the caller's own
+            // thread it is current already.
+            boolean carried = requestScope != null && requestScope.isValid() && !requestContext.isActive();
+            if (carried) {
+                requestContext.activate(requestScope);
+            }
+            try {
+                RequestIds.during(requestId, () -> {
+                    try {
+                        result.complete(work.get());
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    } catch (Error e) {
+                        result.completeExceptionally(new IllegalStateException("a turn's work failed", e));
+                        throw e;
+                    }
+                });
+            } finally {
+                if (carried) {
+                    requestContext.deactivate();
                 }
-            });
+            }
         }
     }
 
@@ -155,9 +179,30 @@ public class LeaseBatcher {
      */
     <T> CompletableFuture<T> inTurn(long accountId, Supplier<T> work) {
         AccountQueue queue = queues.computeIfAbsent(accountId, id -> new AccountQueue());
-        Task<T> mine = new Task<>(work, RequestIds.current(), new CompletableFuture<>());
+        Task<T> mine = new Task<>(work, RequestIds.current(), Arc.container().requestContext().getStateIfActive(),
+                new CompletableFuture<>());
         queue.tasks.add(mine);
         return inQueue(accountId, queue, mine.result(), () -> withdraw(queue.tasks, mine, mine.result()));
+    }
+
+    /**
+     * A call of an account's own token that takes its credit lock (a worker's creation, a subdomain's reservation, a
+     * token's revocation), made in the account's turn as a registration is, so that a pile of one account's calls
+     * holds one connection at most; a failure names the caller's request. Root's calls, which have no account of
+     * their own, run at once.
+     */
+    public <T> CompletionStage<T> inTurnOf(Principal caller, Supplier<T> work) {
+        CompletionStage<T> answer;
+        if (caller.accountId() != null) {
+            answer = inTurn(caller.accountId(), work);
+        } else {
+            try {
+                answer = CompletableFuture.completedFuture(work.get());
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+        }
+        return RequestFailure.bind(RequestIds.current(), answer);
     }
 
     /** Sets the deadline of what was just queued, and takes the account's turn if nobody holds it. */

@@ -1,6 +1,7 @@
 package dev.sluice.tunnel;
 
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -18,7 +19,9 @@ import org.jboss.resteasy.reactive.ResponseStatus;
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
 import dev.sluice.web.Bodies;
+import io.smallrye.common.annotation.Blocking;
 
 /** Reserved subdomains, managed by the account owner's service token. */
 @Path("/v1/subdomains")
@@ -32,13 +35,19 @@ public class SubdomainResource {
     Caller caller;
     @Inject
     SubdomainService subdomains;
+    @Inject
+    LeaseBatcher turns;
 
+    /** In the account's turn: a reservation takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
     @POST
     @ResponseStatus(201)
     @Audited("subdomain.reserve")
     @Access(Access.Who.SERVICE)
-    public SubdomainService.Reserved reserve(@Valid ReserveRequest request) {
-        return subdomains.reserve(caller.principal(), Bodies.require(request).name());
+    @Blocking
+    public CompletionStage<SubdomainService.Reserved> reserve(@Valid ReserveRequest request) {
+        Principal principal = caller.principal();
+        String name = Bodies.require(request).name();
+        return turns.inTurnOf(principal, () -> subdomains.reserve(principal, name));
     }
 
     @GET

@@ -1,7 +1,5 @@
 package dev.sluice.tunnel;
 
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
@@ -20,7 +18,6 @@ import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
-import dev.sluice.web.SluiceException;
 import io.smallrye.common.annotation.Blocking;
 
 /** The relay's side: register, lease, close, and read tunnels. */
@@ -93,14 +90,8 @@ public class TunnelResource {
      */
     private static <T> CompletionStage<RestResponse<T>> answered(RestResponse.Status status,
             CompletionStage<TunnelService.WithHeaders<T>> work) {
-        String requestId = RequestIds.current();
-        return work.thenApply(result -> withHeaders(RestResponse.ResponseBuilder.create(status, result.body()), result))
-                .exceptionallyCompose(failure -> {
-                    Throwable cause = failure instanceof CompletionException wrapped && wrapped.getCause() != null
-                            ? wrapped.getCause() : failure;
-                    return CompletableFuture.failedStage(cause instanceof SluiceException error
-                            ? error.forRequest(requestId) : new RequestFailure(requestId, cause));
-                });
+        return RequestFailure.bind(RequestIds.current(), work.thenApply(
+                result -> withHeaders(RestResponse.ResponseBuilder.create(status, result.body()), result)));
     }
 
     private static <T> RestResponse<T> withHeaders(RestResponse.ResponseBuilder<T> response,

@@ -58,9 +58,10 @@ public class ErrorMapper {
             // after it returns get fresh connections instead of failing once more each.
             dataSource.flush(AgroalDataSource.FlushMode.IDLE);
         }
-        refusals.fire(new RequestRefused(error));
         String requestId = error.requestId() != null ? error.requestId()
                 : answeredFor != null ? answeredFor : RequestIds.current();
+        // Recorded under the request it answers, whichever thread renders an asynchronous answer.
+        RequestIds.during(requestId, () -> refusals.fire(new RequestRefused(error)));
         Response.ResponseBuilder response = Response.status(error.status()).type(MediaType.APPLICATION_JSON)
                 .entity(body(error, requestId));
         error.headers().forEach(response::header);

@@ -29,10 +29,14 @@ public final class RequestIds {
         return id == null ? null : id.toString();
     }
 
-    /** Runs work with a request's id in the MDC, on whatever thread finishes that request's work. */
+    /** Runs work with a request's id (none if null) in the MDC, on whatever thread finishes that request's work. */
     public static void during(String requestId, Runnable work) {
         Object before = MDC.get(MDC_REQUEST_ID);
-        MDC.put(MDC_REQUEST_ID, requestId);
+        if (requestId == null) {
+            MDC.remove(MDC_REQUEST_ID);
+        } else {
+            MDC.put(MDC_REQUEST_ID, requestId);
+        }
         try {
             work.run();
         } finally {

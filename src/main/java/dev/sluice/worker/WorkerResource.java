@@ -1,6 +1,7 @@
 package dev.sluice.worker;
 
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -13,13 +14,16 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-import org.jboss.resteasy.reactive.ResponseStatus;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.jboss.resteasy.reactive.ResponseStatus;
 
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
+import dev.sluice.tunnel.LeaseBatcher;
 import dev.sluice.web.Bodies;
+import io.smallrye.common.annotation.Blocking;
 
 /** Workers, managed by the account owner's service token. */
 @Path("/v1/workers")
@@ -35,13 +39,19 @@ public class WorkerResource {
     Caller caller;
     @Inject
     WorkerService workers;
+    @Inject
+    LeaseBatcher turns;
 
+    /** In the account's turn: creation takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
     @POST
     @ResponseStatus(201)
     @Audited("worker.create")
     @Access(Access.Who.SERVICE)
-    public WorkerService.WorkerView create(@Valid CreateRequest request) {
-        return workers.create(caller.principal(), Bodies.require(request).name());
+    @Blocking
+    public CompletionStage<WorkerService.WorkerView> create(@Valid CreateRequest request) {
+        Principal principal = caller.principal();
+        String name = Bodies.require(request).name();
+        return turns.inTurnOf(principal, () -> workers.create(principal, name));
     }
 
     @GET

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import jakarta.inject.Inject;
 
@@ -186,7 +187,7 @@ class LeaseBatcherTest {
                 registrations.add(CompletableFuture.supplyAsync(() -> stuck.register(Map.of()), callers));
             }
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (waitingRegistrations(watcher) == 0) {
+            while (waitingForCreditLocks(watcher) == 0) {
                 assertTrue(System.nanoTime() < until, "the account's first registration waits for its credit lock");
                 Thread.sleep(20);
             }
@@ -194,7 +195,7 @@ class LeaseBatcherTest {
             assertEquals(200, lease.statusCode(), lease.asString());
             other.register(Map.of()).then().statusCode(201);
             as(other.api()).get("/v1/usage").then().statusCode(200);
-            assertEquals(1, waitingRegistrations(watcher), "the stuck account holds one connection, not all of them");
+            assertEquals(1, waitingForCreditLocks(watcher), "the stuck account holds one connection, not all of them");
 
             until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (registrations.stream().filter(CompletableFuture::isDone).count() < piled - 1) {
@@ -223,43 +224,83 @@ class LeaseBatcherTest {
     @Test
     void registrationsQueuedBehindTheirAccountsTurnRunInTurnsOnceItEnds() throws Exception {
         Relay relay = Relay.create("turn-queued", Map.of("plan", "pro", "dayLimit", 10_000));
+        List<Response> registrations = inTurnsBehindTheLock(relay,
+                i -> relay.register(Map.of("subdomain", relay.slug() + "-r" + i)));
+        registrations.forEach(r -> assertEquals(201, r.statusCode(), r.asString()));
+        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(3));
+        relay.tunnels().then().body("tunnels.size()", equalTo(3));
+        auditedUnderTheirRequests(relay, "subdomain.reserve", registrations);
+    }
+
+    @Test
+    void anOwnersCallsThatTakeTheCreditLockRunInItsTurnsAuditedAsTheirRequests() throws Exception {
+        Relay relay = Relay.create("owner-queued", Map.of("plan", "pro", "dayLimit", 10_000));
+        List<Response> reservations = inTurnsBehindTheLock(relay,
+                i -> as(relay.service()).body(Map.of("name", relay.slug() + "-s" + i)).post("/v1/subdomains"));
+        reservations.forEach(r -> assertEquals(201, r.statusCode(), r.asString()));
+        auditedUnderTheirRequests(relay, "subdomain.reserve", reservations);
+        // Pro allows one worker: the two after it are refused inside their turns, and the refusals are audited too.
+        List<Response> workers = inTurnsBehindTheLock(relay,
+                i -> as(relay.service()).body(Map.of("name", "w" + i)).post("/v1/workers"));
+        assertEquals(List.of(201, 403, 403), workers.stream().map(Response::statusCode).sorted().toList());
+        auditedUnderTheirRequests(relay, "worker.create", workers);
+        List<String> tokens = List.of(1, 2, 3).stream().map(i -> as(relay.service()).body(Map.of("kind", "api"))
+                .post("/admin/accounts/" + relay.slug() + "/tokens").then().statusCode(201).extract()
+                .<String>path("id")).toList();
+        List<Response> revocations = inTurnsBehindTheLock(relay,
+                i -> as(relay.service()).delete("/admin/accounts/" + relay.slug() + "/tokens/" + tokens.get(i)));
+        revocations.forEach(r -> assertEquals(200, r.statusCode(), r.asString()));
+        auditedUnderTheirRequests(relay, "token.revoke", revocations);
+        List<Response> suspensions = inTurnsBehindTheLock(relay,
+                i -> as(relay.service()).post("/admin/accounts/" + relay.slug() + "/suspend"));
+        suspensions.forEach(r -> assertEquals(200, r.statusCode(), r.asString()));
+        auditedUnderTheirRequests(relay, "account.suspend", suspensions);
+    }
+
+    /**
+     * Makes three calls of the account while its credit lock is held, proves only the first is at the database (the
+     * other two wait in its queue), then lets the lock go: the two run in turns of their own, on runner threads.
+     */
+    private List<Response> inTurnsBehindTheLock(Relay relay, IntFunction<Response> call) throws Exception {
         ExecutorService callers = Executors.newFixedThreadPool(3);
-        List<CompletableFuture<Response>> registrations = new ArrayList<>();
+        List<CompletableFuture<Response>> answers = new ArrayList<>();
         try (Connection blocker = DriverManager.getConnection(url, user, null);
                 Connection watcher = DriverManager.getConnection(url, user, null)) {
             holdCreditLock(blocker, relay.slug());
-            for (int i = 0; i < 3; i++) {
-                String name = relay.slug() + "-r" + i;
-                registrations.add(CompletableFuture.supplyAsync(() -> relay.register(Map.of("subdomain", name)),
-                        callers));
-            }
+            answers.add(CompletableFuture.supplyAsync(() -> call.apply(0), callers));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (waitingRegistrations(watcher) == 0) {
-                assertTrue(System.nanoTime() < until, "the first registration waits for the credit lock");
+            while (waitingForCreditLocks(watcher) == 0) {
+                assertTrue(System.nanoTime() < until, "the first call waits for the credit lock");
                 Thread.sleep(20);
             }
+            for (int i = 1; i < 3; i++) {
+                int index = i;
+                answers.add(CompletableFuture.supplyAsync(() -> call.apply(index), callers));
+            }
             Thread.sleep(300); // the other two are queued behind its turn by now, well inside the 2 s LEASE_WAIT
-            blocker.rollback(); // so they run in turns of their own, on runner threads
+            assertEquals(1, waitingForCreditLocks(watcher), "one call of the account at the database at a time");
+            blocker.rollback();
         } finally {
             callers.shutdown();
         }
-        List<String> requestIds = new ArrayList<>();
-        for (CompletableFuture<Response> answer : registrations) {
-            Response registered = answer.get(30, TimeUnit.SECONDS);
-            assertEquals(201, registered.statusCode(), registered.asString());
-            requestIds.add(registered.header("X-Request-Id"));
+        List<Response> responses = new ArrayList<>();
+        for (CompletableFuture<Response> answer : answers) {
+            responses.add(answer.get(30, TimeUnit.SECONDS));
         }
-        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(3));
-        relay.tunnels().then().body("tunnels.size()", equalTo(3));
-        // Each reservation is audited under the request that made it, whichever thread ran its turn.
-        as(relay.service()).get("/admin/audit").then().body("entries.findAll { it.action == 'subdomain.reserve' }"
-                + ".requestId", containsInAnyOrder(requestIds.toArray()));
+        return responses;
     }
 
-    /** Backends of registrations waiting for a credit lock. */
-    private static int waitingRegistrations(Connection c) throws Exception {
+    /** Each call is audited under the request that made it, whichever thread ran its turn. */
+    private static void auditedUnderTheirRequests(Relay relay, String action, List<Response> calls) {
+        as(relay.service()).get("/admin/audit").then().body("entries.findAll { it.action == '" + action + "' }"
+                + ".requestId", containsInAnyOrder(calls.stream().map(r -> r.header("X-Request-Id")).toArray()));
+    }
+
+    /** Backends of calls other than settlements waiting for a credit lock (taken by lock_usage or close_tunnels). */
+    private static int waitingForCreditLocks(Connection c) throws Exception {
         try (PreparedStatement s = c.prepareStatement("select count(*) from pg_stat_activity where wait_event_type ="
-                + " 'Lock' and query like '%lock_usage%'"); var rows = s.executeQuery()) {
+                + " 'Lock' and (query like '%lock_usage%' or query like '%close_tunnels%')");
+                var rows = s.executeQuery()) {
             rows.next();
             return rows.getInt(1);
         }
