@@ -34,11 +34,11 @@ $PG -d "$BENCH_DB" -c "create extension if not exists pg_stat_statements" 2>/dev
 [ "$PROFILE" = 1 ] && $PG -d "$BENCH_DB" -c "alter database $BENCH_DB set pg_stat_statements.track = 'all'" 2>/dev/null
 [ "$PROFILE" = 1 ] && JVM+=(-XX:FlightRecorderOptions=stackdepth=256)
 start_service GLOBAL_DAY_LIMIT=10000000 GLOBAL_MONTH_LIMIT=100000000
-read -r API TUNNEL <<< "$(account hot 100000)"
+read -r API TUNNEL _ <<< "$(account hot 100000)"
 {
   echo "local targets = {"
   for i in $(seq 1 "$ACCOUNTS"); do
-    read -r token tunnel <<< "$(account "spread-$i" 1000)"
+    read -r token tunnel _ <<< "$(account "spread-$i" 1000)"
     echo "  {path = '/v1/tunnels/$tunnel/lease', auth = 'Bearer $token'},"
   done
   cat <<'LUA'

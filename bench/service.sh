@@ -44,10 +44,11 @@ trap 'stop_service || true' EXIT
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -sf -X POST "$BASE$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"; }
-# An account (Pro, day and month limits of $2 USD) with an api token and one open tunnel; prints "token tunnel".
+# An account (Pro, day and month limits of $2 USD) with an api token and one open tunnel; prints "token tunnel
+# service-token".
 account() {
   local service api
   service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
   api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
-  echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]')"
+  echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]') $service"
 }

@@ -59,9 +59,9 @@ import io.quarkus.arc.ManagedContext;
  * (those of its turn at the database), and every other account keeps the rest.
  * <p>
  * No thread waits for a turn: a caller that finds no turn of its account in flight, and a free slot at the database,
- * runs one at once on its own thread (an account with one caller at a time pays no hand-off); one that finds a turn
- * in flight gets a future and its thread goes back to the pool, and the next turn runs on a runner thread when the
- * one in flight ends. At most {@link #slots()} turns are at the database at once (the pool's size but
+ * runs a turn of its own work at once on its own thread (an account with one caller at a time pays no hand-off); one
+ * that finds a turn in flight gets a future and its thread goes back to the pool, and the next turn runs on a runner
+ * thread when the one in flight ends. At most {@link #slots()} turns are at the database at once (the pool's size but
  * {@link #SPARE_CONNECTIONS}, each turn holding a pooled connection at a time); accounts with a turn to run
  * beyond that wait in one queue, in arrival order, instead of parking a thread each in the connection
  * pool (which PostgreSQL pays for too: fewer busy backends spend less CPU per transaction).
@@ -169,7 +169,8 @@ public class LeaseBatcher {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
         Pending mine = new Pending(call, new CompletableFuture<>());
         queue.pending.add(mine);
-        return inQueue(call.accountId(), queue, mine.result(), () -> withdraw(queue.pending, mine, mine.result()));
+        return inQueue(call.accountId(), queue, mine.result(), () -> withdraw(queue.pending, mine, mine.result()),
+                () -> runBatch(call.accountId(), queue));
     }
 
     /**
@@ -182,7 +183,11 @@ public class LeaseBatcher {
         Task<T> mine = new Task<>(work, RequestIds.current(), Arc.container().requestContext().getStateIfActive(),
                 new CompletableFuture<>());
         queue.tasks.add(mine);
-        return inQueue(accountId, queue, mine.result(), () -> withdraw(queue.tasks, mine, mine.result()));
+        return inQueue(accountId, queue, mine.result(), () -> withdraw(queue.tasks, mine, mine.result()), () -> {
+            if (queue.tasks.remove(mine)) {
+                mine.run();
+            }
+        });
     }
 
     /**
@@ -205,9 +210,14 @@ public class LeaseBatcher {
         return RequestFailure.bind(RequestIds.current(), answer);
     }
 
-    /** Sets the deadline of what was just queued, and takes the account's turn if nobody holds it. */
+    /**
+     * Sets the deadline of what was just queued, and takes the account's turn if nobody holds it. A turn run on the
+     * caller's own thread does the caller's own work only ({@code ownWork}: the batch its settlement is in, or its
+     * task): the caller's answer waits for the method to return, so it must not wait for another request's work too.
+     * Whatever else is queued gets a turn of its own on a runner.
+     */
     private <T> CompletableFuture<T> inQueue(long accountId, AccountQueue queue, CompletableFuture<T> answer,
-            Runnable withdrawal) {
+            Runnable withdrawal, Runnable ownWork) {
         try {
             ScheduledFuture<?> deadline = deadlines.schedule(withdrawal, maxWait.toMillis(), TimeUnit.MILLISECONDS);
             answer.whenComplete((result, failure) -> deadline.cancel(false));
@@ -217,7 +227,7 @@ public class LeaseBatcher {
         if (queue.draining.compareAndSet(false, true)) {
             if (slots.tryAcquire()) {
                 try {
-                    runTurn(accountId, queue);
+                    turn(accountId, queue, ownWork);
                 } finally {
                     slots.release();
                     dispatch();
@@ -255,7 +265,8 @@ public class LeaseBatcher {
                 Long accountId = waiting.poll();
                 if (accountId != null) {
                     dispatch(); // the next waiting account need not wait for this turn
-                    runTurn(accountId, queues.get(accountId));
+                    AccountQueue queue = queues.get(accountId);
+                    turn(accountId, queue, () -> batchThenTask(accountId, queue));
                     continue;
                 }
                 slots.release();
@@ -280,28 +291,38 @@ public class LeaseBatcher {
     }
 
     /**
-     * Runs one turn of the account, its batch then one task (the caller holds its draining flag and a slot), then
-     * queues the account again if more arrived meanwhile. The flag is released before the queues are looked at
-     * again, so work queued at any moment is either seen here or finds the flag free itself: none is left behind.
+     * Runs one turn of the account (the caller holds its draining flag and a slot), then queues the account again if
+     * work is left or arrived meanwhile. The flag is released before the queues are looked at again, so work queued
+     * at any moment is either seen here or finds the flag free itself: none is left behind.
      */
-    private void runTurn(long accountId, AccountQueue queue) {
+    private void turn(long accountId, AccountQueue queue, Runnable work) {
         try {
-            List<Pending> batch = new ArrayList<>();
-            for (Pending next; batch.size() < MAX_BATCH && (next = queue.pending.poll()) != null;) {
-                batch.add(next);
-            }
-            if (!batch.isEmpty()) {
-                run(accountId, batch);
-            }
-            Task<?> task = queue.tasks.poll();
-            if (task != null) {
-                task.run();
-            }
+            work.run();
         } finally {
             queue.draining.set(false);
             if ((!queue.pending.isEmpty() || !queue.tasks.isEmpty()) && queue.draining.compareAndSet(false, true)) {
                 waiting.add(accountId);
             }
+        }
+    }
+
+    /** A runner's turn: the account's batch of settlements, then one task. */
+    private void batchThenTask(long accountId, AccountQueue queue) {
+        runBatch(accountId, queue);
+        Task<?> task = queue.tasks.poll();
+        if (task != null) {
+            task.run();
+        }
+    }
+
+    /** What is queued of the account's settlements, at most {@link #MAX_BATCH}, as one statement. */
+    private void runBatch(long accountId, AccountQueue queue) {
+        List<Pending> batch = new ArrayList<>();
+        for (Pending next; batch.size() < MAX_BATCH && (next = queue.pending.poll()) != null;) {
+            batch.add(next);
+        }
+        if (!batch.isEmpty()) {
+            run(accountId, batch);
         }
     }
 
