@@ -192,9 +192,9 @@ public class LeaseBatcher {
 
     /**
      * A call of an account's own token that takes its credit lock (a worker's creation, a subdomain's reservation, a
-     * token's revocation), made in the account's turn as a registration is, so that a pile of one account's calls
-     * holds one connection at most; a failure names the caller's request. Root's calls, which have no account of
-     * their own, run at once.
+     * token's revocation, the account's suspension), made in the account's turn as a registration is, so that a pile
+     * of one account's calls holds one connection at most; a failure names the caller's request. Root's calls, which
+     * have no account of their own, run at once.
      */
     public <T> CompletionStage<T> inTurnOf(Principal caller, Supplier<T> work) {
         CompletionStage<T> answer;
