@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.time.Instant;
 import java.util.UUID;
 
+import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.IdClass;
@@ -36,11 +37,14 @@ public class Tunnel extends PanacheEntityBase {
     public Instant createdAt;
     public Instant lastSeenAt;
     public Instant lastActivityAt;
+    /** Domains (V17): schema validation compares their names, not their base types. */
+    @Column(columnDefinition = "leased_credits")
     public long held;
     public long consumed;
     public long bytesIn;
     public long bytesOut;
     public long sessionSeconds;
     public Instant closedAt;
+    @Column(columnDefinition = "tunnel_close_reason")
     public String closeReason;
 }
