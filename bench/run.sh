@@ -70,8 +70,7 @@ printf '\\set id random(1, %s)\nupdate bench_row set used = used + 1 where id = 
 printf '\\set id random(1, %s)\nselect used from bench_row where id = :id;\n' "$ACCOUNTS" > "$WORK/select.sql"
 # PostgreSQL alone doing what the spread phase asks of it: settle_tunnels with one lease per call, each client on
 # its own account (as the service's round-robin spread mostly is), so the service's share of the gap shows.
-printf '\\set n :client_id %% %s + 1\nselect s.ordinal from bench_settle b, settle_tunnels(b.account_id, array[b.tunnel_id], array[b.token_id], %s, %s, %s, %s, %s, %s, %s, 3600) s where b.n = :n;\n' \
-  "$ACCOUNTS" "'{50}'" "'{null}'" "'{0}'" "'{0}'" "'{false}'" "'{null}'" "'{null}'" > "$WORK/settle.sql"
+{ printf '\\set n :client_id %% %s + 1\n' "$ACCOUNTS"; settle_call :n; } > "$WORK/settle.sql"
 pgb() { pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$1" -j 2 -T "${DURATION%s}" -f "$WORK/$2" "${@:3}" "$BENCH_DB" 2>&1; }
 leases() { wrk -t2 -c"$CONNECTIONS" -d"$1" --latency -s "$WORK/$2.lua" "$BASE/v1/tunnels/$TUNNEL/lease"; }
 stats_reset() { $PG -d "$BENCH_DB" -tAc "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
@@ -114,10 +113,7 @@ leases "$DURATION" spread > "$WORK/spread.txt"; SPREAD_CPU=$(cpu_split "$T0" "$(
 stats > "$WORK/spread.stats"
 for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
 pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
-# Joined on account_id, so on Citus the two tables are colocated (account_slug is distributed by slug).
-$PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (order by t.account_id)::int n,
-    t.account_id, t.tunnel_id, t.token_id from tunnel t join account a using (account_id)
-    where t.closed_at is null and a.slug like 'spread-%'"
+settle_table spread-
 pgb "$CONNECTIONS" settle.sql > "$WORK/pgsettle.txt"
 # The same with as many clients as the service has connections (QUARKUS_DATASOURCE_JDBC_MAX_SIZE), each statement
 # prepared once, as pgjdbc does: what the database does at the concurrency the service gives it.

@@ -6,7 +6,9 @@
 #   start_service [NAME=value]   starts JAR with JVM on PORT against BENCH_DB and the extra environment given,
 #                                waits until it is ready, and sets SLUICE (its pid);
 #   stop_service                 stops it, keeps its log in /tmp/<BENCH_DB>.log and removes WORK (also on exit);
-#   json, post, account          read answers and seed accounts through the API, as a customer would.
+#   json, post, account          read answers and seed accounts through the API, as a customer would;
+#   settle_table, settle_call    PostgreSQL's side of a lease without the service: a table of seeded tunnels and one
+#                                settle_tunnels call on one of them.
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 PGPORT=${PGPORT:-5432}
 BENCH_DB_READY=${BENCH_DB_READY:-0}
@@ -51,4 +53,18 @@ account() {
   service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
   api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
   echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]') $service"
+}
+
+# bench_settle: the open tunnels of the accounts whose slug starts with $1, numbered n from 1, with their account and
+# token. Joined on account_id, so on Citus the two tables are colocated (account_slug is distributed by slug).
+settle_table() {
+  $PG -d "$BENCH_DB" -c "create table bench_settle as select row_number() over (order by t.account_id)::int n,
+      t.account_id, t.tunnel_id, t.token_id from tunnel t join account a using (account_id)
+      where t.closed_at is null and a.slug like '$1%'"
+}
+# One settle_tunnels call as the service sends a lease of {"consumed":50} alone, on bench_settle's row $1 (a number,
+# or a pgbench variable such as :n).
+settle_call() {
+  printf "select s.ordinal from bench_settle b, settle_tunnels(b.account_id, array[b.tunnel_id], array[b.token_id], \
+'{50}', '{null}', '{0}', '{0}', '{false}', '{null}', '{null}', 3600) s where b.n = %s;\n" "$1"
 }
