@@ -12,9 +12,13 @@
 # function, so the function's own share shows. With ANNOTATE=1 it also prints where the many-call run's
 # instructions went, by function (callgrind_annotate: each function's own instructions; PostgreSQL's static
 # functions show as addresses, without debug symbols).
+# Runs as root (it starts PostgreSQL as postgres with runuser) on a machine with PostgreSQL's server installed
+# (/usr/lib/postgresql/<version>/bin).
 #   bench/instructions.sh   (CALLS_FEW=100 CALLS_MANY=400 CLUSTER_PORT=5499 PORT=8097 BENCH_DB=sluice_instructions
 #                            ANNOTATE=0 JAR=target/quarkus-app/quarkus-run.jar to change)
 set -euo pipefail
+# A failure inside $(...) (a count) ends the script too, instead of reading as an empty count.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 CALLS_FEW=${CALLS_FEW:-100}
 CALLS_MANY=${CALLS_MANY:-400}
@@ -31,10 +35,10 @@ command -v valgrind >/dev/null || {
 source bench/service.sh
 # PostgreSQL refuses to run as root: the cluster, its copies and the statements it reads belong to postgres.
 CLUSTER=$(mktemp -d)
-chown postgres "$CLUSTER"
 as_postgres() { runuser -u postgres -- "$@"; }
-cluster_stop() { as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true; }
-trap 'stop_service || true; cluster_stop; rm -rf "$CLUSTER"' EXIT
+cluster_stop() { as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER/data" -m fast -w stop >/dev/null; }
+trap 'stop_service || true; cluster_stop 2>/dev/null || true; rm -rf "$CLUSTER"' EXIT
+chown postgres "$CLUSTER"
 
 as_postgres "$PG_BIN/initdb" -D "$CLUSTER/data" -U postgres --auth=trust -E UTF8 >/dev/null
 as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/server.log" -w \
@@ -48,6 +52,7 @@ cluster_stop
 
 # Instructions of one single-user backend running the statement $2, $1 times, on a fresh copy of the cluster.
 instructions() {
+  local failed=0 total
   rm -rf "$CLUSTER/run"
   as_postgres cp -a "$CLUSTER/data" "$CLUSTER/run"
   # -j: a statement ends with a semicolon and an empty line.
@@ -55,11 +60,16 @@ instructions() {
   chown postgres "$CLUSTER/statements.sql"
   as_postgres valgrind --tool=callgrind --callgrind-out-file="$CLUSTER/callgrind.$1" \
     "$PG_BIN/postgres" --single -j -D "$CLUSTER/run" -c jit=off "$BENCH_DB" \
-    < "$CLUSTER/statements.sql" > "$CLUSTER/output.$1" 2> "$CLUSTER/valgrind.$1"
-  if grep -q ERROR "$CLUSTER/output.$1" "$CLUSTER/valgrind.$1"; then
-    echo "a statement failed:"; grep -h -m 3 ERROR "$CLUSTER/output.$1" "$CLUSTER/valgrind.$1"; exit 1
+    < "$CLUSTER/statements.sql" > "$CLUSTER/output.$1" 2> "$CLUSTER/valgrind.$1" || failed=1
+  if [ "$failed" = 1 ] || grep -q -E 'ERROR|FATAL|PANIC' "$CLUSTER/output.$1" "$CLUSTER/valgrind.$1"; then
+    echo "the backend failed under valgrind:" >&2
+    grep -h -m 3 -E 'ERROR|FATAL|PANIC' "$CLUSTER/output.$1" "$CLUSTER/valgrind.$1" >&2 \
+      || tail -n 5 "$CLUSTER/valgrind.$1" >&2
+    exit 1
   fi
-  awk '/^totals:/ {print $2}' "$CLUSTER/callgrind.$1"
+  total=$(awk '/^totals:/ {print $2}' "$CLUSTER/callgrind.$1")
+  [[ $total =~ ^[0-9]+$ ]] || { echo "callgrind wrote no total for $1 calls" >&2; exit 1; }
+  echo "$total"
 }
 # Instructions a statement costs: the difference between CALLS_MANY and CALLS_FEW runs, per extra statement.
 per_call() {
@@ -77,7 +87,7 @@ echo
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), single-user, one statement per transaction," \
   "$CALLS_MANY against $CALLS_FEW calls:"
 printf '%-60s %12s\n' "a one-lease settle_tunnels call, instructions" "$SETTLE" \
-  "  the same statement reading the row without the call" "$AROUND" \
+  "  a statement reading the same row without the call" "$AROUND" \
   "  the function's own" "$((SETTLE - AROUND))"
 if [ "$ANNOTATE" = 1 ]; then
   echo
