@@ -1,6 +1,7 @@
 package dev.sluice.tunnel;
 
 import static dev.sluice.Api.as;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -47,7 +48,7 @@ class CreditColumnRulesTest {
         refused("update account_usage set level = 'fine'" + ofAccount, relay.slug());
 
         relay.lease(tunnel, 10L, null).then().statusCode(200);
-        as(relay.api()).body(Map.of("consumed", 5)).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
+        relay.close(tunnel, 5).then().statusCode(200);
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
                 "select held, close_reason from tunnel" + ofTunnel)) {
             s.setString(1, tunnel);
@@ -57,6 +58,10 @@ class CreditColumnRulesTest {
                 assertEquals("closed", row.getString(2));
             }
         }
+        // The domain-typed usage row read back through the API: the registration's credit and 10 + 5 consumed; the
+        // close gave every lease back.
+        as(relay.api()).get("/v1/usage").then().statusCode(200).body("day.used", equalTo(16))
+                .body("day.leased", equalTo(0)).body("month.leased", equalTo(0)).body("level", equalTo("ok"));
     }
 
     private void refused(String update, String key) {
