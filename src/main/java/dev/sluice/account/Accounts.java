@@ -23,7 +23,8 @@ public final class Accounts {
     /**
      * The account with its row locked until the transaction ends ({@code FOR NO KEY UPDATE}, Hibernate's
      * pessimistic write on PostgreSQL): serialises changes to one account. With {@link #tryLock}, the way Java locks
-     * an account row (the scheduled reconciler's {@code reconcile_if_free}, db/V11, takes the same lock in SQL).
+     * an account row (the scheduled reconciler's {@code reconcile_if_free}, in db/functions/R__reconciler.sql, takes
+     * the same lock in SQL).
      */
     public static Account lock(String slug) {
         return lock(require(slug));

@@ -93,11 +93,11 @@ public class Reconciler {
     }
 
     /**
-     * Reconciles one account in one statement ({@code reconcile_audited}, db/V11: {@code reconcile_account}, which
-     * acts on the same selections as {@link #select}, and its audit entry). The caller holds the account's row
-     * lock; the function takes its credit lock
-     * (account_usage) first, in the same order as every other writer, so tunnel registration and worker or
-     * subdomain creation cannot slip past the cap while it runs, and two replicas never act on one account at once.
+     * Reconciles one account in one statement ({@code reconcile_audited} in db/functions/R__reconciler.sql:
+     * {@code reconcile_account}, which acts on the same selections as {@link #select}, and its audit entry). The
+     * caller holds the account's row lock; the function takes its credit lock (account_usage) first, in the same
+     * order as every other writer, so tunnel registration and worker or subdomain creation cannot slip past the cap
+     * while it runs, and two replicas never act on one account at once.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public Result reconcile(Account account) {
@@ -130,13 +130,13 @@ public class Reconciler {
 
     /**
      * The scheduled reconciler's turns on several accounts, in their order, in one call
-     * ({@code reconcile_accounts}, db/V13) that runs {@code reconcile_if_free} (db/V11) on each account in a
-     * transaction of its own: it takes the account's row lock if no one holds it ({@code FOR NO KEY UPDATE SKIP
-     * LOCKED}), then reconciles it with its plan's caps (read from the {@code plan} table, the rows
-     * {@link PlanCatalogue} keeps, so the same caps as {@link #reconcile}) and writes the audit entry, unless its
-     * payment grace has run out. An account that fails is rolled back alone. Plain JDBC in autocommit (the
-     * procedure commits after each account): one round trip for all of them, no Hibernate session and no
-     * transaction manager, which took most of the service's CPU per account.
+     * ({@code reconcile_accounts}, db/functions/R__reconciler.sql) that runs {@code reconcile_if_free} on each
+     * account in a transaction of its own: it takes the account's row lock if no one holds it
+     * ({@code FOR NO KEY UPDATE SKIP LOCKED}), then reconciles it with its plan's caps (read from the {@code plan}
+     * table, the rows {@link PlanCatalogue} keeps, so the same caps as {@link #reconcile}) and writes the audit
+     * entry, unless its payment grace has run out. An account that fails is rolled back alone. Plain JDBC in
+     * autocommit (the procedure commits after each account): one round trip for all of them, no Hibernate session
+     * and no transaction manager, which took most of the service's CPU per account.
      */
     public List<Turn> reconcileIfFree(List<Long> accountIds) {
         try (Connection connection = db.getConnection();

@@ -37,7 +37,7 @@ public class Tunnel extends PanacheEntityBase {
     public Instant createdAt;
     public Instant lastSeenAt;
     public Instant lastActivityAt;
-    /** Domains (V17): schema validation compares their names, not their base types. */
+    /** Domains (db/V1__schema.sql): schema validation compares their names, not their base types. */
     @Column(columnDefinition = "leased_credits")
     public long held;
     public long consumed;

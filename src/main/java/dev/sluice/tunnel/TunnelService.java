@@ -169,7 +169,7 @@ public class TunnelService {
                 .getResultList().size();
     }
 
-    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order (db/V9). */
+    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order. */
     private static final String EXCESS = "select tunnel_id from excess_tunnels(:account, :cap)";
 
     /** The tunnels {@link #closeExcess} would close, in the order it would close them. */

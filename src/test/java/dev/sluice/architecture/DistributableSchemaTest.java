@@ -23,9 +23,9 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 class DistributableSchemaTest {
 
-    /** Tables without account_id: reference tables, the name tables, Flyway's own. */
+    /** Tables without account_id: reference tables, the name tables, Flyway's history. */
     private static final String NOT_BY_ACCOUNT = "('plan', 'global_allocation', 'stripe_event', 'account_slug', "
-            + "'subdomain_claim', 'flyway_schema_history')";
+            + "'subdomain_claim', 'sluice_schema_history')";
 
     @Inject
     AgroalDataSource db;
@@ -62,15 +62,35 @@ class DistributableSchemaTest {
     }
 
     @Test
-    void noSqlLanguageFunctionReadsATable() throws SQLException {
-        // Citus cannot plan a parameterised SQL-language function over a distributed table.
+    void everySqlLanguageFunctionIsOneExpressionCitusNeverPlans() throws SQLException {
+        // Citus cannot plan a parameterised SQL-language function over a distributed table, nor one PostgreSQL inlines
+        // into a distributed statement as a subquery: a SQL function here is a single expression without FROM and
+        // returns no set, so it becomes part of the expression that calls it, and every function that reads a table
+        // is PL/pgSQL (each of its statements planned by Citus on its own). A cast to a table's row type reads nothing.
         assertEquals(List.of(), rows("""
                 select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                   join pg_language l on l.oid = p.prolang
                  where n.nspname = current_schema() and l.lanname = 'sql'
-                   and exists (select 1 from pg_class c where c.relnamespace = n.oid and c.relkind = 'r'
-                                 and p.prosrc ~* ('\\m' || c.relname || '\\M'))
-                """), "SQL-language functions naming a table");
+                   and (p.proretset or p.prosrc ~* '\\mfrom\\M'
+                        or exists (select 1 from pg_class c where c.relnamespace = n.oid and c.relkind = 'r'
+                                     and p.prosrc ~* ('(?<!::)\\m' || c.relname || '\\M')))
+                """), "SQL-language functions Citus could be asked to plan");
+    }
+
+    @Test
+    void noFunctionForcesGenericPlansOnCitus() throws SQLException {
+        // Citus routes a statement that is more than one table read by its distribution key only in a custom plan (it
+        // makes generic ones look dear to PostgreSQL), so on Citus nothing may force a generic plan; on one
+        // PostgreSQL settle_tunnels does (R__settlement.sql).
+        List<String> forcing = rows("""
+                select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                 where n.nspname = current_schema() and 'plan_cache_mode=force_generic_plan' = any (p.proconfig)
+                """);
+        if (rows("select extname from pg_extension where extname = 'citus'").isEmpty()) {
+            assertEquals(List.of("settle_tunnels"), forcing);
+        } else {
+            assertEquals(List.of(), forcing);
+        }
     }
 
     @Test

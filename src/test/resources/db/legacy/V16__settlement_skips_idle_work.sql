@@ -1,5 +1,5 @@
 -- Sluice schema, version 16: settle_tunnels skips three pieces of work that change nothing on the common call, a
--- lease that moves no level and hits no limit. Measured (bench/README, stop 25): 10-16 % more one-lease calls a
+-- lease that moves no level and hits no limit. Measured (docs/decisions): 10-16 % more one-lease calls a
 -- second at the pool's 8 clients, both versions installed side by side and run alternately. The rules are unchanged:
 --   * the level webhook: notify_level returns at once unless the level moved from a known one; the same test is
 --     made before the call, so an unchanged level costs no call (nor its copy of the usage row);

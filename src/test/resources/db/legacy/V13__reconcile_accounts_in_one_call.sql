@@ -1,5 +1,5 @@
 -- Sluice schema, version 13: the scheduled reconciler hands PostgreSQL several accounts per call, each still in a
--- transaction of its own. Measured (bench/README, stop 22): with one call per account, 10,000 accounts cost about
+-- transaction of its own. Measured (docs/decisions): with one call per account, 10,000 accounts cost about
 -- 0.55 ms of PostgreSQL's CPU each in the service, against 0.33-0.37 ms in a loop inside one session; 25 accounts
 -- per call fit them in 3.3-4.9 s instead of 4.0-7.1 s.
 

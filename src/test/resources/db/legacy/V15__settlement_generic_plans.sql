@@ -1,4 +1,4 @@
--- Sluice schema, version 15: settle_tunnels keeps its statements' generic plans. Measured (bench/README, stop 24):
+-- Sluice schema, version 15: settle_tunnels keeps its statements' generic plans. Measured (docs/decisions):
 -- its gather of the batch's tunnels (tunnel_id = any (p_tunnels)) was planned again on every call, 57 µs of
 -- planning for 13 µs of execution, because PostgreSQL's plan cache compares the generic plan, costed for an array of
 -- unknown length, with custom plans costed for the one or few tunnels actually passed, finds the custom ones cheaper

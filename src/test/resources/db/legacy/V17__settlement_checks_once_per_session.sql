@@ -1,5 +1,5 @@
 -- Sluice schema, version 17: two costs every settlement paid for nothing; the rules and the rows they refuse are
--- unchanged. Measured (bench/README, stop 29) in instructions (valgrind), one one-lease settle_tunnels call per
+-- unchanged. Measured (docs/decisions) in instructions (valgrind), one one-lease settle_tunnels call per
 -- transaction as the service sends it: 1.80 M before, 1.62 M after.
 --
 -- The single-column CHECKs of the two rows every settlement writes become domains. PostgreSQL rebuilds a table's

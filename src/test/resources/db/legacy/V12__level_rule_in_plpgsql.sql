@@ -1,5 +1,5 @@
 -- Sluice schema, version 12: the level rule and the reset times in PL/pgSQL, with V2's rules unchanged.
--- Measured (bench/README, stop 20): PostgreSQL cannot inline either function into its callers (usage_level reads
+-- Measured (docs/decisions): PostgreSQL cannot inline either function into its callers (usage_level reads
 -- FROM a subquery; window_reset adds intervals to a timestamptz, which is stable, not the immutable V2 declared), so
 -- as SQL functions each was parsed, analysed and planned again in every transaction that called it. On one lease per
 -- transaction, the most common case across many accounts, that was about 0.3 ms of PostgreSQL's CPU per

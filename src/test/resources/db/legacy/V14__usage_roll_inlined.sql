@@ -1,5 +1,5 @@
 -- Sluice schema, version 14: the roll-over rule (V5's rolled_usage) as one SQL SELECT PostgreSQL inlines into the
--- statement that calls it. The rule is unchanged. Measured (bench/README, stop 23): GET /v1/usage reads every
+-- statement that calls it. The rule is unchanged. Measured (docs/decisions): GET /v1/usage reads every
 -- account's view through it, and as a PL/pgSQL function it was called, and its expressions set up, once per read
 -- (each read is its own transaction): the view's statement took 81-94 µs a call from one session, 67-76 µs now.
 

@@ -1,0 +1,346 @@
+package dev.sluice.schema;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The settlement's rules, case by case, on the SQL functions themselves (db/functions/R__settlement.sql): a migrated
+ * database of the test's own, accounts and tunnels written as rows, {@code settle_tunnels} and
+ * {@code charge_registration} called through JDBC. Seconds, without the service; the HTTP tests prove the same rules
+ * through the contract.
+ */
+class SettlementRulesTest {
+
+    private static final long LATE_SECONDS = 60;
+    private static final AtomicLong NEXT_ACCOUNT = new AtomicLong(1000);
+
+    static ScratchDatabase database;
+    static Connection connection;
+
+    @BeforeAll
+    static void migrate() throws SQLException {
+        database = ScratchDatabase.create("sluice_settlement_rules").migrated();
+        connection = database.connect();
+    }
+
+    @AfterAll
+    static void drop() throws SQLException {
+        connection.close();
+        database.close();
+    }
+
+    /** One row of settle_tunnels, read by column name. */
+    record Settled(String outcome, long granted, long held, long returned, String closeReason, String scope,
+            String level, long dayUsed, long dayLeased, Instant resetsAt, boolean replayed, boolean lateRefused) {
+    }
+
+    /** One call of a batch; want null is the lease chunk. */
+    record Call(UUID tunnel, UUID token, long consumed, Long want, boolean close, String key) {
+        static Call lease(UUID tunnel, long consumed, Long want) {
+            return new Call(tunnel, null, consumed, want, false, null);
+        }
+
+        static Call close(UUID tunnel, long consumed) {
+            return new Call(tunnel, null, consumed, null, true, null);
+        }
+
+        Call withKey(String idempotencyKey) {
+            return new Call(tunnel, token, consumed, want, close, idempotencyKey);
+        }
+
+        Call by(UUID apiToken) {
+            return new Call(tunnel, apiToken, consumed, want, close, key);
+        }
+    }
+
+    @Test
+    void aLeaseGrantsTheLeastOfWantChunkAndWhatTheWindowsHaveLeft() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        Settled first = settle(account, Call.lease(tunnel, 0, null)).get(0);
+        assertEquals("ok", first.outcome());
+        assertEquals(50, first.granted(), "the chunk when want is not given");
+        assertEquals(50, first.held());
+        assertEquals(50, first.dayLeased());
+        assertEquals(20, settle(account, Call.lease(tunnel, 0, 20L)).get(0).granted(), "want below the chunk");
+        assertEquals(50, settle(account, Call.lease(tunnel, 0, 500L)).get(0).granted(), "never above the chunk");
+        long account2 = account(30, 100_000, 50);
+        assertEquals(30, settle(account2, Call.lease(tunnel(account2), 0, null)).get(0).granted(),
+                "never above what the day has left");
+    }
+
+    @Test
+    void consumptionMovesFromLeasedToUsedAndWhatIsBeyondTheHoldIsStillBilled() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        settle(account, Call.lease(tunnel, 0, null));
+        Settled reported = settle(account, Call.lease(tunnel, 30, 0L)).get(0);
+        assertEquals(30, reported.dayUsed());
+        assertEquals(20, reported.held(), "what was not consumed stays held");
+        Settled over = settle(account, Call.lease(tunnel, 70, 0L)).get(0);
+        assertEquals(100, over.dayUsed(), "the 50 beyond the hold are billed too");
+        assertEquals(0, over.held());
+        assertEquals(50, longOf("account_usage", "overshoot", account));
+    }
+
+    @Test
+    void anExhaustedDayAnswersQuotaWithItsScopeAndWhenItOpensAgain() throws SQLException {
+        long account = account(60, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        assertEquals(50, settle(account, Call.lease(tunnel, 0, null)).get(0).granted());
+        assertEquals(10, settle(account, Call.lease(tunnel, 0, null)).get(0).granted(), "the day's last 10");
+        Settled refused = settle(account, Call.lease(tunnel, 60, null)).get(0);
+        assertEquals("quota", refused.outcome());
+        assertEquals("day", refused.scope());
+        assertEquals(0, refused.granted());
+        assertEquals("exceeded", refused.level());
+        assertEquals(LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant(),
+                refused.resetsAt());
+    }
+
+    @Test
+    void aCloseReturnsWhatIsStillHeld() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        settle(account, Call.lease(tunnel, 0, null));
+        Settled closed = settle(account, Call.close(tunnel, 15)).get(0);
+        assertEquals("ok", closed.outcome());
+        assertEquals("closed", closed.closeReason());
+        assertEquals(35, closed.returned());
+        assertEquals(0, closed.held());
+        assertEquals(15, closed.dayUsed());
+        assertEquals(0, closed.dayLeased());
+    }
+
+    @Test
+    void aLateReportIsBilledUpToWhatTheTunnelHeldPlusOneChunkAndNoMore() throws SQLException {
+        long account = account(10_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        settle(account, Call.lease(tunnel, 0, null));
+        settle(account, Call.close(tunnel, 0)); // 50 held at close
+        Settled late = settle(account, Call.lease(tunnel, 80, null)).get(0);
+        assertEquals("closed", late.outcome());
+        assertFalse(late.lateRefused());
+        assertEquals(80, late.dayUsed());
+        Settled capped = settle(account, Call.lease(tunnel, 500, null)).get(0);
+        assertTrue(capped.lateRefused(), "beyond held at close plus one chunk");
+        assertEquals(100, capped.dayUsed(), "50 held at close + one chunk of 50, in all");
+    }
+
+    @Test
+    void aLateReportAfterTheWindowIsRefusedAndBillsNothing() throws SQLException {
+        long account = account(10_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        settle(account, Call.close(tunnel, 0));
+        update("update tunnel set closed_at = now() - interval '" + (LATE_SECONDS + 1) + " seconds'"
+                + " where account_id = ? and tunnel_id = '" + tunnel + "'", account);
+        Settled late = settle(account, Call.lease(tunnel, 40, null)).get(0);
+        assertEquals("closed", late.outcome());
+        assertTrue(late.lateRefused());
+        assertEquals(0, late.dayUsed());
+    }
+
+    @Test
+    void aRetriedKeyIsAnsweredAgainAndAnotherRequestUnderItConflicts() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        Settled first = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
+        Settled again = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
+        assertTrue(again.replayed());
+        assertEquals(first.granted(), again.granted());
+        assertEquals(50, longOf("account_usage", "day_leased", account),
+                "charged once");
+        assertEquals("idempotency_conflict",
+                settle(account, Call.lease(tunnel, 5, null).withKey("k-1")).get(0).outcome());
+    }
+
+    @Test
+    void aRevokedTokenReportsOnItsOwnTunnelsOnlyWhichCloseAsRevoked() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID token = token(account);
+        UUID own = tunnel(account, token);
+        UUID other = tunnel(account, token(account));
+        settle(account, Call.lease(own, 0, null).by(token));
+        update("update api_token set revoked_at = now() where account_id = ? and token_id = '" + token + "'", account);
+        List<Settled> batch = settle(account, Call.lease(own, 10, null).by(token), Call.lease(other, 0, null).by(token));
+        assertEquals("closed", batch.get(0).outcome());
+        assertEquals("revoked", batch.get(0).closeReason());
+        assertEquals(40, batch.get(0).returned());
+        assertEquals(10, batch.get(0).dayUsed(), "what it consumed is billed");
+        assertEquals("unauthorized", batch.get(1).outcome());
+    }
+
+    @Test
+    void anUnknownTunnelOrAccountIsNotFound() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        assertEquals("not_found", settle(account, Call.lease(UUID.randomUUID(), 0, null)).get(0).outcome());
+        long other = account(1_000, 100_000, 50);
+        assertEquals("not_found", settle(account, Call.lease(tunnel(other), 0, null)).get(0).outcome(),
+                "another account's tunnel");
+    }
+
+    @Test
+    void eachCallOfABatchSeesWhatTheCallsBeforeItDid() throws SQLException {
+        long account = account(70, 100_000, 50);
+        UUID first = tunnel(account);
+        UUID second = tunnel(account);
+        List<Settled> batch = settle(account, Call.lease(first, 0, null), Call.lease(second, 0, null),
+                Call.close(first, 0), Call.lease(second, 0, null));
+        assertEquals(List.of(50L, 20L, 0L, 50L), batch.stream().map(Settled::granted).toList(),
+                "the second sees the first's hold; after its close the day has room again");
+        assertEquals(70, longOf("account_usage", "day_leased", account));
+    }
+
+    @Test
+    void aRegistrationCostsOneCreditUnderTheSameLock() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        try (PreparedStatement s = connection.prepareStatement("select * from charge_registration(?)")) {
+            s.setLong(1, account);
+            try (ResultSet r = s.executeQuery()) {
+                assertTrue(r.next());
+            }
+        }
+        assertEquals(1, longOf("account_usage", "day_used", account));
+        assertEquals(1, longOf("account_usage", "day_tunnels", account));
+    }
+
+    @Test
+    void theFirstCallOfANewDayKeepsTheClosedDayAndStartsAtZero() throws SQLException {
+        long account = account(1_000, 100_000, 50);
+        UUID tunnel = tunnel(account);
+        settle(account, Call.lease(tunnel, 0, null));
+        settle(account, Call.lease(tunnel, 30, 0L));
+        update("update account_usage set day_start = day_start - 1 where account_id = ?", account);
+        Settled next = settle(account, Call.lease(tunnel, 0, 0L)).get(0);
+        assertEquals(0, next.dayUsed(), "the new day starts at zero");
+        assertEquals(20, next.dayLeased(), "what is held stays leased");
+        assertEquals(30, longOf("usage_daily", "credit", account));
+    }
+
+    private static List<Settled> settle(long account, Call... calls) throws SQLException {
+        int n = calls.length;
+        Object[] tunnels = new Object[n];
+        Object[] tokens = new Object[n];
+        Object[] consumed = new Object[n];
+        Object[] want = new Object[n];
+        Object[] zeros = new Object[n];
+        Object[] close = new Object[n];
+        Object[] keys = new Object[n];
+        for (int i = 0; i < n; i++) {
+            tunnels[i] = calls[i].tunnel();
+            tokens[i] = calls[i].token();
+            consumed[i] = calls[i].consumed();
+            want[i] = calls[i].want();
+            zeros[i] = 0L;
+            close[i] = calls[i].close();
+            keys[i] = calls[i].key();
+        }
+        try (PreparedStatement s = connection.prepareStatement(
+                "select s.ordinal, (s.result).* from settle_tunnels(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) s order by 1")) {
+            s.setLong(1, account);
+            s.setArray(2, connection.createArrayOf("uuid", tunnels));
+            s.setArray(3, connection.createArrayOf("uuid", tokens));
+            s.setArray(4, connection.createArrayOf("bigint", consumed));
+            s.setArray(5, connection.createArrayOf("bigint", want));
+            s.setArray(6, connection.createArrayOf("bigint", zeros));
+            s.setArray(7, connection.createArrayOf("bigint", zeros));
+            s.setArray(8, connection.createArrayOf("boolean", close));
+            s.setArray(9, connection.createArrayOf("text", keys));
+            s.setArray(10, connection.createArrayOf("text", new Object[n]));
+            s.setLong(11, LATE_SECONDS);
+            List<Settled> rows = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    Timestamp resets = r.getTimestamp("resets_at");
+                    rows.add(new Settled(r.getString("outcome"), r.getLong("granted"), r.getLong("held"),
+                            r.getLong("returned"), r.getString("close_reason"), r.getString("scope"),
+                            r.getString("level"), r.getLong("day_used"), r.getLong("day_leased"),
+                            resets == null ? null : resets.toInstant(), r.getBoolean("replayed"),
+                            r.getBoolean("late_refused")));
+                }
+            }
+            assertEquals(n, rows.size(), "one row per call");
+            return rows;
+        }
+    }
+
+    /** An account with limits in credits, and its usage row as account creation writes it. */
+    private static long account(long dayLimit, long monthLimit, long leaseChunk) throws SQLException {
+        long id = NEXT_ACCOUNT.incrementAndGet();
+        String slug = "rules-" + id;
+        try (PreparedStatement s = connection.prepareStatement("""
+                insert into account (account_id, slug, plan, day_limit, month_limit, concurrent_max, lease_chunk)
+                values (?, ?, 'pro', ?, ?, 5, ?)""")) {
+            s.setLong(1, id);
+            s.setString(2, slug);
+            s.setLong(3, dayLimit);
+            s.setLong(4, monthLimit);
+            s.setLong(5, leaseChunk);
+            s.executeUpdate();
+        }
+        update("insert into account_slug (slug, account_id) values ('" + slug + "', ?)", id);
+        update("""
+                insert into account_usage (account_id, day_start, month_start)
+                values (?, (now() at time zone 'utc')::date, date_trunc('month', now() at time zone 'utc')::date)""",
+                id);
+        return id;
+    }
+
+    private static UUID token(long account) throws SQLException {
+        UUID id = UUID.randomUUID();
+        update("insert into api_token (account_id, token_id, kind, token_hash, last4) values (?, '" + id
+                + "', 'api', '" + "0".repeat(56) + id.toString().substring(0, 8) + "', 'abcd')", account);
+        return id;
+    }
+
+    private static UUID tunnel(long account) throws SQLException {
+        return tunnel(account, null);
+    }
+
+    private static UUID tunnel(long account, UUID token) throws SQLException {
+        UUID id = UUID.randomUUID();
+        update("insert into tunnel (account_id, tunnel_id, token_id, subdomain, password_protected) values (?, '" + id
+                + "', " + (token == null ? "null" : "'" + token + "'") + ", 't-" + id.toString().substring(0, 8)
+                + "', false)", account);
+        return id;
+    }
+
+    private static void update(String sql, long account) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement(sql)) {
+            s.setLong(1, account);
+            s.executeUpdate();
+        }
+    }
+
+    /** One column of the account's one row in a table. */
+    private static long longOf(String table, String column, long account) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement(
+                "select " + column + " from " + table + " where account_id = ?")) {
+            s.setLong(1, account);
+            try (ResultSet r = s.executeQuery()) {
+                assertTrue(r.next(), table + " has no row of the account");
+                long value = r.getLong(column);
+                assertFalse(r.wasNull(), column);
+                return value;
+            }
+        }
+    }
+}
