@@ -1,4 +1,5 @@
--- rolled_usage answers the rolled row itself rather than a set of one (db/functions/R__usage_windows.sql), so
--- lock_usage applies it as a simple expression after a single-table locking SELECT. A function's result type cannot
--- be replaced in place: the set-returning one goes, and the repeatable migration creates the new one.
+-- rolled_usage answers the rolled row itself rather than a set of one (db/functions/R__usage_windows.sql), so that
+-- lock_usage's locking SELECT reads one table with the roll inlined into its target list: a statement Citus routes to
+-- one shard in any plan. A function's result type cannot be replaced in place: the set-returning one goes, and the
+-- repeatable migration creates the new one.
 drop function if exists rolled_usage(account_usage);

@@ -13,8 +13,8 @@ AS $function$
 $function$;
 
 -- The row as it reads now: a window that has passed starts again at zero. One expression without FROM, so
--- PostgreSQL inlines it where it is called: in lock_usage as a simple expression, in the usage views inside their
--- own single-table SELECT. The counters a closed day held are kept in usage_daily by lock_usage.
+-- PostgreSQL inlines it where it is called: into lock_usage's locking SELECT and into the usage views. The counters
+-- a closed day held are kept in usage_daily by lock_usage.
 create or replace function rolled_usage(u account_usage) returns account_usage
 language sql stable as $function$
     select row(u.account_id,
@@ -40,25 +40,33 @@ $function$;
 
 -- The account's credit lock: its account_usage row, FOR UPDATE. Every credit movement (registration, lease, close,
 -- late report, reaper, reconciler) takes it first, so each decides on committed numbers whatever the number of
--- replicas. Answers the row rolled to now (null when the account has none). The locking SELECT reads one table by
--- its distribution key, which Citus routes to one shard in any plan, generic or custom. On an account's first call
--- of a UTC day the closed day's counters go to usage_daily.
+-- replicas. Answers the row rolled to now (null when the account has none), locked and rolled in one statement that
+-- reads one table by its distribution key (rolled_usage is inlined into its target list), which Citus routes to one
+-- shard in any plan. The closed day's counters, which usage_daily keeps, are read again (under the lock just taken)
+-- only on an account's first call of a UTC day.
 create or replace function lock_usage(p_account bigint) returns account_usage
 language plpgsql as $function$
 declare
-    stored account_usage;
+    locked record;
+    closed_day account_usage;
 begin
-    select * into stored from account_usage where account_id = p_account for update;
+    select x.day_start < (now() at time zone 'utc')::date as day_closed,
+           rolled_usage(row(x.*)::account_usage) as usage
+      into locked
+      from account_usage x
+     where x.account_id = p_account
+       for update;
     if not found then
         return null;
     end if;
-    if stored.day_start < (now() at time zone 'utc')::date then
+    if locked.day_closed then
+        select * into closed_day from account_usage where account_id = p_account;
         insert into usage_daily (account_id, day, credit, op, byte_in, byte_out, session_second, tunnel)
-        values (p_account, stored.day_start, stored.day_used, stored.day_ops, stored.day_bytes_in,
-                stored.day_bytes_out, stored.day_session_seconds, stored.day_tunnels)
+        values (p_account, closed_day.day_start, closed_day.day_used, closed_day.day_ops, closed_day.day_bytes_in,
+                closed_day.day_bytes_out, closed_day.day_session_seconds, closed_day.day_tunnels)
         on conflict (account_id, day) do nothing;
     end if;
-    return rolled_usage(stored);
+    return locked.usage;
 end $function$;
 
 -- Writes back the usage row lock_usage answered (and the caller changed), under the same lock.
