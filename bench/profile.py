@@ -13,7 +13,7 @@ import sys
 
 # Layers in the order a request crosses them; the first prefix that matches a frame names its layer.
 LAYERS = [
-    ("sluice: lease batcher (arrays, JDBC)", "dev.sluice.tunnel.LeaseBatcher.run"),
+    ("sluice: lease batcher (arrays, JDBC)", "dev.sluice.money.Settlements.settle"),
     ("sluice: token authentication", "dev.sluice.auth."),
     ("sluice: usage service", "dev.sluice.usage."),
     ("sluice: other", "dev.sluice."),

@@ -50,17 +50,6 @@ public final class Accounts {
         return java.util.Optional.of(account);
     }
 
-    /**
-     * Takes the account's credit lock (its {@code account_usage} row, {@code FOR UPDATE}, rolling day and month
-     * windows) and returns the account as this transaction sees it. Everything that counts or spends against an
-     * account's caps holds this lock.
-     */
-    public static Account lockCredits(long accountId) {
-        Account.getEntityManager().createNativeQuery("select (lock_usage(:account)).account_id")
-                .setParameter("account", accountId).getSingleResult();
-        return Account.findById(accountId);
-    }
-
     public static String validSlug(String slug) {
         return Slugs.require(slug, "slug");
     }

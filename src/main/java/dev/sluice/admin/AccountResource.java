@@ -20,7 +20,7 @@ import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
-import dev.sluice.tunnel.LeaseBatcher;
+import dev.sluice.money.AccountTurns;
 import dev.sluice.web.Bodies;
 import dev.sluice.web.QueryParams;
 import io.smallrye.common.annotation.Blocking;
@@ -34,7 +34,7 @@ public class AccountResource {
     @Inject
     Caller caller;
     @Inject
-    LeaseBatcher turns;
+    AccountTurns turns;
 
     @POST
     @ResponseStatus(201)
@@ -71,12 +71,12 @@ public class AccountResource {
     @Audited("account.limits")
     @Access(Access.Who.ROOT)
     public AccountViews.Updated limits(@PathParam("slug") String slug, @Valid AccountViews.LimitChange request) {
-        return accounts.updateLimits(slug, Bodies.require(request));
+        return accounts.updateLimits(turns.outsideTurns(), slug, Bodies.require(request));
     }
 
     /**
      * The owner's suspension runs in its account's turn: closing the tunnels takes its credit lock (see
-     * {@link LeaseBatcher#inTurnOf}).
+     * {@link AccountTurns#inTurnOf}).
      */
     @POST
     @Path("/{slug}/suspend")
@@ -85,7 +85,7 @@ public class AccountResource {
     @Blocking
     public CompletionStage<AccountViews.StatusChanged> suspend(@PathParam("slug") String slug) {
         Principal principal = caller.principal();
-        return turns.inTurnOf(principal, () -> accounts.suspend(principal, slug));
+        return turns.inTurnOf(principal, lock -> accounts.suspend(lock, principal, slug));
     }
 
     @POST

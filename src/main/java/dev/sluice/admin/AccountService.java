@@ -20,11 +20,13 @@ import dev.sluice.auth.Principal;
 import dev.sluice.billing.StripeLinks;
 import dev.sluice.limit.Credits;
 import dev.sluice.limit.GlobalCeiling;
+import dev.sluice.money.CloseReason;
+import dev.sluice.money.CreditLock;
 import dev.sluice.plan.Plan;
 import dev.sluice.token.ApiToken;
 import dev.sluice.token.TokenService;
 import dev.sluice.token.TokenViews;
-import dev.sluice.tunnel.TunnelService;
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.Pages;
 import dev.sluice.web.SluiceException;
 
@@ -55,8 +57,6 @@ public class AccountService {
     AccountConfig defaults;
     @Inject
     AccountStore store;
-    @Inject
-    TunnelService tunnels;
     @Inject
     StripeLinks stripeLinks;
 
@@ -141,14 +141,14 @@ public class AccountService {
     }
 
     @Transactional
-    public AccountViews.Updated updateLimits(String slug, LimitChange change) {
+    public AccountViews.Updated updateLimits(CreditLock lock, String slug, LimitChange change) {
         Account account = Accounts.lock(slug);
         long day = dayCredits(change, account.dayLimit());
         long month = monthCredits(change, account.monthLimit());
         int closed = 0;
         if (change.concurrentMax() != null && change.concurrentMax() < account.concurrentMax()) {
             // Before the ceiling: close_tunnels takes the credit lock, which comes before global_allocation.
-            closed = tunnels.closeExcess(account.accountId(), change.concurrentMax());
+            closed = lock.closeExcess(account.accountId(), change.concurrentMax());
         }
         ceiling.reserve(day - account.dayLimit(), month - account.monthLimit());
         String detail = "dayLimit " + account.dayLimit() + "->" + day + " monthLimit " + account.monthLimit() + "->"
@@ -169,12 +169,12 @@ public class AccountService {
 
     /** A root suspension can be lifted only by root; a service token never weakens one. */
     @Transactional
-    public AccountViews.StatusChanged suspend(Principal caller, String slug) {
+    public AccountViews.StatusChanged suspend(CreditLock lock, Principal caller, String slug) {
         Account account = Accounts.lock(slug);
         String by = caller.isRoot() ? "root" : "service";
         account.suspend(by);
         Account.getEntityManager().flush();
-        int closed = tunnels.closeOpen(account.accountId(), null, "suspended");
+        int closed = lock.closeOpen(account.accountId(), null, CloseReason.SUSPENDED);
         audit.succeeded(slug, "account:" + slug, "suspendedBy=" + account.suspendedBy() + " closedTunnels=" + closed);
         return new AccountViews.StatusChanged(true, slug, account.status());
     }
@@ -192,7 +192,7 @@ public class AccountService {
 
     private void requireFree(Account account) {
         if (Account.bySlug(account.slug()) != null) {
-            throw new SluiceException(409, "ACCOUNT_EXISTS", "An account with slug '" + account.slug()
+            throw new SluiceException(409, ErrorCode.ACCOUNT_EXISTS, "An account with slug '" + account.slug()
                     + "' already exists.", Map.of("field", "slug"), Map.of());
         }
         requireCustomerFree(account.slug(), account.stripeCustomerId());
@@ -205,7 +205,8 @@ public class AccountService {
     private static void requireCustomerFree(String slug, String stripeCustomerId) {
         if (stripeCustomerId != null
                 && Account.count("stripeCustomerId = ?1 and slug <> ?2", stripeCustomerId, slug) > 0) {
-            throw new SluiceException(409, "ACCOUNT_EXISTS", "That Stripe customer is linked to another account.",
+            throw new SluiceException(409, ErrorCode.ACCOUNT_EXISTS,
+                    "That Stripe customer is linked to another account.",
                     Map.of("field", "stripeCustomerId"), Map.of());
         }
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
@@ -20,7 +21,9 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
 
 import dev.sluice.auth.Slugs;
+import dev.sluice.money.CloseReason;
 import dev.sluice.web.DnsLabel;
+import dev.sluice.web.ErrorCode;
 
 /**
  * Turns the document SmallRye generates from the resources into the description the contract asks for: an operationId,
@@ -178,11 +181,8 @@ public class ApiDescriptionFilter implements OASFilter {
         NULLABLE.put("Attempt", Set.of("statusCode", "error"));
     }
 
-    /** The contract's error codes ({@code INTERNAL} is the bare 500 of an unexpected failure). */
-    static final List<String> ERROR_CODES = List.of("VALIDATION_FAILED", "UNAUTHORIZED", "FORBIDDEN",
-            "ACCOUNT_SUSPENDED", "TUNNEL_LIMIT_REACHED", "PLAN_LIMIT_REACHED", "RESERVED_SUBDOMAIN_NOT_ALLOWED",
-            "NOT_FOUND", "ACCOUNT_EXISTS", "GLOBAL_CEILING_EXCEEDED", "SUBDOMAIN_TAKEN", "IDEMPOTENCY_CONFLICT",
-            "TUNNEL_CLOSED", "PAYLOAD_TOO_LARGE", "QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL");
+    /** The contract's error codes, as the service answers them. */
+    static final List<String> ERROR_CODES = Stream.of(ErrorCode.values()).map(ErrorCode::name).toList();
 
     /** Scalar types SmallRye emits as shared components; inlined so that a nullable one can say so in 3.0. */
     static final Set<String> SCALARS = Set.of("Instant", "UUID", "LocalDate");
@@ -456,8 +456,8 @@ public class ApiDescriptionFilter implements OASFilter {
                 .addProperty("ceiling", credits("GLOBAL_CEILING_EXCEEDED: the ceiling, in credits."))
                 .addProperty("allocated", credits("GLOBAL_CEILING_EXCEEDED: already allocated, in credits."))
                 .addProperty("requested", credits("GLOBAL_CEILING_EXCEEDED: what the change asked for, in credits."))
-                .addProperty("reason", oneOf("TUNNEL_CLOSED: why the tunnel closed.", "closed", "suspended",
-                        "plan_downgrade", "inactive", "stale", "revoked"))
+                .addProperty("reason", oneOf("TUNNEL_CLOSED: why the tunnel closed.",
+                        Stream.of(CloseReason.values()).map(CloseReason::wire).toArray(String[]::new)))
                 .addProperty("error", oneOf("QUOTA_EXCEEDED: Volter-compatible marker.", "quota_exceeded"))
                 .addProperty("scope", oneOf("QUOTA_EXCEEDED: the binding window.", "day", "month", "bytes",
                         "sessionSeconds"))

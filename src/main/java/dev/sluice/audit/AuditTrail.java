@@ -67,7 +67,8 @@ public class AuditTrail {
         String account = account();
         written = true;
         try {
-            QuarkusTransaction.requiringNew().run(() -> log.append(actor, action, account, null, error.code(), null));
+            QuarkusTransaction.requiringNew()
+                    .run(() -> log.append(actor, action, account, null, error.code().name(), null));
         } catch (RuntimeException e) {
             LOG.warnf("could not record the refused %s in the audit log: %s", action, e.getMessage());
         }

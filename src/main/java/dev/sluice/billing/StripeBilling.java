@@ -30,8 +30,6 @@ class StripeBilling {
 
     static final Set<String> ENDED = Set.of("canceled", "unpaid", "incomplete_expired", "paused");
     static final Set<String> LIVE = Set.of("active", "trialing");
-    /** Outcomes that changed the account: only these advance a subscription's newest-applied mark. */
-    static final Set<String> APPLIED = Set.of("plan_free", "plan_starter", "plan_pro", "grace_started", "grace_cleared");
 
     @Inject
     EntityManager em;
@@ -46,19 +44,19 @@ class StripeBilling {
 
     /** Applies a subscription or invoice event of the account's customer; returns its outcome. */
     @Transactional(Transactional.TxType.MANDATORY)
-    String apply(Account account, StripeEvent event) {
+    StripeOutcome apply(Account account, StripeEvent event) {
         String subscription = event.subscription();
         boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId());
         long since = event.object().path("created").asLong();
         boolean switching = !linked && subscription != null && startsLiveSubscription(event)
                 && createdLater(account, since);
         if (!linked && !switching) {
-            return "other_subscription";
+            return StripeOutcome.of(StripeOutcome.Kind.OTHER_SUBSCRIPTION);
         }
         if (event.created() <= newestApplied(account, subscription, event.kind())) {
             // Equal counts as not newer: Stripe's seconds cannot order two events of one second, so the first
             // received stands rather than letting the second flip it back.
-            return "stale";
+            return StripeOutcome.of(StripeOutcome.Kind.STALE);
         }
         if (switching) {
             linkSubscription(account, subscription, since);
@@ -66,8 +64,8 @@ class StripeBilling {
             // Checkout could only estimate the linked subscription's creation time; its own events carry it.
             account.linkStripeSubscription(account.stripeSubscriptionId(), since);
         }
-        String outcome = effect(account, event);
-        if (APPLIED.contains(outcome)) {
+        StripeOutcome outcome = effect(account, event);
+        if (outcome.changedAccount()) {
             markApplied(account, subscription, event.kind(), event.created());
         }
         return outcome;
@@ -102,7 +100,7 @@ class StripeBilling {
                 || created > account.stripeSubscriptionCreated();
     }
 
-    private String effect(Account account, StripeEvent event) {
+    private StripeOutcome effect(Account account, StripeEvent event) {
         String status = event.object().path("status").asText("");
         switch (event.type()) {
             case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted" -> {
@@ -112,7 +110,7 @@ class StripeBilling {
                 if (LIVE.contains(status)) {
                     Optional<PlanLimits> plan = prices.planOfSubscription(event.object());
                     if (plan.isEmpty()) {
-                        return "unknown_price";
+                        return StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_PRICE);
                     }
                     account.clearGrace();
                     return changePlan(account, plan.get().id());
@@ -120,7 +118,7 @@ class StripeBilling {
                 if (status.equals("past_due")) {
                     return startGrace(account, event);
                 }
-                return "ignored_status";
+                return StripeOutcome.of(StripeOutcome.Kind.IGNORED_STATUS);
             }
             case "invoice.payment_failed" -> {
                 return startGrace(account, event);
@@ -130,26 +128,26 @@ class StripeBilling {
                     audit.append(AuditLog.STRIPE, "billing.grace_cleared", account.slug(), "account:" + account.slug(),
                             AuditLog.OK, null);
                 }
-                return "grace_cleared";
+                return StripeOutcome.of(StripeOutcome.Kind.GRACE_CLEARED);
             }
             default -> {
-                return "ignored_type";
+                return StripeOutcome.of(StripeOutcome.Kind.IGNORED_TYPE);
             }
         }
     }
 
-    private String changePlan(Account account, String planId) {
+    private StripeOutcome changePlan(Account account, String planId) {
         planService.change(account, planId, AuditLog.STRIPE);
-        return "plan_" + planId;
+        return StripeOutcome.plan(planId);
     }
 
     /** Grace runs from when the payment failed at Stripe, not from when the event happened to arrive. */
-    private String startGrace(Account account, StripeEvent event) {
+    private StripeOutcome startGrace(Account account, StripeEvent event) {
         if (account.startGrace(Instant.ofEpochSecond(event.created()).plus(config.gracePeriod()))) {
             audit.append(AuditLog.STRIPE, "billing.grace_started", account.slug(), "account:" + account.slug(),
                     AuditLog.OK, "until=" + account.graceUntil());
         }
-        return "grace_started";
+        return StripeOutcome.of(StripeOutcome.Kind.GRACE_STARTED);
     }
 
     /** The {@code created} of the newest event applied to the account's subscription of this kind (0 if none). */

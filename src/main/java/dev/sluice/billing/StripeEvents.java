@@ -52,18 +52,18 @@ public class StripeEvents {
             throw SluiceException.validation(null, "The event contains a NUL character.");
         }
         if (!inbox.store(event, payload)) {
-            return "duplicate";
+            return StripeOutcome.of(StripeOutcome.Kind.DUPLICATE).wire();
         }
-        String outcome;
+        StripeOutcome outcome;
         if (event.isCheckout()) {
             outcome = links.checkout(event);
         } else if (event.kind() == null) {
-            outcome = "ignored_type";
+            outcome = StripeOutcome.of(StripeOutcome.Kind.IGNORED_TYPE);
         } else {
             outcome = links.deliver(event);
         }
         inbox.record(event.id(), outcome);
-        return outcome;
+        return outcome.wire();
     }
 
     public List<StripeWebhookResource.StoredEvent> recent() {

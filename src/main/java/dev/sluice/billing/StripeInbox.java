@@ -5,6 +5,7 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -15,9 +16,6 @@ import dev.sluice.billing.StripeWebhookResource.StoredEvent;
 /** The {@code stripe_event} table: every event once by id, in receipt order ({@code seq}), with its outcome. */
 @ApplicationScoped
 class StripeInbox {
-
-    /** The outcome of an event kept because no account is linked to its customer yet. */
-    static final String UNLINKED = "unknown_customer";
 
     @Inject
     EntityManager em;
@@ -38,9 +36,9 @@ class StripeInbox {
     }
 
     @Transactional(Transactional.TxType.MANDATORY)
-    void record(String eventId, String outcome) {
+    void record(String eventId, StripeOutcome outcome) {
         em.createNativeQuery("update stripe_event set outcome = :outcome where event_id = :id")
-                .setParameter("outcome", outcome).setParameter("id", eventId).executeUpdate();
+                .setParameter("outcome", outcome.wire()).setParameter("id", eventId).executeUpdate();
     }
 
     /** The customer's kept events, in the order they are to be applied: by {@code created}, then receipt. */
@@ -51,17 +49,20 @@ class StripeInbox {
                 select payload::text from stripe_event
                  where customer = :customer and outcome = :unlinked
                  order by created, seq""")
-                .setParameter("customer", customer).setParameter("unlinked", UNLINKED).getResultList();
+                .setParameter("customer", customer)
+                .setParameter("unlinked", StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_CUSTOMER).wire())
+                .getResultList();
         return payloads.stream().map(this::parse).toList();
     }
 
     List<StoredEvent> recent() {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 select event_id, type, created, customer, outcome from stripe_event
-                 order by received_at desc, event_id limit 200""").getResultList();
-        return rows.stream().map(r -> new StoredEvent((String) r[0], (String) r[1], ((Number) r[2]).longValue(),
-                (String) r[3], (String) r[4])).toList();
+                 order by received_at desc, event_id limit 200""", Tuple.class).getResultList();
+        return rows.stream().map(r -> new StoredEvent((String) r.get("event_id"), (String) r.get("type"),
+                ((Number) r.get("created")).longValue(), (String) r.get("customer"), (String) r.get("outcome")))
+                .toList();
     }
 
     private StripeEvent parse(String payload) {

@@ -10,6 +10,7 @@ import jakarta.transaction.Transactional;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
+import dev.sluice.money.AccountTurns;
 
 /**
  * Who a Stripe customer belongs to: checkout links an account that has no customer yet (or already this
@@ -34,6 +35,8 @@ public class StripeLinks {
     StripeReference references;
     @Inject
     AuditLog audit;
+    @Inject
+    AccountTurns turns;
 
     /** Holds the customer's lock until the transaction ends; take it before any account row lock. */
     @Transactional(Transactional.TxType.MANDATORY)
@@ -56,19 +59,19 @@ public class StripeLinks {
     }
 
     /** {@code checkout.session.completed}: links the account its verified {@code client_reference_id} names. */
-    String checkout(StripeEvent event) {
+    StripeOutcome checkout(StripeEvent event) {
         Optional<StripeReference.Claim> claim = references.read(
                 event.object().path("client_reference_id").asText(null));
         Account account = claim.map(c -> Account.bySlug(c.slug())).orElse(null);
         if (account == null) {
-            return "unknown_account";
+            return StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_ACCOUNT);
         }
         if (!claim.get().verified()) {
-            return "unverified";
+            return StripeOutcome.of(StripeOutcome.Kind.UNVERIFIED);
         }
         String customer = event.customer();
         if (customer == null) {
-            return "no_customer";
+            return StripeOutcome.of(StripeOutcome.Kind.NO_CUSTOMER);
         }
         lockCustomer(customer);
         Accounts.lock(account);
@@ -77,7 +80,7 @@ public class StripeLinks {
         if (ownedElsewhere || (account.stripeCustomerId() != null && !account.stripeCustomerId().equals(customer))) {
             // Anyone can name any account in a Payment Link: a session never moves an account to another customer.
             audit.append(AuditLog.STRIPE, "billing.link", account.slug(), "customer:" + customer, "conflict", null);
-            return "conflict";
+            return StripeOutcome.of(StripeOutcome.Kind.CONFLICT);
         }
         if (account.stripeCustomerId() == null) {
             lockCreditsBeforeLinking(account);
@@ -90,23 +93,24 @@ public class StripeLinks {
             billing.linkIfNewer(account, subscription, event.created());
         }
         applyKept(account);
-        return "linked";
+        return StripeOutcome.of(StripeOutcome.Kind.LINKED);
     }
 
     /** A subscription or invoice event: applied to the account linked to its customer, or kept until one is. */
-    String deliver(StripeEvent event) {
+    StripeOutcome deliver(StripeEvent event) {
         String customer = event.customer();
         if (customer == null) {
-            return StripeInbox.UNLINKED;
+            return StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_CUSTOMER);
         }
         lockCustomer(customer);
         Account account = Account.find("stripeCustomerId", customer).firstResult();
         if (account == null) {
-            return StripeInbox.UNLINKED;
+            return StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_CUSTOMER);
         }
         Accounts.lock(account);
         // Root may have re-linked the account while this waited for its row lock.
-        return customer.equals(account.stripeCustomerId()) ? billing.apply(account, event) : StripeInbox.UNLINKED;
+        return customer.equals(account.stripeCustomerId()) ? billing.apply(account, event)
+                : StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_CUSTOMER);
     }
 
     /**
@@ -114,8 +118,8 @@ public class StripeLinks {
      * written keeps the documented order: a settlement or registration holding it (and inserting under it) then
      * finishes before this waits on anything it holds.
      */
-    private static void lockCreditsBeforeLinking(Account account) {
-        Accounts.lockCredits(account.accountId());
+    private void lockCreditsBeforeLinking(Account account) {
+        turns.outsideTurns().lock(account.accountId());
     }
 
     private void applyKept(Account account) {

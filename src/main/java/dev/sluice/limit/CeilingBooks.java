@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import org.jboss.logging.Logger;
@@ -35,18 +36,20 @@ public class CeilingBooks {
      */
     @Transactional
     public void verify() {
-        Object[] allocated = (Object[]) em.createNativeQuery(
-                "select day_allocated, month_allocated from global_allocation where id = 1 for share")
+        Tuple allocated = (Tuple) em.createNativeQuery(
+                "select day_allocated, month_allocated from global_allocation where id = 1 for share", Tuple.class)
                 .getSingleResult();
-        Object[] summed = (Object[]) em.createNativeQuery(
-                "select coalesce(sum(day_limit), 0), coalesce(sum(month_limit), 0) from account").getSingleResult();
-        long dayAllocated = SqlValues.number(allocated[0]);
-        long monthAllocated = SqlValues.number(allocated[1]);
-        if (dayAllocated != SqlValues.number(summed[0]) || monthAllocated != SqlValues.number(summed[1])) {
+        Tuple summed = (Tuple) em.createNativeQuery("select coalesce(sum(day_limit), 0) as day_limits,"
+                + " coalesce(sum(month_limit), 0) as month_limits from account", Tuple.class).getSingleResult();
+        long dayAllocated = SqlValues.number(allocated.get("day_allocated"));
+        long monthAllocated = SqlValues.number(allocated.get("month_allocated"));
+        Object dayLimits = summed.get("day_limits");
+        Object monthLimits = summed.get("month_limits");
+        if (dayAllocated != SqlValues.number(dayLimits) || monthAllocated != SqlValues.number(monthLimits)) {
             String message = String.format("The global ceiling's books disagree: global_allocation holds %d/%d "
                     + "(day/month credits) but the accounts' limits sum to %s/%s. Refusing to run; repair "
                     + "global_allocation from the accounts before starting again.", dayAllocated, monthAllocated,
-                    summed[0], summed[1]);
+                    dayLimits, monthLimits);
             LOG.error(message);
             throw new IllegalStateException(message);
         }

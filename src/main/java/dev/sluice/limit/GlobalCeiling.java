@@ -5,8 +5,10 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -69,9 +71,11 @@ public class GlobalCeiling {
     }
 
     public Allocation current() {
-        Object[] row = (Object[]) em.createNativeQuery(
-                "select day_allocated, month_allocated from global_allocation where id = 1").getSingleResult();
-        return new Allocation(dayCeiling, monthCeiling, ((Number) row[0]).longValue(), ((Number) row[1]).longValue());
+        Tuple row = (Tuple) em.createNativeQuery(
+                "select day_allocated, month_allocated from global_allocation where id = 1", Tuple.class)
+                .getSingleResult();
+        return new Allocation(dayCeiling, monthCeiling, ((Number) row.get("day_allocated")).longValue(),
+                ((Number) row.get("month_allocated")).longValue());
     }
 
     private static SluiceException exceeded(Allocation now, long dayDelta, long monthDelta) {
@@ -81,7 +85,7 @@ public class GlobalCeiling {
         extras.put("ceiling", day ? now.dayCeiling() : now.monthCeiling());
         extras.put("allocated", day ? now.dayAllocated() : now.monthAllocated());
         extras.put("requested", day ? dayDelta : monthDelta);
-        return new SluiceException(409, "GLOBAL_CEILING_EXCEEDED",
+        return new SluiceException(409, ErrorCode.GLOBAL_CEILING_EXCEEDED,
                 "The change would push the sum of all " + (day ? "daily" : "monthly")
                         + " limits over the global ceiling.",
                 extras, Map.of());

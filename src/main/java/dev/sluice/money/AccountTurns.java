@@ -1,18 +1,10 @@
-package dev.sluice.tunnel;
+package dev.sluice.money;
 
-import java.sql.Array;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +18,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
@@ -40,12 +33,13 @@ import dev.sluice.auth.Principal;
 import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
-import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.InjectableContext.ContextState;
 import io.quarkus.arc.ManagedContext;
 
 /**
+ * The per-account scheduler, and the one way Java code takes an account's credit lock ({@link CreditLock}).
+ * <p>
  * Coalesces the settlements (leases, closes, late reports) of one account: what is queued for an account while its
  * previous batch is at the database runs next as one {@code settle_tunnels} statement (at most {@link #MAX_BATCH}
  * calls). One lock hand-off and one commit then serve a whole batch, which is what lets a hot account keep pace with
@@ -54,7 +48,8 @@ import io.quarkus.arc.ManagedContext;
  * <p>
  * Registrations take the same turns ({@link #inTurn}), one per turn after the account's batch: they would queue on
  * the account's credit lock anyway, and queued here they wait without a connection or a thread. So do the owner's
- * calls that take that lock ({@link #inTurnOf}: reservations, worker creations, revocations, suspension). So one
+ * calls that take that lock ({@link #inTurnOf}: reservations, worker creations, revocations, suspension). Work run in
+ * a turn is handed the account's {@link CreditLock}, and nothing else makes one for an account. So one
  * account's pile of work, however stuck on its own lock, holds at most one connection and one thread of this replica
  * (those of its turn at the database), and every other account keeps the rest.
  * <p>
@@ -69,24 +64,13 @@ import io.quarkus.arc.ManagedContext;
  * (nothing was committed for it); one already sent to the database is answered with what committed.
  */
 @ApplicationScoped
-public class LeaseBatcher {
+public class AccountTurns {
 
     static final int MAX_BATCH = 256;
     /** Connections of the pool a turn never takes, for usage reads, other calls and the scheduled jobs. */
     static final int SPARE_CONNECTIONS = 2;
 
-    /** One settlement to make; {@code want} null means the lease chunk, {@code key} the Idempotency-Key if any. */
-    record Call(long accountId, UUID tunnelId, UUID tokenId, long consumed, Long want, long bytesIn, long bytesOut,
-            boolean close, String key, String requestId) {
-    }
-
-    /** The database's answer for one call (a replay's is the first answer, with its time and request id). */
-    record Result(SettleOutcome outcome, long granted, long held, long returned, String closeReason, String scope,
-            String level, String plan, Instant resetsAt, Instant decidedAt, String requestId, boolean replayed,
-            boolean lateRefused, UsageWindows.Counters counters) {
-    }
-
-    private record Pending(Call call, CompletableFuture<Result> result) {
+    private record Pending(SettleCall call, CompletableFuture<Settlement> result) {
     }
 
     /**
@@ -146,12 +130,12 @@ public class LeaseBatcher {
     }
 
     @Inject
-    AgroalDataSource db;
+    Settlements settlements;
     final Duration lateReportWindow;
     final Duration maxWait;
 
     @Inject
-    LeaseBatcher(TunnelConfig config, @ConfigProperty(name = "quarkus.datasource.jdbc.max-size") int poolSize) {
+    AccountTurns(SettlementConfig config, @ConfigProperty(name = "quarkus.datasource.jdbc.max-size") int poolSize) {
         this.lateReportWindow = config.tunnelStaleAfter();
         this.maxWait = config.leaseWait();
         this.slotCount = Math.max(1, poolSize - SPARE_CONNECTIONS);
@@ -160,12 +144,12 @@ public class LeaseBatcher {
     }
 
     /** How many turns may be at the database at once. */
-    int slots() {
+    public int slots() {
         return slotCount;
     }
 
     /** Queues one settlement; the future completes when it has committed (or was withdrawn, or its batch failed). */
-    CompletableFuture<Result> submit(Call call) {
+    public CompletableFuture<Settlement> settle(SettleCall call) {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
         Pending mine = new Pending(call, new CompletableFuture<>());
         queue.pending.add(mine);
@@ -176,11 +160,14 @@ public class LeaseBatcher {
     /**
      * Runs work that takes the account's credit lock in a transaction of its own (a registration) in the account's
      * turn, under the caller's request id, with the same deadline as a settlement: one still queued at
-     * {@code LEASE_WAIT} is withdrawn and answered 503 without having run.
+     * {@code LEASE_WAIT} is withdrawn and answered 503 without having run. The work is handed the account's credit
+     * lock.
      */
-    <T> CompletableFuture<T> inTurn(long accountId, Supplier<T> work) {
+    public <T> CompletableFuture<T> inTurn(long accountId, Function<CreditLock, T> work) {
         AccountQueue queue = queues.computeIfAbsent(accountId, id -> new AccountQueue());
-        Task<T> mine = new Task<>(work, RequestIds.current(), Arc.container().requestContext().getStateIfActive(),
+        CreditLock lock = new CreditLock(accountId, settlements);
+        Task<T> mine = new Task<>(() -> work.apply(lock), RequestIds.current(),
+                Arc.container().requestContext().getStateIfActive(),
                 new CompletableFuture<>());
         queue.tasks.add(mine);
         return inQueue(accountId, queue, mine.result(), () -> withdraw(queue.tasks, mine, mine.result()), () -> {
@@ -194,20 +181,28 @@ public class LeaseBatcher {
      * A call of an account's own token that takes its credit lock (a worker's creation, a subdomain's reservation, a
      * token's revocation, the account's suspension), made in the account's turn as a registration is, so that a pile
      * of one account's calls holds one connection at most; a failure names the caller's request. Root's calls, which
-     * have no account of their own, run at once.
+     * have no account of their own, run at once, with a lock made {@link #outsideTurns}.
      */
-    public <T> CompletionStage<T> inTurnOf(Principal caller, Supplier<T> work) {
+    public <T> CompletionStage<T> inTurnOf(Principal caller, Function<CreditLock, T> work) {
         CompletionStage<T> answer;
         if (caller.accountId() != null) {
             answer = inTurn(caller.accountId(), work);
         } else {
             try {
-                answer = CompletableFuture.completedFuture(work.get());
+                answer = CompletableFuture.completedFuture(work.apply(outsideTurns()));
             } catch (RuntimeException e) {
                 answer = CompletableFuture.failedFuture(e);
             }
         }
         return RequestFailure.bind(RequestIds.current(), answer);
+    }
+
+    /**
+     * A credit lock for a call that has no account of its own and takes no turn: root's calls and Stripe's events.
+     * They are few (an operator's, or Stripe's retried deliveries), so they queue on the database lock instead.
+     */
+    public CreditLock outsideTurns() {
+        return new CreditLock(null, settlements);
     }
 
     /**
@@ -345,56 +340,18 @@ public class LeaseBatcher {
     }
 
     private void run(long accountId, List<Pending> batch) {
-        Result[] results = new Result[batch.size()];
+        Settlement[] results = null;
         Throwable ended = null;
-        try (Connection connection = db.getConnection();
-                PreparedStatement statement = connection.prepareStatement("select s.ordinal, (s.result).* from "
-                        + "settle_tunnels(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) s")) {
-            int size = batch.size();
-            UUID[] tunnels = new UUID[size];
-            UUID[] tokens = new UUID[size];
-            Long[] consumed = new Long[size];
-            Long[] want = new Long[size];
-            Long[] bytesIn = new Long[size];
-            Long[] bytesOut = new Long[size];
-            Boolean[] close = new Boolean[size];
-            String[] keys = new String[size];
-            String[] requestIds = new String[size];
-            for (int i = 0; i < size; i++) {
-                Call call = batch.get(i).call();
-                tunnels[i] = call.tunnelId();
-                tokens[i] = call.tokenId();
-                consumed[i] = call.consumed();
-                want[i] = call.want();
-                bytesIn[i] = call.bytesIn();
-                bytesOut[i] = call.bytesOut();
-                close[i] = call.close();
-                keys[i] = call.key();
-                requestIds[i] = call.requestId();
-            }
-            statement.setLong(1, accountId);
-            statement.setArray(2, connection.createArrayOf("uuid", tunnels));
-            statement.setArray(3, connection.createArrayOf("uuid", tokens));
-            statement.setArray(4, bigints(connection, consumed));
-            statement.setArray(5, bigints(connection, want));
-            statement.setArray(6, bigints(connection, bytesIn));
-            statement.setArray(7, bigints(connection, bytesOut));
-            statement.setArray(8, connection.createArrayOf("boolean", close));
-            statement.setArray(9, connection.createArrayOf("text", keys));
-            statement.setArray(10, connection.createArrayOf("text", requestIds));
-            statement.setLong(11, lateReportWindow.toSeconds());
-            try (ResultSet row = statement.executeQuery()) {
-                while (row.next()) {
-                    results[row.getInt("ordinal") - 1] = result(row);
-                }
-            }
+        try {
+            results = settlements.settle(accountId, batch.stream().map(Pending::call).toList(),
+                    lateReportWindow.toSeconds());
         } catch (Throwable e) {
             ended = e;
         }
         // Answered only now, with the connection back in the pool: completing a caller runs what it does next on
         // this thread, and that may need a connection of its own (the audit of a late report).
         for (int i = 0; i < batch.size(); i++) {
-            CompletableFuture<Result> answer = batch.get(i).result();
+            CompletableFuture<Settlement> answer = batch.get(i).result();
             if (ended != null) {
                 // Whatever ended the batch (SQL, a driver bug, an Error), every caller in it gets an answer.
                 answer.completeExceptionally(ended instanceof RuntimeException runtime ? runtime
@@ -408,24 +365,5 @@ public class LeaseBatcher {
         if (ended instanceof Error error) {
             throw error;
         }
-    }
-
-    private static Array bigints(Connection connection, Long[] values) throws SQLException {
-        return connection.createArrayOf("bigint", values);
-    }
-
-    private static Result result(ResultSet row) throws SQLException {
-        return new Result(SettleOutcome.of(row.getString("outcome")), row.getLong("granted"), row.getLong("held"),
-                row.getLong("returned"), row.getString("close_reason"), row.getString("scope"),
-                row.getString("level"), row.getString("plan"), instant(row.getTimestamp("resets_at")),
-                instant(row.getTimestamp("decided_at")), row.getString("request_id"), row.getBoolean("replayed"),
-                row.getBoolean("late_refused"),
-                new UsageWindows.Counters(row.getLong("day_used"), row.getLong("day_leased"),
-                        row.getLong("day_limit"), row.getLong("month_used"), row.getLong("month_leased"),
-                        row.getLong("month_limit")));
-    }
-
-    private static Instant instant(Timestamp timestamp) {
-        return timestamp == null ? null : timestamp.toInstant();
     }
 }

@@ -1,9 +1,9 @@
-package dev.sluice.tunnel;
+package dev.sluice.money;
 
 import java.util.Locale;
 
 /** What {@code settle_tunnels} decided for one call (its {@code outcome} column). */
-enum SettleOutcome {
+public enum SettleOutcome {
     /** Settled; a lease may have granted credits. */
     OK,
     /** Consumption was charged, but nothing remains to grant (429). */

@@ -1,4 +1,4 @@
-package dev.sluice.tunnel;
+package dev.sluice.money;
 
 import java.math.BigInteger;
 import java.time.Duration;
@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -55,17 +56,17 @@ public final class UsageWindows {
          * from 80 % of the binding window (the one with less remaining), else ok. Exact: x ≥ 80 % of limit is
          * 5x ≥ 4·limit, done in BigInteger so no counter can overflow it.
          */
-        public String level() {
+        public UsageLevel level() {
             BigInteger dayLeft = left(dayLimit, dayUsed, dayLeased);
             BigInteger monthLeft = left(monthLimit, monthUsed, monthLeased);
             if (dayLeft.signum() <= 0 || monthLeft.signum() <= 0) {
-                return "exceeded";
+                return UsageLevel.EXCEEDED;
             }
             boolean day = dayLeft.compareTo(monthLeft) <= 0;
             BigInteger spent = BigInteger.valueOf(day ? dayUsed : monthUsed)
                     .add(BigInteger.valueOf(day ? dayLeased : monthLeased));
             BigInteger limit = BigInteger.valueOf(day ? dayLimit : monthLimit);
-            return spent.multiply(FIVE).compareTo(limit.multiply(FOUR)) >= 0 ? "warn" : "ok";
+            return spent.multiply(FIVE).compareTo(limit.multiply(FOUR)) >= 0 ? UsageLevel.WARN : UsageLevel.OK;
         }
 
         public Snapshot snapshot(String slug, String plan, String level, Instant now) {
@@ -74,12 +75,12 @@ public final class UsageWindows {
         }
 
         /** What the binding window has left, at least 0 (a header value, never negative). */
-        long remaining() {
+        public long remaining() {
             BigInteger left = left(dayLimit, dayUsed, dayLeased).min(left(monthLimit, monthUsed, monthLeased));
             return left.max(BigInteger.ZERO).longValueExact();
         }
 
-        Map<String, String> headers(Instant now) {
+        public Map<String, String> headers(Instant now) {
             Map<String, String> headers = new LinkedHashMap<>();
             headers.put("RateLimit-Limit", Long.toString(dayLimit));
             headers.put("RateLimit-Remaining", Long.toString(remaining()));
@@ -87,7 +88,7 @@ public final class UsageWindows {
             return headers;
         }
 
-        SluiceException quotaExceeded(String scope, Instant resetsAt, Instant now) {
+        public SluiceException quotaExceeded(String scope, Instant resetsAt, Instant now) {
             long retryAfter = secondsUntil(now, resetsAt == null ? nextDay(now) : resetsAt);
             Map<String, Object> extras = new LinkedHashMap<>();
             extras.put("error", "quota_exceeded");
@@ -95,7 +96,7 @@ public final class UsageWindows {
             extras.put("retryAfter", retryAfter);
             Map<String, String> headers = headers(now);
             headers.put("Retry-After", Long.toString(retryAfter));
-            return new SluiceException(429, "QUOTA_EXCEEDED", "No credits remain in the " + scope + " window.",
+            return new SluiceException(429, ErrorCode.QUOTA_EXCEEDED, "No credits remain in the " + scope + " window.",
                     extras, headers);
         }
     }
@@ -114,7 +115,7 @@ public final class UsageWindows {
     }
 
     /** Whole seconds, rounded up and at least 1, so a client that waits that long finds the window open. */
-    static long secondsUntil(Instant now, Instant then) {
+    public static long secondsUntil(Instant now, Instant then) {
         long millis = Duration.between(now, then).toMillis();
         return Math.max(1, (millis + 999) / 1000);
     }

@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 
 import org.jboss.logging.Logger;
 
@@ -66,18 +67,18 @@ public class WebhookSecrets {
 
     private int sealStoredSecrets(long accountId) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 select account_id, endpoint_id, secret, secret_ciphertext from webhook_endpoint
                  where account_id = :account and (secret is not null or secret_ciphertext not like :current)
-                 for update skip locked""")
+                 for update skip locked""", Tuple.class)
                 .setParameter("account", accountId).setParameter("current", key.currentPrefix() + "%")
                 .getResultList();
         int sealed = 0;
-        for (Object[] r : rows) {
-            UUID endpointId = (UUID) r[1];
+        for (Tuple r : rows) {
+            UUID endpointId = (UUID) r.get("endpoint_id");
             String secret;
             try {
-                secret = open(endpointId, (String) r[3], (String) r[2]);
+                secret = open(endpointId, (String) r.get("secret_ciphertext"), (String) r.get("secret"));
             } catch (IllegalStateException e) {
                 // A lost key must not keep the whole service down: this endpoint's deliveries fail and say why.
                 LOG.warnf("webhook endpoint %s: its secret does not open (%s)", endpointId, e.getMessage());
@@ -87,7 +88,7 @@ public class WebhookSecrets {
             em.createNativeQuery("""
                     update webhook_endpoint set secret = null, secret_ciphertext = :sealed
                      where account_id = :account and endpoint_id = :id""")
-                    .setParameter("sealed", seal(endpointId, secret)).setParameter("account", r[0])
+                    .setParameter("sealed", seal(endpointId, secret)).setParameter("account", r.get("account_id"))
                     .setParameter("id", endpointId).executeUpdate();
         }
         return sealed;

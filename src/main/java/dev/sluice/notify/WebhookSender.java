@@ -26,6 +26,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -197,7 +198,7 @@ public class WebhookSender {
      */
     private List<Claimed> claim(long account, int room) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 with ranked as (
                     select account_id, endpoint_id, event_id, next_attempt_at,
                            row_number() over (partition by account_id, endpoint_id order by next_attempt_at) as n
@@ -222,14 +223,16 @@ public class WebhookSender {
                  where d.account_id = :account and d.account_id = due.account_id and d.endpoint_id = due.endpoint_id
                    and d.event_id = due.event_id
                 returning d.account_id, d.endpoint_id, d.event_id, d.attempts, w.url, w.secret_ciphertext, w.secret,
-                          e.type, e.data::text, e.created_at, a.slug""")
+                          e.type, e.data::text as data, e.created_at, a.slug""", Tuple.class)
                 .setParameter("account", account).setParameter("busy", busyEndpoints())
                 .setParameter("perEndpoint", PER_ENDPOINT).setParameter("batch", Math.min(BATCH, room))
                 .getResultList();
         List<Claimed> claimed = new ArrayList<>();
-        for (Object[] r : rows) {
-            claimed.add(new Claimed(number(r[0]), (UUID) r[1], (UUID) r[2], (int) number(r[3]), (String) r[4],
-                    (String) r[5], (String) r[6], (String) r[7], (String) r[8], instant(r[9]), (String) r[10]));
+        for (Tuple r : rows) {
+            claimed.add(new Claimed(number(r.get("account_id")), (UUID) r.get("endpoint_id"), (UUID) r.get("event_id"),
+                    (int) number(r.get("attempts")), (String) r.get("url"), (String) r.get("secret_ciphertext"),
+                    (String) r.get("secret"), (String) r.get("type"), (String) r.get("data"),
+                    instant(r.get("created_at")), (String) r.get("slug")));
         }
         return claimed;
     }

@@ -13,6 +13,7 @@ import java.util.UUID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -91,12 +92,12 @@ public class WebhookService {
     public EndpointList list(String slug) {
         Account account = Accounts.require(slug);
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
-                select endpoint_id, url, array_to_string(events, ','), created_at from webhook_endpoint
-                 where account_id = :account order by created_at, endpoint_id""")
+        List<Tuple> rows = em.createNativeQuery("""
+                select endpoint_id, url, array_to_string(events, ',') as events, created_at from webhook_endpoint
+                 where account_id = :account order by created_at, endpoint_id""", Tuple.class)
                 .setParameter("account", account.accountId()).getResultList();
-        return new EndpointList(rows.stream().map(r -> new Endpoint((UUID) r[0], (String) r[1],
-                List.of(((String) r[2]).split(",")), instant(r[3]))).toList());
+        return new EndpointList(rows.stream().map(r -> new Endpoint((UUID) r.get("endpoint_id"), (String) r.get("url"),
+                List.of(((String) r.get("events")).split(",")), instant(r.get("created_at")))).toList());
     }
 
     @Transactional
@@ -122,18 +123,19 @@ public class WebhookService {
             throw SluiceException.notFound("No webhook with that id.");
         }
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 select a.event_id, e.type, a.attempted_at, a.status_code, a.error, d.status from webhook_attempt a
                   join webhook_event e on e.account_id = a.account_id and e.event_id = a.event_id
                   join webhook_delivery d on d.account_id = a.account_id and d.endpoint_id = a.endpoint_id
                                          and d.event_id = a.event_id
                  where a.account_id = :account and a.endpoint_id = :id
-                 order by a.attempt_id desc limit 100""")
+                 order by a.attempt_id desc limit 100""", Tuple.class)
                 .setParameter("account", account.accountId()).setParameter("id", endpoint).getResultList();
         return new AttemptList(rows.stream().map(r -> {
-            Integer code = r[3] == null ? null : ((Number) r[3]).intValue();
-            return new Attempt((UUID) r[0], (String) r[1], instant(r[2]), code, code != null && code / 100 == 2,
-                    (String) r[4], (String) r[5]);
+            Number statusCode = (Number) r.get("status_code");
+            Integer code = statusCode == null ? null : statusCode.intValue();
+            return new Attempt((UUID) r.get("event_id"), (String) r.get("type"), instant(r.get("attempted_at")), code,
+                    code != null && code / 100 == 2, (String) r.get("error"), (String) r.get("status"));
         }).toList());
     }
 

@@ -7,9 +7,11 @@ import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -38,14 +40,15 @@ public class PlanCatalogue {
         List<PlanLimits> known = plans;
         if (known == null) {
             @SuppressWarnings("unchecked")
-            List<Object[]> rows = em.createNativeQuery("""
+            List<Tuple> rows = em.createNativeQuery("""
                     select plan_id, name, rank, tunnels, password_tunnels, reserved_subdomains, requests_per_minute,
                            workers, inactivity_timeout_seconds, bytes_per_7d, session_seconds_per_24h
-                      from plan order by rank""").getResultList();
-            known = rows.stream().map(r -> new PlanLimits((String) r[0], (String) r[1], num(r[2]).intValue(),
-                    num(r[3]).intValue(), r[4] == null ? null : num(r[4]).intValue(), num(r[5]).intValue(),
-                    num(r[6]).intValue(), num(r[7]).intValue(), r[8] == null ? null : num(r[8]).intValue(),
-                    num(r[9]).longValue(), num(r[10]).longValue())).toList();
+                      from plan order by rank""", Tuple.class).getResultList();
+            known = rows.stream().map(r -> new PlanLimits((String) r.get("plan_id"), (String) r.get("name"),
+                    num(r, "rank").intValue(), num(r, "tunnels").intValue(), nullableInt(r, "password_tunnels"),
+                    num(r, "reserved_subdomains").intValue(), num(r, "requests_per_minute").intValue(),
+                    num(r, "workers").intValue(), nullableInt(r, "inactivity_timeout_seconds"),
+                    num(r, "bytes_per_7d").longValue(), num(r, "session_seconds_per_24h").longValue())).toList();
             plans = known;
         }
         return known;
@@ -71,12 +74,17 @@ public class PlanCatalogue {
 
     /** PLAN_LIMIT_REACHED, in the contract's words, for password tunnels, reserved subdomains or workers. */
     public SluiceException planLimit(PlanLimits plan, int cap, String what) {
-        return new SluiceException(403, "PLAN_LIMIT_REACHED", "Your " + plan.id() + " plan allows " + cap + " "
+        return new SluiceException(403, ErrorCode.PLAN_LIMIT_REACHED, "Your " + plan.id() + " plan allows " + cap + " "
                 + what + "(s). Upgrade for more.", java.util.Map.of("upgradeUrl", upgradeUrl), java.util.Map.of());
     }
 
-    private static Number num(Object value) {
-        return (Number) value;
+    private static Number num(Tuple row, String column) {
+        return (Number) row.get(column);
+    }
+
+    private static Integer nullableInt(Tuple row, String column) {
+        Number value = num(row, column);
+        return value == null ? null : value.intValue();
     }
 
     /** The Stripe prices listed for a plan in {@code STRIPE_PRICE_<PLAN>} (comma-separated). */

@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import org.jboss.logging.Logger;
@@ -102,9 +103,9 @@ public class Reconciler {
     @Transactional(Transactional.TxType.MANDATORY)
     public Result reconcile(Account account) {
         PlanLimits plan = plans.get(account.plan());
-        Object[] done = (Object[]) em.createNativeQuery(
+        Tuple done = (Tuple) em.createNativeQuery(
                 "select closed, released, quarantined, restored, purged from reconcile_audited(:account, :slug, "
-                        + ":plan, :tunnels, :subdomains, :workers, :requestId)")
+                        + ":plan, :tunnels, :subdomains, :workers, :requestId)", Tuple.class)
                 .setParameter("account", account.accountId())
                 .setParameter("slug", account.slug())
                 .setParameter("plan", account.plan())
@@ -113,8 +114,12 @@ public class Reconciler {
                 .setParameter("workers", plan.workers())
                 .setParameter("requestId", RequestIds.current())
                 .getSingleResult();
-        return new Result((int) number(done[0]), List.of((String[]) done[1]), (int) number(done[2]),
-                (int) number(done[3]), (int) number(done[4]));
+        return new Result(count(done, "closed"), List.of(done.get("released", String[].class)),
+                count(done, "quarantined"), count(done, "restored"), count(done, "purged"));
+    }
+
+    private static int count(Tuple row, String column) {
+        return (int) number(row.get(column));
     }
 
     /** What the scheduled reconciler's turn on one account came to. */

@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.account.Account;
@@ -57,14 +58,14 @@ public class MemberService {
         if (member.accountId().equals(owner.accountId())) {
             throw SluiceException.validation("member", "An account cannot be a member of itself.");
         }
-        Object[] row = (Object[]) em.createNativeQuery("""
+        Tuple row = (Tuple) em.createNativeQuery("""
                 insert into account_member (account_id, member_account_id, role) values (:owner, :member, :role)
                 on conflict (account_id, member_account_id) do update set role = excluded.role
-                returning role, created_at""")
+                returning role, created_at""", Tuple.class)
                 .setParameter("owner", owner.accountId()).setParameter("member", member.accountId())
                 .setParameter("role", granted).getSingleResult();
         audit.succeeded(ownerSlug, "member:" + memberSlug, "role=" + granted);
-        return new Member(memberSlug, (String) row[0], instant(row[1]));
+        return new Member(memberSlug, (String) row.get("role"), instant(row.get("created_at")));
     }
 
     public MemberList list(String ownerSlug) {
@@ -89,21 +90,24 @@ public class MemberService {
      */
     private List<Grant> grants(String side, String other, long accountId) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("select " + other + ", role, created_at from account_member where "
-                + side + " = :account").setParameter("account", accountId).getResultList();
+        List<Tuple> rows = em.createNativeQuery("select " + other + " as other_account_id, role, created_at"
+                + " from account_member where " + side + " = :account", Tuple.class)
+                .setParameter("account", accountId).getResultList();
         if (rows.isEmpty()) {
             return List.of();
         }
         @SuppressWarnings("unchecked")
-        List<Object[]> slugs = em.createNativeQuery(
-                "select account_id, slug from account where account_id = any(cast(:ids as bigint[]))")
-                .setParameter("ids", rows.stream().map(r -> String.valueOf(r[0]))
+        List<Tuple> slugs = em.createNativeQuery(
+                "select account_id, slug from account where account_id = any(cast(:ids as bigint[]))", Tuple.class)
+                .setParameter("ids", rows.stream().map(r -> String.valueOf(r.get("other_account_id")))
                         .collect(Collectors.joining(",", "{", "}")))
                 .getResultList();
         Map<Long, String> slugOf = slugs.stream()
-                .collect(Collectors.toMap(r -> ((Number) r[0]).longValue(), r -> (String) r[1]));
+                .collect(Collectors.toMap(r -> ((Number) r.get("account_id")).longValue(),
+                        r -> (String) r.get("slug")));
         return rows.stream()
-                .map(r -> new Grant(slugOf.get(((Number) r[0]).longValue()), (String) r[1], instant(r[2])))
+                .map(r -> new Grant(slugOf.get(((Number) r.get("other_account_id")).longValue()),
+                        (String) r.get("role"), instant(r.get("created_at"))))
                 .sorted(Comparator.comparing(Grant::createdAt).thenComparing(Grant::slug)).toList();
     }
 

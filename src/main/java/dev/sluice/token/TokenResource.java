@@ -18,7 +18,7 @@ import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
-import dev.sluice.tunnel.LeaseBatcher;
+import dev.sluice.money.AccountTurns;
 import dev.sluice.web.Bodies;
 import io.smallrye.common.annotation.Blocking;
 
@@ -31,7 +31,7 @@ public class TokenResource {
     @Inject
     TokenService tokens;
     @Inject
-    LeaseBatcher turns;
+    AccountTurns turns;
 
     @POST
     @ResponseStatus(201)
@@ -47,7 +47,7 @@ public class TokenResource {
         return tokens.list(slug);
     }
 
-    /** In the account's turn: closing the token's tunnels takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
+    /** In the account's turn: closing the token's tunnels takes its credit lock (see {@link AccountTurns#inTurnOf}). */
     @DELETE
     @Path("/{id}")
     @Audited("token.revoke")
@@ -55,7 +55,7 @@ public class TokenResource {
     @Blocking
     public CompletionStage<TokenViews.Revoked> revoke(@PathParam("slug") String slug, @PathParam("id") String id) {
         Principal principal = caller.principal();
-        return turns.inTurnOf(principal, () -> tokens.revoke(principal, slug, id));
+        return turns.inTurnOf(principal, lock -> tokens.revoke(lock, principal, slug, id));
     }
 
     @POST

@@ -23,7 +23,8 @@ import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.auth.TokenFormat;
 import dev.sluice.auth.TokenStore;
-import dev.sluice.tunnel.TunnelService;
+import dev.sluice.money.CloseReason;
+import dev.sluice.money.CreditLock;
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -41,8 +42,6 @@ public class TokenService implements TokenStore {
     EntityManager em;
     @Inject
     AuditTrail audit;
-    @Inject
-    TunnelService tunnels;
     @Inject
     TokenCache cache;
     @Inject
@@ -194,13 +193,13 @@ public class TokenService implements TokenStore {
      * others within {@link TokenCache}'s TTL, and leases re-check the token in their own statement.
      */
     @Transactional
-    public TokenViews.Revoked revoke(Principal caller, String slug, String tokenId) {
+    public TokenViews.Revoked revoke(CreditLock lock, Principal caller, String slug, String tokenId) {
         ApiToken token = manageable(caller, slug, tokenId);
         if (token.revokedAt == null) {
             token.revokedAt = UtcNow.get();
         }
         cache.forget(token.tokenId);
-        int closed = tunnels.closeOpen(token.accountId, token.tokenId, "revoked");
+        int closed = lock.closeOpen(token.accountId, token.tokenId, CloseReason.REVOKED);
         audit.succeeded(slug, "token:" + token.tokenId, "closedTunnels=" + closed);
         return new TokenViews.Revoked(true, token.tokenId);
     }

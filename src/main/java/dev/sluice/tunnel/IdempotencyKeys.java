@@ -8,6 +8,7 @@ import java.util.UUID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -58,19 +59,20 @@ public class IdempotencyKeys {
     Optional<TunnelService.WithHeaders<TunnelViews.Registered>> registration(long accountId, String key,
             String fingerprint) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
-                select kind, fingerprint, cast(result as text) from idempotency_key
-                 where account_id = :account and idem_key = :key and created_at > now() - interval '24 hours'""")
+        List<Tuple> rows = em.createNativeQuery("""
+                select kind, fingerprint, cast(result as text) as result from idempotency_key
+                 where account_id = :account and idem_key = :key and created_at > now() - interval '24 hours'""",
+                Tuple.class)
                 .setParameter("account", accountId).setParameter("key", key).getResultList();
         if (rows.isEmpty()) {
             return Optional.empty();
         }
-        Object[] row = rows.get(0);
-        if (!"register".equals(row[0]) || !fingerprint.equals(row[1])) {
+        Tuple row = rows.get(0);
+        if (!"register".equals(row.get("kind")) || !fingerprint.equals(row.get("fingerprint"))) {
             throw SluiceException.idempotencyConflict("This Idempotency-Key was used for another request.");
         }
         try {
-            JsonNode first = json.readTree((String) row[2]);
+            JsonNode first = json.readTree((String) row.get("result"));
             TunnelViews.Registered body = json.treeToValue(first.get("body"), TunnelViews.Registered.class);
             Map<String, String> headers = json.convertValue(first.get("headers"),
                     json.getTypeFactory().constructMapType(java.util.LinkedHashMap.class, String.class, String.class));

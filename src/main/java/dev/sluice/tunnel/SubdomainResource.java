@@ -20,6 +20,7 @@ import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
+import dev.sluice.money.AccountTurns;
 import dev.sluice.web.Bodies;
 import io.smallrye.common.annotation.Blocking;
 
@@ -36,9 +37,9 @@ public class SubdomainResource {
     @Inject
     SubdomainService subdomains;
     @Inject
-    LeaseBatcher turns;
+    AccountTurns turns;
 
-    /** In the account's turn: a reservation takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
+    /** In the account's turn: a reservation takes its credit lock (see {@link AccountTurns#inTurnOf}). */
     @POST
     @ResponseStatus(201)
     @Audited("subdomain.reserve")
@@ -47,7 +48,7 @@ public class SubdomainResource {
     public CompletionStage<SubdomainService.Reserved> reserve(@Valid ReserveRequest request) {
         Principal principal = caller.principal();
         String name = Bodies.require(request).name();
-        return turns.inTurnOf(principal, () -> subdomains.reserve(principal, name));
+        return turns.inTurnOf(principal, lock -> subdomains.reserve(lock, principal, name));
     }
 
     @GET

@@ -7,17 +7,19 @@ import java.util.Map;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
 import dev.sluice.SqlValues;
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
-import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
+import dev.sluice.money.CreditLock;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.DnsLabel;
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
 
 /**
@@ -42,13 +44,13 @@ public class SubdomainService {
     AuditTrail audit;
 
     static SluiceException taken(String name) {
-        return new SluiceException(409, "SUBDOMAIN_TAKEN", "The subdomain '" + name + "' is taken.",
+        return new SluiceException(409, ErrorCode.SUBDOMAIN_TAKEN, "The subdomain '" + name + "' is taken.",
                 Map.of("field", "subdomain"), Map.of());
     }
 
     void requireReservable(PlanLimits plan) {
         if (plan.reservedSubdomains() == 0) {
-            throw new SluiceException(403, "RESERVED_SUBDOMAIN_NOT_ALLOWED",
+            throw new SluiceException(403, ErrorCode.RESERVED_SUBDOMAIN_NOT_ALLOWED,
                     "Reserved subdomains require a Pro plan. Upgrade to Pro for reserved subdomains.",
                     Map.of("upgradeUrl", plans.upgradeUrl()), Map.of());
         }
@@ -116,9 +118,9 @@ public class SubdomainService {
     }
 
     @Transactional
-    public Reserved reserve(Principal caller, String name) {
+    public Reserved reserve(CreditLock lock, Principal caller, String name) {
         DnsLabel.require(name, "name");
-        Account account = Accounts.lockCredits(caller.accountId());
+        Account account = lock.lock(caller.accountId());
         account.requireActive();
         Instant at = reserve(account, plans.get(account.plan()), name);
         audit.succeeded(account.slug(), "subdomain:" + name, null);
@@ -127,10 +129,12 @@ public class SubdomainService {
 
     public ReservedList list(Principal caller) {
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 select name, reserved_at from reserved_subdomain where account_id = :account
-                 order by reserved_at, name""").setParameter("account", caller.accountId()).getResultList();
-        return new ReservedList(rows.stream().map(r -> new Reserved((String) r[0], SqlValues.instant(r[1]))).toList());
+                 order by reserved_at, name""", Tuple.class)
+                .setParameter("account", caller.accountId()).getResultList();
+        return new ReservedList(rows.stream()
+                .map(r -> new Reserved((String) r.get("name"), SqlValues.instant(r.get("reserved_at")))).toList());
     }
 
     @Transactional

@@ -5,12 +5,16 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 
 import org.jboss.logging.Logger;
 
 import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
 import dev.sluice.audit.AuditLog;
+import dev.sluice.money.CloseReason;
+import dev.sluice.money.SettlementConfig;
+import dev.sluice.money.Settlements;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 
@@ -35,7 +39,9 @@ public class TunnelReaper {
     @Inject
     IdempotencyKeys idempotency;
     @Inject
-    TunnelConfig config;
+    SettlementConfig config;
+    @Inject
+    Settlements settlements;
 
     @Scheduled(identity = "tunnel-reaper", every = "${reconcile-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -55,19 +61,20 @@ public class TunnelReaper {
                 select distinct account_id from tunnel
                  where closed_at is null and last_seen_at < now() - make_interval(secs => :stale) limit :batch""")
                 .setParameter("stale", staleSeconds).setParameter("batch", BATCH).getResultList())) {
-            closed += closeIdle(SqlValues.number(account), "stale", true, staleSeconds);
+            closed += closeIdle(SqlValues.number(account), CloseReason.STALE, true, staleSeconds);
         }
         @SuppressWarnings("unchecked")
-        List<Object[]> inactive = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
+        List<Tuple> inactive = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
                 select distinct t.account_id, p.inactivity_timeout_seconds
                   from tunnel t
                   join account a on a.account_id = t.account_id
                   join plan p on p.plan_id = a.plan
                  where t.closed_at is null and p.inactivity_timeout_seconds is not null
                    and t.last_activity_at < now() - make_interval(secs => p.inactivity_timeout_seconds)
-                 limit :batch""").setParameter("batch", BATCH).getResultList());
-        for (Object[] row : inactive) {
-            closed += closeIdle(SqlValues.number(row[0]), "inactive", false, SqlValues.number(row[1]));
+                 limit :batch""", Tuple.class).setParameter("batch", BATCH).getResultList());
+        for (Tuple row : inactive) {
+            closed += closeIdle(SqlValues.number(row.get("account_id")), CloseReason.INACTIVE, false,
+                    SqlValues.number(row.get("inactivity_timeout_seconds")));
         }
         if (closed > 0) {
             LOG.infof("reaper closed %d idle tunnels", closed);
@@ -79,20 +86,12 @@ public class TunnelReaper {
         return closed;
     }
 
-    private int closeIdle(long accountId, String reason, boolean chargeHeld, long idleSeconds) {
+    private int closeIdle(long accountId, CloseReason reason, boolean chargeHeld, long idleSeconds) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            if (em.createNativeQuery("select account_id from account_usage where account_id = :account "
-                    + "for update skip locked").setParameter("account", accountId).getResultList().isEmpty()) {
-                return 0;
-            }
-            int closed = em.createNativeQuery(
-                    "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :idle)")
-                    .setParameter("account", accountId).setParameter("reason", reason)
-                    .setParameter("charge", chargeHeld).setParameter("idle", idleSeconds)
-                    .getResultList().size();
+            int closed = settlements.reapIfFree(accountId, reason, chargeHeld, idleSeconds);
             if (closed > 0) {
                 audit.append(AuditLog.RECONCILER, "tunnel.reap", Account.<Account>findById(accountId).slug(),
-                        "reason:" + reason, AuditLog.OK,
+                        "reason:" + reason.wire(), AuditLog.OK,
                         "closedTunnels=" + closed + (chargeHeld ? " heldCharged=true" : ""));
             }
             return closed;

@@ -1,7 +1,5 @@
 package dev.sluice.tunnel;
 
-import static dev.sluice.SqlValues.number;
-
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -15,25 +13,30 @@ import java.util.concurrent.CompletionStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.transaction.Transactional;
 
-import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
-import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.auth.Principal;
 import dev.sluice.grant.GrantSigner;
+import dev.sluice.money.AccountTurns;
+import dev.sluice.money.CloseReason;
+import dev.sluice.money.CreditLock;
+import dev.sluice.money.RegistrationCharge;
+import dev.sluice.money.SettleCall;
+import dev.sluice.money.SettleOutcome;
+import dev.sluice.money.Settlement;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.DnsLabel;
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 
 /**
  * The spend authority: registration, leases and closes. Every credit movement runs under one lock, the
- * account's {@code account_usage} row ({@code FOR UPDATE} inside the SQL functions of V2), so any number of
- * replicas and concurrent calls grant at most what remains.
+ * account's {@code account_usage} row ({@code FOR UPDATE} inside the money core's SQL functions, reached through
+ * {@link AccountTurns}), so any number of replicas and concurrent calls grant at most what remains.
  */
 @ApplicationScoped
 public class TunnelService {
@@ -48,7 +51,7 @@ public class TunnelService {
     @Inject
     EntityManager em;
     @Inject
-    LeaseBatcher batcher;
+    AccountTurns turns;
     @Inject
     PlanCatalogue plans;
     @Inject
@@ -66,19 +69,19 @@ public class TunnelService {
      * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
      * subdomain rules, credits), all under the account's credit lock, in a transaction of its own made in the
      * account's turn (so a pile of one account's registrations holds at most one connection; see
-     * {@link LeaseBatcher#inTurn}). With an Idempotency-Key, a registration that was answered 201 before is answered
+     * {@link AccountTurns#inTurn}). With an Idempotency-Key, a registration that was answered 201 before is answered
      * again from the record written with it.
      */
     public CompletionStage<WithHeaders<TunnelViews.Registered>> register(Principal caller,
             TunnelViews.RegisterRequest request, String key) {
-        return batcher.inTurn(caller.accountId(),
-                () -> QuarkusTransaction.requiringNew().call(() -> registerLocked(caller, request, key)));
+        return turns.inTurn(caller.accountId(),
+                lock -> QuarkusTransaction.requiringNew().call(() -> registerLocked(lock, caller, request, key)));
     }
 
-    private WithHeaders<TunnelViews.Registered> registerLocked(Principal caller, TunnelViews.RegisterRequest request,
-            String key) {
+    private WithHeaders<TunnelViews.Registered> registerLocked(CreditLock lock, Principal caller,
+            TunnelViews.RegisterRequest request, String key) {
         long accountId = caller.accountId();
-        Account account = Accounts.lockCredits(accountId);
+        Account account = lock.lock(accountId);
         String fingerprint = IdempotencyKeys.fingerprint(request);
         if (key != null) {
             // Safe against a concurrent retry: both hold the credit lock taken above while they look and insert.
@@ -101,14 +104,11 @@ public class TunnelService {
         String subdomain = request.subdomain() == null ? randomSubdomain(accountId, account.slug())
                 : claimSubdomain(caller, account, plan, request.subdomain());
 
-        Object[] charged = (Object[]) em.createNativeQuery("select * from charge_registration(:account)")
-                .setParameter("account", accountId).getSingleResult();
+        RegistrationCharge charge = lock.chargeRegistration(accountId);
         // The database's clock: reapers compare these timestamps with now() there, never with a replica's clock.
-        Instant now = SqlValues.instant(charged[11]);
-        UsageWindows.Counters counters = new UsageWindows.Counters(number(charged[4]), number(charged[5]), number(charged[6]),
-                number(charged[7]), number(charged[8]), number(charged[9]));
-        if ("quota".equals(charged[0])) {
-            throw counters.quotaExceeded((String) charged[1], SqlValues.instant(charged[10]), now);
+        Instant now = charge.decidedAt();
+        if (!charge.charged()) {
+            throw charge.counters().quotaExceeded(charge.scope(), charge.resetsAt(), now);
         }
         Tunnel tunnel = new Tunnel();
         tunnel.tunnelId = UUID.randomUUID();
@@ -124,8 +124,8 @@ public class TunnelService {
         String grant = grants.sign(new GrantSigner.Claims(tunnel.tunnelId.toString(), account.slug(), plan.id(),
                 subdomain, plan.requestsPerMinute(), password), now);
         TunnelViews.Registered body = new TunnelViews.Registered(tunnel.tunnelId, subdomain, url(subdomain), password,
-                now, counters.snapshot(account.slug(), plan.id(), (String) charged[2], now), grant);
-        WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, counters.headers(now));
+                now, charge.counters().snapshot(account.slug(), plan.id(), charge.level().wire(), now), grant);
+        WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, charge.counters().headers(now));
         if (key != null) {
             idempotency.rememberRegistration(accountId, key, fingerprint, tunnel.tunnelId, answer);
         }
@@ -142,9 +142,9 @@ public class TunnelService {
                         throw asAnswered(settled,
                                 settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), at));
                     }
-                    TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(),
-                            settled.level(), settled.counters().snapshot(caller.slug(), settled.plan(),
-                                    settled.level(), at));
+                    String level = settled.level().wire();
+                    TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), level,
+                            settled.counters().snapshot(caller.slug(), settled.plan(), level, at));
                     return new WithHeaders<>(body, replayHeader(settled, settled.counters().headers(at)));
                 });
     }
@@ -157,37 +157,13 @@ public class TunnelService {
     }
 
     /**
-     * Closes the account's open tunnels (or those registered with {@code tokenId}) inside the caller's transaction;
-     * their held credits go back to the pool. Used by suspension and token revocation.
+     * Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in the order it would close
+     * them ({@link CreditLock#closeExcess}).
      */
-    @Transactional(Transactional.TxType.MANDATORY)
-    public int closeOpen(long accountId, UUID tokenId, String reason) {
-        return em.createNativeQuery("select tunnel_id from close_tunnels(:account, null, :token, :reason, false, null)")
-                .setParameter("account", accountId)
-                .setParameter("token", tokenId)
-                .setParameter("reason", reason)
-                .getResultList().size();
-    }
-
-    /** Open tunnels beyond the newest {@code cap}, oldest first: what a downgrade closes, in its order. */
-    private static final String EXCESS = "select tunnel_id from excess_tunnels(:account, :cap)";
-
-    /** The tunnels {@link #closeExcess} would close, in the order it would close them. */
     @SuppressWarnings("unchecked")
     public List<UUID> excess(long accountId, int cap) {
-        return em.createNativeQuery(EXCESS, UUID.class).setParameter("account", accountId).setParameter("cap", cap)
-                .getResultList();
-    }
-
-    /**
-     * Closes the oldest open tunnels beyond {@code cap} (reason {@code plan_downgrade}) inside the caller's
-     * transaction; close_tunnels takes the account's credit lock, so no registration slips past it meanwhile.
-     */
-    @Transactional(Transactional.TxType.MANDATORY)
-    public int closeExcess(long accountId, int cap) {
-        return ((Number) em.createNativeQuery("select count(*) from close_tunnels(:account, array(" + EXCESS
-                + "), null, 'plan_downgrade', false, null)").setParameter("account", accountId)
-                .setParameter("cap", cap).getSingleResult()).intValue();
+        return em.createNativeQuery("select tunnel_id from excess_tunnels(:account, :cap)", UUID.class)
+                .setParameter("account", accountId).setParameter("cap", cap).getResultList();
     }
 
     public TunnelViews.TunnelList list(Principal caller) {
@@ -216,13 +192,14 @@ public class TunnelService {
      * closed tunnel was charged before it is answered 410; one not charged in full (too late, or beyond what the
      * tunnel may still bill) is audited.
      */
-    private CompletionStage<LeaseBatcher.Result> settle(Principal caller, String tunnelId, Long consumed, Long want,
+    private CompletionStage<Settlement> settle(Principal caller, String tunnelId, Long consumed, Long want,
             Long bytesIn, Long bytesOut, boolean close, String key) {
         UUID id = parseId(tunnelId);
         String requestId = RequestIds.current();
-        return batcher.submit(new LeaseBatcher.Call(caller.accountId(), id, caller.tokenId(),
+        return turns.settle(new SettleCall(caller.accountId(), id, caller.tokenId(),
                 Objects.requireNonNullElse(consumed, 0L), want, Objects.requireNonNullElse(bytesIn, 0L),
-                Objects.requireNonNullElse(bytesOut, 0L), close, key, requestId)).thenApply(result -> switch (result.outcome()) {
+                Objects.requireNonNullElse(bytesOut, 0L), close, key, requestId))
+                .thenApply(result -> switch (result.outcome()) {
                     case NOT_FOUND -> throw SluiceException.notFound("No tunnel with that id.");
                     case UNAUTHORIZED -> throw SluiceException.unauthorized();
                     case IDEMPOTENCY_CONFLICT -> throw SluiceException.idempotencyConflict("This Idempotency-Key was "
@@ -233,8 +210,9 @@ public class TunnelService {
                             // Whichever thread completed the batch writes it, under this request's id.
                             RequestIds.during(requestId, () -> QuarkusTransaction.requiringNew().run(() -> audit.append(
                                     new AuditLog.Actor(caller.actorKind(), caller.actorId()), "tunnel.late_report",
-                                    caller.slug(), "tunnel:" + id, "TUNNEL_CLOSED", "consumed=" + consumed
-                                            + " not charged in full: too late or over the closed tunnel's allowance")));
+                                    caller.slug(), "tunnel:" + id, ErrorCode.TUNNEL_CLOSED.name(),
+                                    "consumed=" + consumed + " not charged in full: too late or over the closed "
+                                            + "tunnel's allowance")));
                         }
                         throw asAnswered(result, tunnelClosed(result.closeReason()));
                     }
@@ -243,11 +221,11 @@ public class TunnelService {
     }
 
     /** A replayed answer repeats the first one's request id and says it is a replay. */
-    private static SluiceException asAnswered(LeaseBatcher.Result settled, SluiceException error) {
+    private static SluiceException asAnswered(Settlement settled, SluiceException error) {
         return settled.replayed() ? error.replayed(settled.requestId()) : error;
     }
 
-    private static Map<String, String> replayHeader(LeaseBatcher.Result settled, Map<String, String> headers) {
+    private static Map<String, String> replayHeader(Settlement settled, Map<String, String> headers) {
         if (settled.replayed()) {
             headers.put(SluiceException.IDEMPOTENT_REPLAYED, "true");
         }
@@ -259,7 +237,7 @@ public class TunnelService {
         if (open >= Math.min(plan.tunnels(), account.concurrentMax())) {
             String message = plan.tunnels() <= account.concurrentMax() ? plans.tunnelLimitMessage(plan)
                     : "Account limited to " + account.concurrentMax() + " concurrent tunnels.";
-            throw new SluiceException(403, "TUNNEL_LIMIT_REACHED", message,
+            throw new SluiceException(403, ErrorCode.TUNNEL_LIMIT_REACHED, message,
                     Map.of("upgradeUrl", plans.upgradeUrl()), Map.of());
         }
         if (password && plan.passwordTunnels() != null && Tunnel.count(
@@ -309,9 +287,9 @@ public class TunnelService {
         return "https://" + subdomain + "." + config.tunnelDomain();
     }
 
-    private static SluiceException tunnelClosed(String reason) {
-        return new SluiceException(410, "TUNNEL_CLOSED", "The tunnel was closed (" + reason + ").",
-                Map.of("reason", reason), Map.of());
+    private static SluiceException tunnelClosed(CloseReason reason) {
+        return new SluiceException(410, ErrorCode.TUNNEL_CLOSED, "The tunnel was closed (" + reason.wire() + ").",
+                Map.of("reason", reason.wire()), Map.of());
     }
 
     private static UUID parseId(String id) {

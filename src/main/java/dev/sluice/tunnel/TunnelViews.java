@@ -8,6 +8,8 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 
+import dev.sluice.money.UsageWindows;
+
 /**
  * The data plane's records. Counters are capped at 10^12 per call: far above any real report (a million relayed
  * ops a second for eleven days), and far enough from 2^63 that millions of reports cannot overflow a total.

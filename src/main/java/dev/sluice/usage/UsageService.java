@@ -1,7 +1,6 @@
 package dev.sluice.usage;
 
 import static dev.sluice.SqlValues.date;
-import static dev.sluice.SqlValues.instant;
 import static dev.sluice.SqlValues.number;
 
 import java.math.BigInteger;
@@ -9,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -18,10 +18,11 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
 
 import dev.sluice.UtcNow;
 import dev.sluice.limit.Credits;
-import dev.sluice.tunnel.UsageWindows;
+import dev.sluice.money.UsageWindows;
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 
@@ -39,9 +40,9 @@ public class UsageService {
     private static final String VIEW = """
             select a.slug, a.plan, a.status, a.day_limit, a.month_limit, a.concurrent_max,
                    u.day_used, u.day_leased, u.month_used, u.month_leased,
-                   u.bytes_used, u.bytes_window_start + interval '7 days',
-                   u.session_seconds_used, u.session_window_start + interval '24 hours',
-                   p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0)
+                   u.bytes_used, u.bytes_window_start + interval '7 days' as bytes_reset_at,
+                   u.session_seconds_used, u.session_window_start + interval '24 hours' as session_reset_at,
+                   p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0) as open_tunnels
               from account a
               join account_usage stored on stored.account_id = a.account_id
               cross join lateral rolled_usage(row(stored.*)::account_usage) u
@@ -61,17 +62,16 @@ public class UsageService {
     AgroalDataSource db;
 
     public UsageViews.View of(long accountId) {
-        List<Object[]> rows = viewRows(VIEW + " where a.account_id = ?", accountId);
-        if (rows.isEmpty()) {
+        List<UsageViews.View> views = views(VIEW + " where a.account_id = ?", UtcNow.get(), accountId);
+        if (views.isEmpty()) {
             throw SluiceException.notFound("No such account.");
         }
-        return view(rows.get(0), UtcNow.get());
+        return views.get(0);
     }
 
     public UsageViews.AllAccounts all() {
-        List<Object[]> rows = viewRows(VIEW + " order by a.account_id");
         Instant now = UtcNow.get();
-        List<UsageViews.View> views = rows.stream().map(r -> view(r, now)).toList();
+        List<UsageViews.View> views = views(VIEW + " order by a.account_id", now);
         BigInteger dayUsed = BigInteger.ZERO, dayLeased = BigInteger.ZERO, dayLimit = BigInteger.ZERO;
         BigInteger monthUsed = BigInteger.ZERO, monthLeased = BigInteger.ZERO, monthLimit = BigInteger.ZERO;
         for (UsageViews.View v : views) {
@@ -96,22 +96,17 @@ public class UsageService {
      * and whose connection goes back to the pool as soon as it is read (a third of this endpoint's CPU went to
      * Hibernate's native-query machinery).
      */
-    private List<Object[]> viewRows(String sql, Object... parameters) {
+    private List<UsageViews.View> views(String sql, Instant now, Object... parameters) {
         try (Connection connection = db.getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
             for (int i = 0; i < parameters.length; i++) {
                 statement.setObject(i + 1, parameters[i]);
             }
             try (ResultSet row = statement.executeQuery()) {
-                int columns = row.getMetaData().getColumnCount();
-                List<Object[]> rows = new ArrayList<>();
+                List<UsageViews.View> views = new ArrayList<>();
                 while (row.next()) {
-                    Object[] values = new Object[columns];
-                    for (int c = 0; c < columns; c++) {
-                        values[c] = row.getObject(c + 1);
-                    }
-                    rows.add(values);
+                    views.add(view(row, now));
                 }
-                return rows;
+                return views;
             }
         } catch (SQLException e) {
             throw new IllegalStateException("usage view failed", e);
@@ -130,7 +125,7 @@ public class UsageService {
         LocalDate to = LocalDate.now(ZoneOffset.UTC).minusDays(1);
         LocalDate from = to.minusDays(span - 1L);
         @SuppressWarnings("unchecked")
-        List<Object[]> rows = em.createNativeQuery("""
+        List<Tuple> rows = em.createNativeQuery("""
                 with days as (
                     select d::date as day from generate_series(cast(:from as date), cast(:to as date), interval '1 day') d
                 ), live as (
@@ -140,28 +135,42 @@ public class UsageService {
                      where account_id = :account and day_start between cast(:from as date) and cast(:to as date)
                 )
                 select days.day,
-                       coalesce(h.credit, l.day_used, 0), coalesce(h.op, l.day_ops, 0),
-                       coalesce(h.byte_in, l.day_bytes_in, 0), coalesce(h.byte_out, l.day_bytes_out, 0),
-                       coalesce(h.session_second, l.day_session_seconds, 0), coalesce(h.tunnel, l.day_tunnels, 0)
+                       coalesce(h.credit, l.day_used, 0) as credits, coalesce(h.op, l.day_ops, 0) as ops,
+                       coalesce(h.byte_in, l.day_bytes_in, 0) as bytes_in,
+                       coalesce(h.byte_out, l.day_bytes_out, 0) as bytes_out,
+                       coalesce(h.session_second, l.day_session_seconds, 0) as session_seconds,
+                       coalesce(h.tunnel, l.day_tunnels, 0) as tunnels
                   from days
                   left join usage_daily h on h.account_id = :account and h.day = days.day
                   left join live l on l.day = days.day
-                 order by days.day""")
+                 order by days.day""", Tuple.class)
                 .setParameter("account", accountId).setParameter("from", from).setParameter("to", to)
                 .getResultList();
-        List<UsageViews.Bucket> buckets = rows.stream().map(r -> new UsageViews.Bucket(date(r[0]), new UsageViews.DayTotals(number(r[1]), number(r[2]), number(r[3]), number(r[4]),
-                        number(r[5]), number(r[6])))).toList();
+        List<UsageViews.Bucket> buckets = rows.stream().map(r -> new UsageViews.Bucket(date(r.get("day")),
+                new UsageViews.DayTotals(number(r.get("credits")), number(r.get("ops")), number(r.get("bytes_in")),
+                        number(r.get("bytes_out")), number(r.get("session_seconds")), number(r.get("tunnels")))))
+                .toList();
         return new UsageViews.Series(from, to, buckets);
     }
 
-    private UsageViews.View view(Object[] r, Instant now) {
-        UsageWindows.Counters counters = new UsageWindows.Counters(number(r[6]), number(r[7]), number(r[3]),
-                number(r[8]), number(r[9]), number(r[4]));
-        UsageWindows.Snapshot snapshot = counters.snapshot((String) r[0], (String) r[1], counters.level(), now);
-        return new UsageViews.View((String) r[0], (String) r[1], (String) r[2], counters.level(), snapshot.day(),
-                snapshot.month(), usd(counters), new UsageViews.Meter(number(r[10]), number(r[14]), instant(r[11])),
-                new UsageViews.Meter(number(r[12]), number(r[15]), instant(r[13])), number(r[16]),
-                (int) number(r[5]));
+    private UsageViews.View view(ResultSet r, Instant now) throws SQLException {
+        UsageWindows.Counters counters = new UsageWindows.Counters(r.getLong("day_used"), r.getLong("day_leased"),
+                r.getLong("day_limit"), r.getLong("month_used"), r.getLong("month_leased"), r.getLong("month_limit"));
+        String slug = r.getString("slug");
+        String plan = r.getString("plan");
+        String level = counters.level().wire();
+        UsageWindows.Snapshot snapshot = counters.snapshot(slug, plan, level, now);
+        return new UsageViews.View(slug, plan, r.getString("status"), level, snapshot.day(), snapshot.month(),
+                usd(counters),
+                new UsageViews.Meter(r.getLong("bytes_used"), r.getLong("bytes_per_7d"), instant(r, "bytes_reset_at")),
+                new UsageViews.Meter(r.getLong("session_seconds_used"), r.getLong("session_seconds_per_24h"),
+                        instant(r, "session_reset_at")),
+                r.getLong("open_tunnels"), r.getInt("concurrent_max"));
+    }
+
+    private static Instant instant(ResultSet row, String column) throws SQLException {
+        Timestamp at = row.getTimestamp(column);
+        return at == null ? null : at.toInstant();
     }
 
     private UsageViews.Usd usd(UsageWindows.Counters c) {

@@ -6,7 +6,7 @@ import java.util.List;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-import dev.sluice.tunnel.UsageWindows;
+import dev.sluice.money.UsageWindows;
 
 /** The usage view and its aggregates. */
 public final class UsageViews {

@@ -71,7 +71,7 @@ public class ErrorMapper {
     /** The contract's error body: {@code code}, {@code message}, the code's extras, and the request id. */
     static Map<String, Object> body(SluiceException error, String requestId) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("code", error.code());
+        body.put("code", error.code().name());
         body.put("message", error.getMessage());
         body.putAll(error.extras());
         if (requestId != null) {
@@ -107,7 +107,7 @@ public class ErrorMapper {
             return conflict;
         }
         LOG.error("unhandled failure", failure);
-        return new SluiceException(500, "INTERNAL", "Internal error.");
+        return new SluiceException(500, ErrorCode.INTERNAL, "Internal error.");
     }
 
     private static SluiceException fromWeb(WebApplicationException web) {
@@ -123,7 +123,7 @@ public class ErrorMapper {
             case 413 -> PayloadLimits.tooLarge();
             default -> status >= 500
                     ? translateServerError(web)
-                    : new SluiceException(status, "VALIDATION_FAILED", describe(status));
+                    : new SluiceException(status, ErrorCode.VALIDATION_FAILED, describe(status));
         };
     }
 
@@ -132,7 +132,7 @@ public class ErrorMapper {
             return SluiceException.unavailable();
         }
         LOG.error("unhandled failure", web);
-        return new SluiceException(500, "INTERNAL", "Internal error.");
+        return new SluiceException(500, ErrorCode.INTERNAL, "Internal error.");
     }
 
     private static String describe(int status) {
@@ -211,15 +211,17 @@ public class ErrorMapper {
                 }
                 if (state.equals("40P01") || state.equals("40001")) {
                     LOG.warnf("transaction lost a lock race, answered 503: %s", state);
-                    return new SluiceException(503, "UNAVAILABLE", "A concurrent change won; retry the request.");
+                    return new SluiceException(503, ErrorCode.UNAVAILABLE,
+                            "A concurrent change won; retry the request.");
                 }
                 if (state.equals("23505")) {
                     String constraint = psql.getServerErrorMessage() == null ? ""
                             : String.valueOf(psql.getServerErrorMessage().getConstraint());
                     return constraint.contains("subdomain")
-                            ? new SluiceException(409, "SUBDOMAIN_TAKEN", "That subdomain is taken.",
+                            ? new SluiceException(409, ErrorCode.SUBDOMAIN_TAKEN, "That subdomain is taken.",
                                     Map.of("field", "subdomain"), Map.of())
-                            : new SluiceException(409, "ACCOUNT_EXISTS", "That account or customer exists already.",
+                            : new SluiceException(409, ErrorCode.ACCOUNT_EXISTS,
+                                    "That account or customer exists already.",
                                     Map.of("field", constraint.contains("stripe") ? "stripeCustomerId" : "slug"),
                                     Map.of());
                 }

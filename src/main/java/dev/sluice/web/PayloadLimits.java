@@ -20,7 +20,8 @@ public class PayloadLimits {
     static final int STRIPE_LIMIT = 1024 * 1024;
 
     static SluiceException tooLarge() {
-        return new SluiceException(413, "PAYLOAD_TOO_LARGE", "The request body is too large.", Map.of(), Map.of());
+        return new SluiceException(413, ErrorCode.PAYLOAD_TOO_LARGE, "The request body is too large.", Map.of(),
+                Map.of());
     }
 
     @ServerRequestFilter

@@ -12,16 +12,16 @@ import java.util.Map;
 public class SluiceException extends RuntimeException {
 
     private final int status;
-    private final String code;
+    private final ErrorCode code;
     private final Map<String, Object> extras;
     private final Map<String, String> headers;
     private final String requestId;
 
-    public SluiceException(int status, String code, String message) {
+    public SluiceException(int status, ErrorCode code, String message) {
         this(status, code, message, Map.of(), Map.of());
     }
 
-    public SluiceException(int status, String code, String message, Map<String, Object> extras,
+    public SluiceException(int status, ErrorCode code, String message, Map<String, Object> extras,
             Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
@@ -59,41 +59,41 @@ public class SluiceException extends RuntimeException {
     public static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
 
     public static SluiceException idempotencyConflict(String message) {
-        return new SluiceException(409, "IDEMPOTENCY_CONFLICT", message, Map.of("field", "Idempotency-Key"),
+        return new SluiceException(409, ErrorCode.IDEMPOTENCY_CONFLICT, message, Map.of("field", "Idempotency-Key"),
                 Map.of());
     }
 
     public static SluiceException validation(String field, String message) {
         Map<String, Object> extras = field == null ? Map.of() : Map.of("field", field);
-        return new SluiceException(400, "VALIDATION_FAILED", message, extras, Map.of());
+        return new SluiceException(400, ErrorCode.VALIDATION_FAILED, message, extras, Map.of());
     }
 
     public static SluiceException unauthorized() {
-        return new SluiceException(401, "UNAUTHORIZED", "A valid bearer token is required.", Map.of(),
+        return new SluiceException(401, ErrorCode.UNAUTHORIZED, "A valid bearer token is required.", Map.of(),
                 Map.of("WWW-Authenticate", "Bearer"));
     }
 
     public static SluiceException forbidden(String message) {
-        return new SluiceException(403, "FORBIDDEN", message);
+        return new SluiceException(403, ErrorCode.FORBIDDEN, message);
     }
 
     public static SluiceException notFound(String message) {
-        return new SluiceException(404, "NOT_FOUND", message);
+        return new SluiceException(404, ErrorCode.NOT_FOUND, message);
     }
 
     public static SluiceException accountSuspended() {
-        return new SluiceException(403, "ACCOUNT_SUSPENDED", "The account is suspended.");
+        return new SluiceException(403, ErrorCode.ACCOUNT_SUSPENDED, "The account is suspended.");
     }
 
     public static SluiceException unavailable() {
-        return new SluiceException(503, "UNAVAILABLE", "The database cannot be reached; nothing was granted.");
+        return new SluiceException(503, ErrorCode.UNAVAILABLE, "The database cannot be reached; nothing was granted.");
     }
 
     public int status() {
         return status;
     }
 
-    public String code() {
+    public ErrorCode code() {
         return code;
     }
 

@@ -21,7 +21,7 @@ import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
 import dev.sluice.auth.Principal;
-import dev.sluice.tunnel.LeaseBatcher;
+import dev.sluice.money.AccountTurns;
 import dev.sluice.web.Bodies;
 import io.smallrye.common.annotation.Blocking;
 
@@ -40,9 +40,9 @@ public class WorkerResource {
     @Inject
     WorkerService workers;
     @Inject
-    LeaseBatcher turns;
+    AccountTurns turns;
 
-    /** In the account's turn: creation takes its credit lock (see {@link LeaseBatcher#inTurnOf}). */
+    /** In the account's turn: creation takes its credit lock (see {@link AccountTurns#inTurnOf}). */
     @POST
     @ResponseStatus(201)
     @Audited("worker.create")
@@ -51,7 +51,7 @@ public class WorkerResource {
     public CompletionStage<WorkerService.WorkerView> create(@Valid CreateRequest request) {
         Principal principal = caller.principal();
         String name = Bodies.require(request).name();
-        return turns.inTurnOf(principal, () -> workers.create(principal, name));
+        return turns.inTurnOf(principal, lock -> workers.create(lock, principal, name));
     }
 
     @GET

@@ -11,9 +11,9 @@ import jakarta.transaction.Transactional;
 
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
-import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
+import dev.sluice.money.CreditLock;
 import dev.sluice.plan.PlanCatalogue;
 import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.DnsLabel;
@@ -39,9 +39,9 @@ public class WorkerService {
     AuditTrail audit;
 
     @Transactional
-    public WorkerView create(Principal caller, String name) {
+    public WorkerView create(CreditLock lock, Principal caller, String name) {
         DnsLabel.require(name, "name");
-        Account account = Accounts.lockCredits(caller.accountId());
+        Account account = lock.lock(caller.accountId());
         account.requireActive();
         PlanLimits plan = plans.get(account.plan());
         if (Worker.count("accountId = ?1 and status = ?2", account.accountId(), Worker.ACTIVE) >= plan.workers()) {

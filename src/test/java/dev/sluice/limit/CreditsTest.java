@@ -7,6 +7,7 @@ import java.math.BigDecimal;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
 
 class CreditsTest {
@@ -32,7 +33,7 @@ class CreditsTest {
         assertEquals("monthUsd", negative.extras().get("field"));
         SluiceException huge = assertThrows(SluiceException.class,
                 () -> credits.fromUsd(new BigDecimal("1e20"), "dayUsd"));
-        assertEquals("VALIDATION_FAILED", huge.code());
+        assertEquals(ErrorCode.VALIDATION_FAILED, huge.code());
         assertThrows(IllegalStateException.class, () -> new Credits(BigDecimal.ZERO));
     }
 }

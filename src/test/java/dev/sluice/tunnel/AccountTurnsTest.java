@@ -29,6 +29,10 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.money.AccountTurns;
+import dev.sluice.money.SettleCall;
+import dev.sluice.money.SettleOutcome;
+import dev.sluice.money.Settlement;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -38,12 +42,12 @@ import io.restassured.response.Response;
  * and every other account is served meanwhile.
  */
 @QuarkusTest
-class LeaseBatcherTest {
+class AccountTurnsTest {
 
     @Inject
     AgroalDataSource db;
     @Inject
-    LeaseBatcher batcher;
+    AccountTurns turns;
     @ConfigProperty(name = "quarkus.datasource.jdbc.url")
     String url;
     @ConfigProperty(name = "quarkus.datasource.username")
@@ -99,9 +103,13 @@ class LeaseBatcherTest {
             // answer: the leader's batch first, then its followers'.
             until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!answers.stream().allMatch(CompletableFuture::isDone) && System.nanoTime() < until) {
-                for (int pid : waitingBatches(watcher)) {
+                for (long pid : waitingBatches(watcher)) {
                     try (PreparedStatement cut = watcher.prepareStatement("select pg_terminate_backend(?)")) {
-                        cut.setInt(1, pid);
+                        if (citus(watcher)) {
+                            cut.setLong(1, pid); // a global pid: Citus's pg_terminate_backend(bigint)
+                        } else {
+                            cut.setInt(1, Math.toIntExact(pid));
+                        }
                         cut.executeQuery();
                     }
                 }
@@ -121,15 +129,15 @@ class LeaseBatcherTest {
 
     @Test
     void accountsBeyondTheSlotsAtTheDatabaseWaitTheirTurnAndEveryOneIsAnswered() throws Exception {
-        List<LeaseBatcher.Call> calls = new ArrayList<>();
-        Long[] locked = new Long[batcher.slots()];
+        List<SettleCall> calls = new ArrayList<>();
+        Long[] locked = new Long[turns.slots()];
         try (Connection c = db.getConnection()) {
-            for (int i = 0; i <= batcher.slots(); i++) {
+            for (int i = 0; i <= turns.slots(); i++) {
                 Relay relay = Relay.create("batch-slot", Map.of("plan", "pro", "dayLimit", 10_000));
                 long account = accountId(c, relay.slug());
-                calls.add(new LeaseBatcher.Call(account, UUID.fromString(relay.open()), null, 0, null, 0,
+                calls.add(new SettleCall(account, UUID.fromString(relay.open()), null, 0, null, 0,
                         0, false, null, null));
-                if (i < batcher.slots()) {
+                if (i < turns.slots()) {
                     locked[i] = account;
                 }
             }
@@ -141,28 +149,31 @@ class LeaseBatcherTest {
         try (Connection blocker = DriverManager.getConnection(url, user, null);
                 Connection watcher = DriverManager.getConnection(url, user, null)) {
             blocker.setAutoCommit(false);
-            try (PreparedStatement lock = blocker.prepareStatement(
-                    "select 1 from account_usage where account_id = any (?) for update")) {
-                lock.setArray(1, blocker.createArrayOf("bigint", locked));
-                lock.executeQuery();
+            // One statement per account: on Citus a FOR UPDATE goes to one shard.
+            for (Long account : locked) {
+                try (PreparedStatement lock = blocker.prepareStatement(
+                        "select 1 from account_usage where account_id = ? for update")) {
+                    lock.setLong(1, account);
+                    lock.executeQuery();
+                }
             }
             // Every slot is taken by a batch waiting for its account's credit lock.
-            List<CompletableFuture<LeaseBatcher.Result>> first = calls.subList(0, batcher.slots()).stream()
-                    .map(call -> CompletableFuture.supplyAsync(() -> batcher.submit(call).join(), callers)).toList();
+            List<CompletableFuture<Settlement>> first = calls.subList(0, turns.slots()).stream()
+                    .map(call -> CompletableFuture.supplyAsync(() -> turns.settle(call).join(), callers)).toList();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (waitingBatches(watcher).size() < batcher.slots()) {
+            while (waitingBatches(watcher).size() < turns.slots()) {
                 assertTrue(System.nanoTime() < until, "each blocked account's batch waits at the database");
                 Thread.sleep(20);
             }
-            CompletableFuture<LeaseBatcher.Result> beyond = CompletableFuture.supplyAsync(
-                    () -> batcher.submit(calls.get(batcher.slots())).join(), callers);
+            CompletableFuture<Settlement> beyond = CompletableFuture.supplyAsync(
+                    () -> turns.settle(calls.get(turns.slots())).join(), callers);
             Thread.sleep(300); // well inside the test's 2 s LEASE_WAIT, which the waiting call must not reach
             assertFalse(beyond.isDone(), "an account nothing locks still waits for a slot");
             blocker.rollback();
-            for (CompletableFuture<LeaseBatcher.Result> answer : first) {
+            for (CompletableFuture<Settlement> answer : first) {
                 assertEquals(SettleOutcome.OK, answer.get(30, TimeUnit.SECONDS).outcome());
             }
-            LeaseBatcher.Result last = beyond.get(30, TimeUnit.SECONDS);
+            Settlement last = beyond.get(30, TimeUnit.SECONDS);
             assertEquals(SettleOutcome.OK, last.outcome(), "the waiting account ran once a slot was free");
             assertEquals(50, last.granted());
         } finally {
@@ -298,23 +309,42 @@ class LeaseBatcherTest {
 
     /** Backends of calls other than settlements waiting for a credit lock (taken by lock_usage or close_tunnels). */
     private static int waitingForCreditLocks(Connection c) throws Exception {
-        try (PreparedStatement s = c.prepareStatement("select count(*) from pg_stat_activity where wait_event_type ="
-                + " 'Lock' and (query like '%lock_usage%' or query like '%close_tunnels%')");
-                var rows = s.executeQuery()) {
-            rows.next();
-            return rows.getInt(1);
-        }
+        return waitingFor(c, "%lock_usage%", "%close_tunnels%").size();
     }
 
     /** Backends running a batch that waits for a lock. */
-    private static List<Integer> waitingBatches(Connection c) throws Exception {
-        try (PreparedStatement s = c.prepareStatement("select pid from pg_stat_activity where wait_event_type = 'Lock'"
-                + " and query like 'select s.ordinal%settle_tunnels%'"); var rows = s.executeQuery()) {
-            List<Integer> pids = new ArrayList<>();
-            while (rows.next()) {
-                pids.add(rows.getInt(1));
+    private static List<Long> waitingBatches(Connection c) throws Exception {
+        return waitingFor(c, "select s.ordinal%settle_tunnels%", "select s.ordinal%settle_tunnels%");
+    }
+
+    /**
+     * The (global) process ids of the service's statements like either pattern that wait for a lock. On Citus the
+     * wait happens on a worker, for a statement the coordinator sent on the service's behalf: citus_lock_waits names
+     * the service's statement and its global pid, which pg_terminate_backend takes too.
+     */
+    private static List<Long> waitingFor(Connection c, String pattern, String orPattern) throws Exception {
+        String sql = citus(c)
+                ? "select distinct waiting_gpid as pid from citus_lock_waits"
+                        + " where blocked_statement like ? or blocked_statement like ?"
+                : "select pid from pg_stat_activity where wait_event_type = 'Lock' and (query like ? or query like ?)";
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, pattern);
+            s.setString(2, orPattern);
+            try (ResultSet rows = s.executeQuery()) {
+                List<Long> pids = new ArrayList<>();
+                while (rows.next()) {
+                    pids.add(rows.getLong("pid"));
+                }
+                return pids;
             }
-            return pids;
+        }
+    }
+
+    private static boolean citus(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet row = s.executeQuery("select count(*) as citus from pg_extension where extname = 'citus'")) {
+            row.next();
+            return row.getInt("citus") > 0;
         }
     }
 
@@ -326,13 +356,13 @@ class LeaseBatcherTest {
         try (Connection c = db.getConnection()) {
             account = accountId(c, relay.slug());
         }
-        LeaseBatcher.Call call = new LeaseBatcher.Call(account, UUID.fromString(tunnel), null, 0, null, 0,
+        SettleCall call = new SettleCall(account, UUID.fromString(tunnel), null, 0, null, 0,
                 0, false, null, null);
         rename("settle_tunnels", "settle_tunnels_away");
         try {
             List<Throwable> failures = dev.sluice.Race.run(6, i -> () -> {
                 try {
-                    batcher.submit(call).join();
+                    turns.settle(call).join();
                     return null;
                 } catch (RuntimeException e) {
                     return e;
@@ -345,13 +375,9 @@ class LeaseBatcherTest {
         } finally {
             rename("settle_tunnels_away", "settle_tunnels");
         }
-        assertEquals(SettleOutcome.OK, batcher.submit(call).join().outcome(), "the account's queue is not left stuck");
+        assertEquals(SettleOutcome.OK, turns.settle(call).join().outcome(), "the account's queue is not left stuck");
     }
 
-    /**
-     * Opens a transaction on {@code blocker} that holds the account's credit lock until it ends. By account id, not
-     * through a join on the slug: on Citus a lock is taken on one shard only.
-     */
     @Test
     void aCreditLockWhoseTransactionFellSilentIsReleasedByTheDatabase() throws Exception {
         Relay relay = Relay.create("stranded", Map.of("plan", "pro", "dayLimit", 10_000));
@@ -378,6 +404,10 @@ class LeaseBatcherTest {
         }
     }
 
+    /**
+     * Opens a transaction on {@code blocker} that holds the account's credit lock until it ends. By account id, not
+     * through a join on the slug: on Citus a lock is taken on one shard only.
+     */
     private static void holdCreditLock(Connection blocker, String slug) throws Exception {
         blocker.setAutoCommit(false);
         try (PreparedStatement lock = blocker.prepareStatement(
@@ -392,7 +422,7 @@ class LeaseBatcherTest {
             s.setString(1, slug);
             try (var row = s.executeQuery()) {
                 row.next();
-                return row.getLong(1);
+                return row.getLong("account_id");
             }
         }
     }

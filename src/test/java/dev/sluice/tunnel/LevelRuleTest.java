@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.money.UsageWindows;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -48,7 +49,7 @@ class LevelRuleTest {
                             try (ResultSet row = level.executeQuery()) {
                                 row.next();
                                 String java = new UsageWindows.Counters(dayUsed, dayLeased, dayLimit, monthUsed,
-                                        monthLeased, monthLimit).level();
+                                        monthLeased, monthLimit).level().wire();
                                 assertEquals(row.getString(1), java, "day " + dayUsed + "+" + dayLeased + "/"
                                         + dayLimit + ", month " + monthUsed + "+" + monthLeased + "/" + monthLimit);
                                 checked++;

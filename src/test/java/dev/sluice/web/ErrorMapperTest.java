@@ -27,7 +27,7 @@ class ErrorMapperTest {
 
     @Test
     void aSluiceExceptionIsAnsweredAsItIs() {
-        SluiceException quota = new SluiceException(429, "QUOTA_EXCEEDED", "No credits remain.",
+        SluiceException quota = new SluiceException(429, ErrorCode.QUOTA_EXCEEDED, "No credits remain.",
                 Map.of("scope", "day"), Map.of("Retry-After", "7"));
         assertSame(quota, ErrorMapper.translate(quota));
     }
@@ -40,7 +40,7 @@ class ErrorMapperTest {
                 UnrecognizedPropertyException.class, () -> strict.readValue("{\"cuont\":1}", Probe.class));
         SluiceException error = ErrorMapper.translate(unknown);
         assertEquals(400, error.status());
-        assertEquals("VALIDATION_FAILED", error.code());
+        assertEquals(ErrorCode.VALIDATION_FAILED, error.code());
         assertEquals("cuont", error.extras().get("field"));
         SluiceException fraction = ErrorMapper.translate(org.junit.jupiter.api.Assertions.assertThrows(
                 Exception.class, () -> strict.readValue("{\"count\":1.5}", Probe.class)));
@@ -52,9 +52,9 @@ class ErrorMapperTest {
         assertEquals(400, ErrorMapper.translate(new IOException("connection reset")).status());
         SluiceException notAllowed = ErrorMapper.translate(new WebApplicationException(405));
         assertEquals(405, notAllowed.status());
-        assertEquals("VALIDATION_FAILED", notAllowed.code());
-        assertEquals("UNAUTHORIZED", ErrorMapper.translate(new WebApplicationException(401)).code());
-        assertEquals("PAYLOAD_TOO_LARGE", ErrorMapper.translate(new WebApplicationException(413)).code());
+        assertEquals(ErrorCode.VALIDATION_FAILED, notAllowed.code());
+        assertEquals(ErrorCode.UNAUTHORIZED, ErrorMapper.translate(new WebApplicationException(401)).code());
+        assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, ErrorMapper.translate(new WebApplicationException(413)).code());
     }
 
     @Test
@@ -62,7 +62,7 @@ class ErrorMapperTest {
         SluiceException gone = ErrorMapper.translate(new IllegalStateException("settle_tunnels failed",
                 new SQLTransientConnectionException("acquisition timeout")));
         assertEquals(503, gone.status());
-        assertEquals("UNAVAILABLE", gone.code());
+        assertEquals(ErrorCode.UNAVAILABLE, gone.code());
         SluiceException deadlock = ErrorMapper.translate(new RuntimeException(
                 new PSQLException("deadlock detected", PSQLState.DEADLOCK_DETECTED)));
         assertEquals(503, deadlock.status());
@@ -73,10 +73,10 @@ class ErrorMapperTest {
         SluiceException subdomain = ErrorMapper.translate(new RuntimeException(new PSQLException(
                 new ServerErrorMessage("SERROR\u0000C23505\u0000Mduplicate key\u0000ntunnel_open_subdomain\u0000"))));
         assertEquals(409, subdomain.status());
-        assertEquals("SUBDOMAIN_TAKEN", subdomain.code());
+        assertEquals(ErrorCode.SUBDOMAIN_TAKEN, subdomain.code());
         SluiceException customer = ErrorMapper.translate(new RuntimeException(new PSQLException(
                 new ServerErrorMessage("SERROR\u0000C23505\u0000Mduplicate key\u0000naccount_stripe_customer_id_key\u0000"))));
-        assertEquals("ACCOUNT_EXISTS", customer.code());
+        assertEquals(ErrorCode.ACCOUNT_EXISTS, customer.code());
         assertEquals("stripeCustomerId", customer.extras().get("field"));
     }
 
@@ -85,20 +85,20 @@ class ErrorMapperTest {
         SluiceException nul = ErrorMapper.translate(new RuntimeException(new PSQLException(
                 new ServerErrorMessage("SERROR\u0000C22021\u0000Minvalid byte sequence\u0000"))));
         assertEquals(400, nul.status());
-        assertEquals("VALIDATION_FAILED", nul.code());
+        assertEquals(ErrorCode.VALIDATION_FAILED, nul.code());
     }
 
     @Test
     void anythingElseIsABare500WithNoClassNameOrTrace() {
         SluiceException internal = ErrorMapper.translate(new NullPointerException("secret detail"));
         assertEquals(500, internal.status());
-        assertEquals("INTERNAL", internal.code());
+        assertEquals(ErrorCode.INTERNAL, internal.code());
         assertFalse(internal.getMessage().contains("secret") || internal.getMessage().contains("Exception"));
     }
 
     @Test
     void theBodyCarriesCodeMessageExtrasAndTheRequestId() {
-        SluiceException ceiling = new SluiceException(409, "GLOBAL_CEILING_EXCEEDED", "Over the ceiling.",
+        SluiceException ceiling = new SluiceException(409, ErrorCode.GLOBAL_CEILING_EXCEEDED, "Over the ceiling.",
                 Map.of("window", "day"), Map.of());
         Map<String, Object> body = ErrorMapper.body(ceiling, "req-1");
         assertEquals(List.of("code", "message", "window", "requestId"), List.copyOf(body.keySet()));

@@ -1,0 +1,28 @@
+package dev.sluice.money;
+
+import java.util.Locale;
+
+/** Why a tunnel closed: the {@code tunnel_close_reason} domain's values, and the contract's {@code reason}. */
+public enum CloseReason {
+    /** The relay closed it. */
+    CLOSED,
+    /** Its account was suspended. */
+    SUSPENDED,
+    /** A plan change or a lower concurrentMax left no room for it (the oldest close first). */
+    PLAN_DOWNGRADE,
+    /** No traffic for the plan's inactivity timeout. */
+    INACTIVE,
+    /** No report for the stale timeout: its relay is gone, and what it held was charged. */
+    STALE,
+    /** The token that registered it was revoked or expired. */
+    REVOKED;
+
+    /** The value as the database and the contract spell it. */
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    static CloseReason of(String column) {
+        return column == null ? null : valueOf(column.toUpperCase(Locale.ROOT));
+    }
+}
