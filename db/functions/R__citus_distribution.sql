@@ -23,6 +23,9 @@ begin
     if not exists (select 1 from pg_extension where extname = 'citus') then
         return;
     end if;
+    -- Replicas starting together each run this after their migrations (Flyway's afterMigrate, outside its own lock):
+    -- one at a time, so a later one finds everything distributed instead of foreign keys another is moving.
+    perform pg_advisory_xact_lock(hashtext('sluice_distribute'));
     -- Foreign keys towards a reference table (account to plan) can be added back only when every statement of the
     -- transaction went over one connection per node.
     perform set_config('citus.multi_shard_modify_mode', 'sequential', true);

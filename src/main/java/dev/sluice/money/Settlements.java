@@ -41,9 +41,19 @@ public class Settlements {
      * (the statement is its own transaction); the answers in the calls' order.
      */
     Settlement[] settle(long accountId, List<SettleCall> calls, long lateReportSeconds) throws SQLException {
+        try (Connection connection = db.getConnection()) {
+            return settle(connection, accountId, calls, lateReportSeconds);
+        }
+    }
+
+    /**
+     * The statement itself on the caller's connection. Outside this package only the tests that call the SQL
+     * functions without the service use it; the service settles through {@link AccountTurns}.
+     */
+    public static Settlement[] settle(Connection connection, long accountId, List<SettleCall> calls,
+            long lateReportSeconds) throws SQLException {
         Settlement[] results = new Settlement[calls.size()];
-        try (Connection connection = db.getConnection();
-                PreparedStatement statement = connection.prepareStatement(SETTLE)) {
+        try (PreparedStatement statement = connection.prepareStatement(SETTLE)) {
             int size = calls.size();
             UUID[] tunnels = new UUID[size];
             UUID[] tokens = new UUID[size];

@@ -57,7 +57,7 @@ class CreditLockBoundaryTest {
                 .and().haveNameMatching("lockCredits|chargeRegistration|closeOpen|closeExcess")
                 .should().onlyBeCalled().byClassesThat().belongToAnyOf(CreditLock.class).check(MAIN);
         methods().that().areDeclaredIn(Settlements.class).and().haveName("settle").should().onlyBeCalled()
-                .byClassesThat().belongToAnyOf(AccountTurns.class).check(MAIN);
+                .byClassesThat().belongToAnyOf(AccountTurns.class, Settlements.class).check(MAIN);
     }
 
     @Test

@@ -167,14 +167,20 @@ class DowngradeTest {
             try {
                 schema.execute("create trigger refuse_for_test before insert on audit_entry for each row "
                         + "when (new.account_id = " + ids.get(1) + ") execute function refuse_for_test()");
+                // Each account's row is written by its key, as the service writes it (on Citus, one shard's row).
                 holder.setAutoCommit(false);
                 try (PreparedStatement drift = holder.prepareStatement(
-                        "update account set plan = 'free' where slug = ?")) {
-                    drift.setString(1, busy);
+                        "update account set plan = 'free' where account_id = ?")) {
+                    drift.setLong(1, ids.get(0));
                     drift.executeUpdate();
                 }
-                execute("update account set plan = 'free' where slug = ?", failing);
-                execute("update account set plan = 'free' where slug = ?", fine);
+                for (long drifted : ids.subList(1, 3)) {
+                    try (Connection c = db.getConnection(); PreparedStatement drift = c.prepareStatement(
+                            "update account set plan = 'free' where account_id = ?")) {
+                        drift.setLong(1, drifted);
+                        drift.executeUpdate();
+                    }
+                }
                 assertEquals(List.of(Reconciler.Turn.BUSY, Reconciler.Turn.FAILED, Reconciler.Turn.RECONCILED),
                         reconciler.reconcileIfFree(ids));
                 holder.commit();

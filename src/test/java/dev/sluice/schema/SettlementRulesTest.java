@@ -2,30 +2,37 @@ package dev.sluice.schema;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.sluice.money.CloseReason;
+import dev.sluice.money.SettleCall;
+import dev.sluice.money.SettleOutcome;
+import dev.sluice.money.Settlement;
+import dev.sluice.money.Settlements;
+import dev.sluice.money.UsageLevel;
+
 /**
  * The settlement's rules, case by case, on the SQL functions themselves (db/functions/R__settlement.sql): a migrated
- * database of the test's own, accounts and tunnels written as rows, {@code settle_tunnels} and
- * {@code charge_registration} called through JDBC. Seconds, without the service; the HTTP tests prove the same rules
- * through the contract.
+ * database of the test's own, accounts and tunnels written as rows, {@code settle_tunnels} called through the
+ * service's own statement and row mapping ({@link Settlements#settle}) and {@code charge_registration} through JDBC.
+ * Seconds, without the service; the HTTP tests prove the same rules through the contract.
  */
 class SettlementRulesTest {
 
@@ -47,12 +54,7 @@ class SettlementRulesTest {
         database.close();
     }
 
-    /** One row of settle_tunnels, read by column name. */
-    record Settled(String outcome, long granted, long held, long returned, String closeReason, String scope,
-            String level, long dayUsed, long dayLeased, Instant resetsAt, boolean replayed, boolean lateRefused) {
-    }
-
-    /** One call of a batch; want null is the lease chunk. */
+    /** Calls of a batch as the service makes them; want null is the lease chunk. */
     record Call(UUID tunnel, UUID token, long consumed, Long want, boolean close, String key) {
         static Call lease(UUID tunnel, long consumed, Long want) {
             return new Call(tunnel, null, consumed, want, false, null);
@@ -69,17 +71,21 @@ class SettlementRulesTest {
         Call by(UUID apiToken) {
             return new Call(tunnel, apiToken, consumed, want, close, key);
         }
+
+        SettleCall of(long account) {
+            return new SettleCall(account, tunnel, token, consumed, want, 0, 0, close, key, null);
+        }
     }
 
     @Test
     void aLeaseGrantsTheLeastOfWantChunkAndWhatTheWindowsHaveLeft() throws SQLException {
         long account = account(1_000, 100_000, 50);
         UUID tunnel = tunnel(account);
-        Settled first = settle(account, Call.lease(tunnel, 0, null)).get(0);
-        assertEquals("ok", first.outcome());
+        Settlement first = settle(account, Call.lease(tunnel, 0, null)).get(0);
+        assertEquals(SettleOutcome.OK, first.outcome());
         assertEquals(50, first.granted(), "the chunk when want is not given");
         assertEquals(50, first.held());
-        assertEquals(50, first.dayLeased());
+        assertEquals(50, first.counters().dayLeased());
         assertEquals(20, settle(account, Call.lease(tunnel, 0, 20L)).get(0).granted(), "want below the chunk");
         assertEquals(50, settle(account, Call.lease(tunnel, 0, 500L)).get(0).granted(), "never above the chunk");
         long account2 = account(30, 100_000, 50);
@@ -92,11 +98,11 @@ class SettlementRulesTest {
         long account = account(1_000, 100_000, 50);
         UUID tunnel = tunnel(account);
         settle(account, Call.lease(tunnel, 0, null));
-        Settled reported = settle(account, Call.lease(tunnel, 30, 0L)).get(0);
-        assertEquals(30, reported.dayUsed());
+        Settlement reported = settle(account, Call.lease(tunnel, 30, 0L)).get(0);
+        assertEquals(30, reported.counters().dayUsed());
         assertEquals(20, reported.held(), "what was not consumed stays held");
-        Settled over = settle(account, Call.lease(tunnel, 70, 0L)).get(0);
-        assertEquals(100, over.dayUsed(), "the 50 beyond the hold are billed too");
+        Settlement over = settle(account, Call.lease(tunnel, 70, 0L)).get(0);
+        assertEquals(100, over.counters().dayUsed(), "the 50 beyond the hold are billed too");
         assertEquals(0, over.held());
         assertEquals(50, longOf("account_usage", "overshoot", account));
     }
@@ -107,11 +113,11 @@ class SettlementRulesTest {
         UUID tunnel = tunnel(account);
         assertEquals(50, settle(account, Call.lease(tunnel, 0, null)).get(0).granted());
         assertEquals(10, settle(account, Call.lease(tunnel, 0, null)).get(0).granted(), "the day's last 10");
-        Settled refused = settle(account, Call.lease(tunnel, 60, null)).get(0);
-        assertEquals("quota", refused.outcome());
+        Settlement refused = settle(account, Call.lease(tunnel, 60, null)).get(0);
+        assertEquals(SettleOutcome.QUOTA, refused.outcome());
         assertEquals("day", refused.scope());
         assertEquals(0, refused.granted());
-        assertEquals("exceeded", refused.level());
+        assertEquals(UsageLevel.EXCEEDED, refused.level());
         assertEquals(LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant(),
                 refused.resetsAt());
     }
@@ -121,13 +127,13 @@ class SettlementRulesTest {
         long account = account(1_000, 100_000, 50);
         UUID tunnel = tunnel(account);
         settle(account, Call.lease(tunnel, 0, null));
-        Settled closed = settle(account, Call.close(tunnel, 15)).get(0);
-        assertEquals("ok", closed.outcome());
-        assertEquals("closed", closed.closeReason());
+        Settlement closed = settle(account, Call.close(tunnel, 15)).get(0);
+        assertEquals(SettleOutcome.OK, closed.outcome());
+        assertEquals(CloseReason.CLOSED, closed.closeReason());
         assertEquals(35, closed.returned());
         assertEquals(0, closed.held());
-        assertEquals(15, closed.dayUsed());
-        assertEquals(0, closed.dayLeased());
+        assertEquals(15, closed.counters().dayUsed());
+        assertEquals(0, closed.counters().dayLeased());
     }
 
     @Test
@@ -136,13 +142,13 @@ class SettlementRulesTest {
         UUID tunnel = tunnel(account);
         settle(account, Call.lease(tunnel, 0, null));
         settle(account, Call.close(tunnel, 0)); // 50 held at close
-        Settled late = settle(account, Call.lease(tunnel, 80, null)).get(0);
-        assertEquals("closed", late.outcome());
+        Settlement late = settle(account, Call.lease(tunnel, 80, null)).get(0);
+        assertEquals(SettleOutcome.CLOSED, late.outcome());
         assertFalse(late.lateRefused());
-        assertEquals(80, late.dayUsed());
-        Settled capped = settle(account, Call.lease(tunnel, 500, null)).get(0);
+        assertEquals(80, late.counters().dayUsed());
+        Settlement capped = settle(account, Call.lease(tunnel, 500, null)).get(0);
         assertTrue(capped.lateRefused(), "beyond held at close plus one chunk");
-        assertEquals(100, capped.dayUsed(), "50 held at close + one chunk of 50, in all");
+        assertEquals(100, capped.counters().dayUsed(), "50 held at close + one chunk of 50, in all");
     }
 
     @Test
@@ -152,23 +158,23 @@ class SettlementRulesTest {
         settle(account, Call.close(tunnel, 0));
         update("update tunnel set closed_at = now() - interval '" + (LATE_SECONDS + 1) + " seconds'"
                 + " where account_id = ? and tunnel_id = '" + tunnel + "'", account);
-        Settled late = settle(account, Call.lease(tunnel, 40, null)).get(0);
-        assertEquals("closed", late.outcome());
+        Settlement late = settle(account, Call.lease(tunnel, 40, null)).get(0);
+        assertEquals(SettleOutcome.CLOSED, late.outcome());
         assertTrue(late.lateRefused());
-        assertEquals(0, late.dayUsed());
+        assertEquals(0, late.counters().dayUsed());
     }
 
     @Test
     void aRetriedKeyIsAnsweredAgainAndAnotherRequestUnderItConflicts() throws SQLException {
         long account = account(1_000, 100_000, 50);
         UUID tunnel = tunnel(account);
-        Settled first = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
-        Settled again = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
+        Settlement first = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
+        Settlement again = settle(account, Call.lease(tunnel, 0, null).withKey("k-1")).get(0);
         assertTrue(again.replayed());
         assertEquals(first.granted(), again.granted());
         assertEquals(50, longOf("account_usage", "day_leased", account),
                 "charged once");
-        assertEquals("idempotency_conflict",
+        assertEquals(SettleOutcome.IDEMPOTENCY_CONFLICT,
                 settle(account, Call.lease(tunnel, 5, null).withKey("k-1")).get(0).outcome());
     }
 
@@ -180,20 +186,20 @@ class SettlementRulesTest {
         UUID other = tunnel(account, token(account));
         settle(account, Call.lease(own, 0, null).by(token));
         update("update api_token set revoked_at = now() where account_id = ? and token_id = '" + token + "'", account);
-        List<Settled> batch = settle(account, Call.lease(own, 10, null).by(token), Call.lease(other, 0, null).by(token));
-        assertEquals("closed", batch.get(0).outcome());
-        assertEquals("revoked", batch.get(0).closeReason());
+        List<Settlement> batch = settle(account, Call.lease(own, 10, null).by(token), Call.lease(other, 0, null).by(token));
+        assertEquals(SettleOutcome.CLOSED, batch.get(0).outcome());
+        assertEquals(CloseReason.REVOKED, batch.get(0).closeReason());
         assertEquals(40, batch.get(0).returned());
-        assertEquals(10, batch.get(0).dayUsed(), "what it consumed is billed");
-        assertEquals("unauthorized", batch.get(1).outcome());
+        assertEquals(10, batch.get(0).counters().dayUsed(), "what it consumed is billed");
+        assertEquals(SettleOutcome.UNAUTHORIZED, batch.get(1).outcome());
     }
 
     @Test
     void anUnknownTunnelOrAccountIsNotFound() throws SQLException {
         long account = account(1_000, 100_000, 50);
-        assertEquals("not_found", settle(account, Call.lease(UUID.randomUUID(), 0, null)).get(0).outcome());
+        assertEquals(SettleOutcome.NOT_FOUND, settle(account, Call.lease(UUID.randomUUID(), 0, null)).get(0).outcome());
         long other = account(1_000, 100_000, 50);
-        assertEquals("not_found", settle(account, Call.lease(tunnel(other), 0, null)).get(0).outcome(),
+        assertEquals(SettleOutcome.NOT_FOUND, settle(account, Call.lease(tunnel(other), 0, null)).get(0).outcome(),
                 "another account's tunnel");
     }
 
@@ -202,9 +208,9 @@ class SettlementRulesTest {
         long account = account(70, 100_000, 50);
         UUID first = tunnel(account);
         UUID second = tunnel(account);
-        List<Settled> batch = settle(account, Call.lease(first, 0, null), Call.lease(second, 0, null),
+        List<Settlement> batch = settle(account, Call.lease(first, 0, null), Call.lease(second, 0, null),
                 Call.close(first, 0), Call.lease(second, 0, null));
-        assertEquals(List.of(50L, 20L, 0L, 50L), batch.stream().map(Settled::granted).toList(),
+        assertEquals(List.of(50L, 20L, 0L, 50L), batch.stream().map(Settlement::granted).toList(),
                 "the second sees the first's hold; after its close the day has room again");
         assertEquals(70, longOf("account_usage", "day_leased", account));
     }
@@ -229,57 +235,19 @@ class SettlementRulesTest {
         settle(account, Call.lease(tunnel, 0, null));
         settle(account, Call.lease(tunnel, 30, 0L));
         update("update account_usage set day_start = day_start - 1 where account_id = ?", account);
-        Settled next = settle(account, Call.lease(tunnel, 0, 0L)).get(0);
-        assertEquals(0, next.dayUsed(), "the new day starts at zero");
-        assertEquals(20, next.dayLeased(), "what is held stays leased");
+        Settlement next = settle(account, Call.lease(tunnel, 0, 0L)).get(0);
+        assertEquals(0, next.counters().dayUsed(), "the new day starts at zero");
+        assertEquals(20, next.counters().dayLeased(), "what is held stays leased");
         assertEquals(30, longOf("usage_daily", "credit", account));
     }
 
-    private static List<Settled> settle(long account, Call... calls) throws SQLException {
-        int n = calls.length;
-        Object[] tunnels = new Object[n];
-        Object[] tokens = new Object[n];
-        Object[] consumed = new Object[n];
-        Object[] want = new Object[n];
-        Object[] zeros = new Object[n];
-        Object[] close = new Object[n];
-        Object[] keys = new Object[n];
-        for (int i = 0; i < n; i++) {
-            tunnels[i] = calls[i].tunnel();
-            tokens[i] = calls[i].token();
-            consumed[i] = calls[i].consumed();
-            want[i] = calls[i].want();
-            zeros[i] = 0L;
-            close[i] = calls[i].close();
-            keys[i] = calls[i].key();
-        }
-        try (PreparedStatement s = connection.prepareStatement(
-                "select s.ordinal, (s.result).* from settle_tunnels(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) s order by 1")) {
-            s.setLong(1, account);
-            s.setArray(2, connection.createArrayOf("uuid", tunnels));
-            s.setArray(3, connection.createArrayOf("uuid", tokens));
-            s.setArray(4, connection.createArrayOf("bigint", consumed));
-            s.setArray(5, connection.createArrayOf("bigint", want));
-            s.setArray(6, connection.createArrayOf("bigint", zeros));
-            s.setArray(7, connection.createArrayOf("bigint", zeros));
-            s.setArray(8, connection.createArrayOf("boolean", close));
-            s.setArray(9, connection.createArrayOf("text", keys));
-            s.setArray(10, connection.createArrayOf("text", new Object[n]));
-            s.setLong(11, LATE_SECONDS);
-            List<Settled> rows = new ArrayList<>();
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    Timestamp resets = r.getTimestamp("resets_at");
-                    rows.add(new Settled(r.getString("outcome"), r.getLong("granted"), r.getLong("held"),
-                            r.getLong("returned"), r.getString("close_reason"), r.getString("scope"),
-                            r.getString("level"), r.getLong("day_used"), r.getLong("day_leased"),
-                            resets == null ? null : resets.toInstant(), r.getBoolean("replayed"),
-                            r.getBoolean("late_refused")));
-                }
-            }
-            assertEquals(n, rows.size(), "one row per call");
-            return rows;
-        }
+    /** One batch through the service's own statement and mapping (money.Settlements), on the test's connection. */
+    private static List<Settlement> settle(long account, Call... calls) throws SQLException {
+        List<Settlement> rows = List.of(Settlements.settle(connection, account,
+                Stream.of(calls).map(call -> call.of(account)).toList(), LATE_SECONDS));
+        assertEquals(calls.length, rows.size(), "one answer per call");
+        rows.forEach(row -> assertNotNull(row, "every call answered"));
+        return rows;
     }
 
     /** An account with limits in credits, and its usage row as account creation writes it. */
