@@ -29,7 +29,9 @@ import io.agroal.api.AgroalDataSource;
 /**
  * Reads usage views. Windows that have ended since the account's last call are shown as rolled, through the same
  * {@code rolled_usage} function the credit lock applies, without writing anything: the next credit movement rolls
- * them for real. Written so that Citus sends one account's view to one shard: the stored row is passed as
+ * them for real. Each field is read from the function's result in the target list ({@code (rolled_usage(...)).f}),
+ * which PostgreSQL inlines down to that field's own expression; in {@code FROM} it would be a function scan per
+ * row. Written so that Citus sends one account's view to one shard: the stored row is passed as
  * {@code row(stored.*)::account_usage}, not as {@code stored} (on a shard a bare whole-row reference has the shard's
  * own row type), and open tunnels are counted by a join on {@code account_id}, not by a correlated subquery (which
  * Citus would send to every shard).
@@ -39,17 +41,19 @@ public class UsageService {
 
     private static final String VIEW = """
             select a.slug, a.plan, a.status, a.day_limit, a.month_limit, a.concurrent_max,
-                   u.day_used, u.day_leased, u.month_used, u.month_leased,
-                   u.bytes_used, u.bytes_window_start + interval '7 days' as bytes_reset_at,
-                   u.session_seconds_used, u.session_window_start + interval '24 hours' as session_reset_at,
+                   %1$s.day_used as day_used, %1$s.day_leased as day_leased,
+                   %1$s.month_used as month_used, %1$s.month_leased as month_leased,
+                   %1$s.bytes_used as bytes_used,
+                   %1$s.bytes_window_start + interval '7 days' as bytes_reset_at,
+                   %1$s.session_seconds_used as session_seconds_used,
+                   %1$s.session_window_start + interval '24 hours' as session_reset_at,
                    p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0) as open_tunnels
               from account a
               join account_usage stored on stored.account_id = a.account_id
-              cross join lateral rolled_usage(row(stored.*)::account_usage) u
               join plan p on p.plan_id = a.plan
               left join (select t.account_id, count(*) as tunnels from tunnel t where t.closed_at is null
                           group by t.account_id) open_tunnels on open_tunnels.account_id = a.account_id
-            """;
+            """.formatted("(rolled_usage(row(stored.*)::account_usage))");
 
     static final int DEFAULT_SERIES_DAYS = 30;
     static final int MAX_SERIES_DAYS = 90;
