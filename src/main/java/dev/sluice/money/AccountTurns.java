@@ -184,6 +184,7 @@ public class AccountTurns {
      * have no account of their own, run at once, with a lock made {@link #outsideTurns}.
      */
     public <T> CompletionStage<T> inTurnOf(Principal caller, Function<CreditLock, T> work) {
+        String requestId = RequestIds.current(); // before the work, which may leave another request's log context
         CompletionStage<T> answer;
         if (caller.accountId() != null) {
             answer = inTurn(caller.accountId(), work);
@@ -194,7 +195,7 @@ public class AccountTurns {
                 answer = CompletableFuture.failedFuture(e);
             }
         }
-        return RequestFailure.bind(RequestIds.current(), answer);
+        return RequestFailure.bind(requestId, answer);
     }
 
     /**

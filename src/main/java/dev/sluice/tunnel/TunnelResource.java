@@ -1,6 +1,7 @@
 package dev.sluice.tunnel;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -38,7 +39,7 @@ public class TunnelResource {
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Registered>> register(@HeaderParam(IDEMPOTENCY_KEY) String key,
             @Valid TunnelViews.RegisterRequest request) {
-        return answered(RestResponse.Status.CREATED, tunnels.register(caller.principal(),
+        return answered(RestResponse.Status.CREATED, () -> tunnels.register(caller.principal(),
                 request == null ? new TunnelViews.RegisterRequest(null, null, null) : request,
                 IdempotencyKeys.requireValid(key)));
     }
@@ -54,7 +55,7 @@ public class TunnelResource {
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Leased>> lease(@PathParam("id") String id,
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.LeaseRequest request) {
-        return answered(RestResponse.Status.OK, tunnels.lease(caller.reportingPrincipal(), id,
+        return answered(RestResponse.Status.OK, () -> tunnels.lease(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
                 IdempotencyKeys.requireValid(key)));
     }
@@ -65,7 +66,7 @@ public class TunnelResource {
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Closed>> close(@PathParam("id") String id,
             @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.CloseRequest request) {
-        return answered(RestResponse.Status.OK, tunnels.close(caller.reportingPrincipal(), id,
+        return answered(RestResponse.Status.OK, () -> tunnels.close(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
                 IdempotencyKeys.requireValid(key)));
     }
@@ -86,11 +87,13 @@ public class TunnelResource {
     /**
      * The answer with its headers, or the error itself (not wrapped) for the one error mapper, carrying this
      * request's id: the answer may be rendered on the thread that ran the turn, whose log context is another
-     * request's.
+     * request's. The id is read before the work starts: a caller that runs its account's turn completes other
+     * requests' answers on its own thread, and may come back with another request's log context.
      */
     private static <T> CompletionStage<RestResponse<T>> answered(RestResponse.Status status,
-            CompletionStage<TunnelService.WithHeaders<T>> work) {
-        return RequestFailure.bind(RequestIds.current(), work.thenApply(
+            Supplier<CompletionStage<TunnelService.WithHeaders<T>>> work) {
+        String requestId = RequestIds.current();
+        return RequestFailure.bind(requestId, work.get().thenApply(
                 result -> withHeaders(RestResponse.ResponseBuilder.create(status, result.body()), result)));
     }
 
