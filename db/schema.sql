@@ -27,7 +27,11 @@ CREATE TYPE public.settlement AS (
 	decided_at timestamp with time zone,
 	request_id text,
 	replayed boolean,
-	late_refused boolean
+	late_refused boolean,
+	day_unbilled bigint,
+	month_unbilled bigint,
+	unbilled bigint,
+	capped boolean
 );
 
 -- Name: tunnel_close_reason; Type: DOMAIN; Schema: public; Owner: -
@@ -55,12 +59,15 @@ CREATE TABLE public.account_usage (
     month_start date NOT NULL,
     month_used bigint DEFAULT 0 NOT NULL,
     month_leased public.leased_credits DEFAULT 0 NOT NULL,
-    overshoot bigint DEFAULT 0 NOT NULL,
+    month_overshoot bigint DEFAULT 0 NOT NULL,
     bytes_window_start timestamp with time zone,
     bytes_used bigint DEFAULT 0 NOT NULL,
     session_window_start timestamp with time zone,
     session_seconds_used bigint DEFAULT 0 NOT NULL,
-    level public.usage_level_name DEFAULT 'ok'::text NOT NULL
+    level public.usage_level_name DEFAULT 'ok'::text NOT NULL,
+    day_overshoot bigint DEFAULT 0 NOT NULL,
+    day_unbilled bigint DEFAULT 0 NOT NULL,
+    month_unbilled bigint DEFAULT 0 NOT NULL
 );
 
 -- Name: account; Type: TABLE; Schema: public; Owner: -
@@ -282,8 +289,9 @@ CREATE TABLE public.tunnel (
     close_reason public.tunnel_close_reason,
     held_at_close bigint DEFAULT 0 NOT NULL,
     late_consumed bigint DEFAULT 0 NOT NULL,
-    late_billed bigint DEFAULT 0 NOT NULL,
     last_report_key text,
+    unbilled bigint DEFAULT 0 NOT NULL,
+    capped_on date,
     CONSTRAINT tunnel_check CHECK (((closed_at IS NULL) = (close_reason IS NULL)))
 )
 WITH (fillfactor='80');

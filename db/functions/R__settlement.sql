@@ -5,7 +5,7 @@
 -- The credit a registration costs: one credit, charged on committed numbers under the credit lock, with the usage
 -- the answer reports. decided_at is the database's time, which the tunnel's timestamps use.
 create or replace function charge_registration(p_account bigint)
- RETURNS TABLE(outcome text, scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint, month_used bigint, month_leased bigint, month_limit bigint, resets_at timestamp with time zone, decided_at timestamp with time zone)
+ RETURNS TABLE(outcome text, scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint, day_unbilled bigint, month_used bigint, month_leased bigint, month_limit bigint, month_unbilled bigint, resets_at timestamp with time zone, decided_at timestamp with time zone)
  LANGUAGE plpgsql
 AS $function$
 #variable_conflict use_column
@@ -30,8 +30,8 @@ begin
     perform store_usage(u);
     perform notify_level(p_account, v_previous, u, a.day_limit, a.month_limit);
     return query select case when v_scope is null then 'ok' else 'quota' end, v_scope, u.level::text, v_previous,
-        u.day_used, u.day_leased::bigint, a.day_limit, u.month_used, u.month_leased::bigint, a.month_limit,
-        window_reset(u, v_scope), now();
+        u.day_used, u.day_leased::bigint, a.day_limit, u.day_unbilled, u.month_used, u.month_leased::bigint,
+        a.month_limit, u.month_unbilled, window_reset(u, v_scope), now();
 end $function$;
 
 -- Leases, closes and late reports of one account, in the order given, in one statement. Safe with any number of
@@ -46,14 +46,17 @@ end $function$;
 --   says) may only report on a tunnel that token registered: it is charged and the tunnel closes as 'revoked';
 -- * with an Idempotency-Key already used: the same request on the tunnel's latest report is answered again from
 --   its record (a lease whose tunnel has closed since answers 'closed'); anything else is idempotency_conflict;
--- * open tunnel: min(consumed, held) moves from leased to used; consumed beyond held is charged too and counted as
---   overshoot. A lease then grants min(want ?? leaseChunk, leaseChunk, dayRemaining, monthRemaining) on top of
+-- * open tunnel: min(consumed, held) moves from leased to used; consumed beyond held is overshoot, charged up to one
+--   lease chunk per report and only while the window's overshoot (day and month counters, each at most
+--   leaseChunk x concurrentMax) has room; the rest is unbilled (the tunnel's and the windows' counters), and the
+--   first capped report of a tunnel in a UTC day says capped, for the audit log. A lease then grants min(want ?? leaseChunk, leaseChunk, dayRemaining, monthRemaining) on top of
 --   what the tunnel still holds (nothing once the plan's 7-day bytes or 24-hour session seconds are spent); a close
 --   returns what is still held;
 -- * closed tunnel (a late report): charged for p_late_seconds after the close, up to what the tunnel held at close
 --   plus one lease chunk in all (for a stale tunnel, whose held lease was charged when it was reaped, only
---   consumption beyond that lease, up to one chunk); then the outcome is 'closed'. late_refused says a report was
---   not charged in full, for the audit log.
+--   consumption beyond that lease, up to one chunk), the part beyond what it held counting as overshoot under the
+--   same window bound; then the outcome is 'closed'. What is not charged is unbilled, and late_refused says so, for
+--   the audit log.
 -- What changes nothing on the common call is skipped: the level webhook's helper is called only when the level
 -- moved from a known one, the reset time only for a 429, and a batch of one call finds its tunnel without a query.
 --
@@ -94,15 +97,21 @@ declare
     v_total bigint;
     v_free bigint;
     v_cap bigint;
-    v_billable bigint;
+    v_paid bigint;
+    v_before bigint;
+    v_after bigint;
+    v_over bigint;
+    v_over_billed bigint;
     v_charge bigint;
+    v_unbilled bigint;
     v_counted boolean;
 begin
     if n = 0 then
         return;
     end if;
     u := lock_usage(p_account);
-    select x.day_limit, x.month_limit, x.lease_chunk, x.plan, p.bytes_per_7d, p.session_seconds_per_24h into a
+    select x.day_limit, x.month_limit, x.lease_chunk, x.plan, p.bytes_per_7d, p.session_seconds_per_24h,
+           x.lease_chunk * x.concurrent_max as overshoot_bound into a
       from account x join plan p on p.plan_id = x.plan where x.account_id = p_account;
     -- The batch's tunnels once, and for each call the position of its tunnel among them.
     select coalesce(array_agg(row(x.*)::tunnel order by x.tunnel_id), '{}') into tunnels
@@ -130,6 +139,8 @@ begin
         r.decided_at := now();
         r.replayed := false;
         r.late_refused := false;
+        r.unbilled := 0;
+        r.capped := false;
         <<settle>>
         begin
             v_token_live := true;
@@ -186,6 +197,8 @@ begin
             v_reason := null;
             v_total := null;
             v_charge := 0;
+            v_unbilled := 0;
+            v_over_billed := 0;
             v_counted := true;
             r.previous_level := u.level;
             if t.closed_at is null then
@@ -213,34 +226,46 @@ begin
             end if;
 
             if t.closed_at is not null then
+                -- Cumulative late reports, less what a stale tunnel's reaping already charged, before and after
+                -- this one; of that, what the tunnel may bill (v_cap), the part beyond what it held being overshoot.
+                v_paid := case when t.close_reason = 'stale' then t.held_at_close else 0 end;
+                v_free := case when t.close_reason = 'stale' then 0 else t.held_at_close end;
+                v_cap := case when t.close_reason = 'stale' then a.lease_chunk
+                              else sat_add(t.held_at_close, a.lease_chunk) end;
+                v_total := sat_add(t.late_consumed, p_consumed[i]);
+                v_before := greatest(t.late_consumed - v_paid, 0);
+                v_after := greatest(v_total - v_paid, 0);
                 if v_counted then
-                    v_total := sat_add(t.late_consumed, p_consumed[i]);
-                    v_free := case when t.close_reason = 'stale' then 0 else t.held_at_close end;
-                    v_cap := case when t.close_reason = 'stale' then a.lease_chunk
-                                  else sat_add(t.held_at_close, a.lease_chunk) end;
-                    -- What this tunnel's late reports may bill in all; a stale tunnel's held lease was billed when
-                    -- it was reaped.
-                    v_billable := least(greatest(v_total - case when t.close_reason = 'stale' then t.held_at_close
-                                                                 else 0 end, 0), v_cap);
-                    v_charge := greatest(v_billable - t.late_billed, 0);
-                    r.late_refused := v_billable < greatest(v_total - case when t.close_reason = 'stale'
-                                                                           then t.held_at_close else 0 end, 0);
-                    u.day_used := sat_add(u.day_used, v_charge);
-                    u.month_used := sat_add(u.month_used, v_charge);
-                    u.overshoot := sat_add(u.overshoot,
-                        greatest(greatest(v_billable - v_free, 0) - greatest(t.late_billed - v_free, 0), 0));
-                    u.day_ops := sat_add(u.day_ops, v_charge);
+                    v_over := greatest(least(v_after, v_cap) - v_free, 0) - greatest(least(v_before, v_cap) - v_free, 0);
+                    v_over_billed := least(v_over, greatest(least(a.overshoot_bound - u.day_overshoot,
+                                                                  a.overshoot_bound - u.month_overshoot), 0));
+                    v_charge := least(v_after, v_cap) - least(v_before, v_cap) - v_over + v_over_billed;
                 end if;
+                v_unbilled := v_after - v_before - v_charge;
+                r.late_refused := v_unbilled > 0;
+                u.day_used := sat_add(u.day_used, v_charge);
+                u.month_used := sat_add(u.month_used, v_charge);
+                u.day_ops := sat_add(u.day_ops, v_charge);
                 r.outcome := 'closed';
                 r.close_reason := t.close_reason;
             else
                 v_commit := least(p_consumed[i], t.held);
                 v_held := t.held - v_commit;
-                u.day_used := sat_add(u.day_used, p_consumed[i]);
-                u.month_used := sat_add(u.month_used, p_consumed[i]);
+                v_over := p_consumed[i] - v_commit;
+                if v_over > 0 then
+                    v_over_billed := least(v_over, a.lease_chunk,
+                        greatest(least(a.overshoot_bound - u.day_overshoot, a.overshoot_bound - u.month_overshoot), 0));
+                    v_unbilled := v_over - v_over_billed;
+                    if v_unbilled > 0 and t.capped_on is distinct from (r.decided_at at time zone 'utc')::date then
+                        r.capped := true;
+                        t.capped_on := (r.decided_at at time zone 'utc')::date;
+                    end if;
+                end if;
+                v_charge := v_commit + v_over_billed;
+                u.day_used := sat_add(u.day_used, v_charge);
+                u.month_used := sat_add(u.month_used, v_charge);
                 u.day_leased := u.day_leased - v_commit;
                 u.month_leased := u.month_leased - v_commit;
-                u.overshoot := sat_add(u.overshoot, greatest(p_consumed[i] - t.held, 0));
                 u.day_ops := sat_add(u.day_ops, p_consumed[i]);
                 v_reason := case when not v_token_live then 'revoked' when p_close[i] then 'closed' end;
                 if v_reason is not null then
@@ -275,6 +300,10 @@ begin
                 r.close_reason := v_reason;
             end if;
 
+            u.day_overshoot := u.day_overshoot + v_over_billed;
+            u.month_overshoot := u.month_overshoot + v_over_billed;
+            u.day_unbilled := sat_add(u.day_unbilled, v_unbilled);
+            u.month_unbilled := sat_add(u.month_unbilled, v_unbilled);
             u.level := usage_level(u, a.day_limit, a.month_limit);
             if r.previous_level is not null and r.previous_level is distinct from u.level then
                 perform notify_level(p_account, r.previous_level, u, a.day_limit, a.month_limit);
@@ -293,7 +322,7 @@ begin
             end if;
             t.session_seconds := sat_add(t.session_seconds, v_seconds);
             t.late_consumed := coalesce(v_total, t.late_consumed);
-            t.late_billed := sat_add(t.late_billed, v_charge);
+            t.unbilled := sat_add(t.unbilled, v_unbilled);
             if t.closed_at is null then
                 if p_consumed[i] > 0 or v_bytes > 0 then
                     t.last_activity_at := r.decided_at;
@@ -318,6 +347,9 @@ begin
             r.month_used := u.month_used;
             r.month_leased := u.month_leased;
             r.month_limit := a.month_limit;
+            r.day_unbilled := u.day_unbilled;
+            r.month_unbilled := u.month_unbilled;
+            r.unbilled := v_unbilled;
             r.plan := a.plan;
             if r.scope is not null then
                 r.resets_at := window_reset(u, r.scope);
@@ -343,8 +375,9 @@ begin
                 update tunnel x set
                     held = t.held, held_at_close = t.held_at_close, consumed = t.consumed, bytes_in = t.bytes_in,
                     bytes_out = t.bytes_out, session_seconds = t.session_seconds, late_consumed = t.late_consumed,
-                    late_billed = t.late_billed, last_seen_at = t.last_seen_at, last_activity_at = t.last_activity_at,
-                    closed_at = t.closed_at, close_reason = t.close_reason, last_report_key = t.last_report_key
+                    last_seen_at = t.last_seen_at, last_activity_at = t.last_activity_at,
+                    closed_at = t.closed_at, close_reason = t.close_reason, last_report_key = t.last_report_key,
+                    unbilled = t.unbilled, capped_on = t.capped_on
                  where x.account_id = p_account and x.tunnel_id = t.tunnel_id;
             end if;
         end loop;

@@ -29,13 +29,18 @@ language sql stable as $function$
            greatest(u.month_start, date_trunc('month', now() at time zone 'utc')::date),
            case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0 else u.month_used end,
            u.month_leased,
-           u.overshoot,
+           case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
+                else u.month_overshoot end,
            case when u.bytes_window_start + interval '7 days' <= now() then null else u.bytes_window_start end,
            case when u.bytes_window_start + interval '7 days' <= now() then 0 else u.bytes_used end,
            case when u.session_window_start + interval '24 hours' <= now() then null
                 else u.session_window_start end,
            case when u.session_window_start + interval '24 hours' <= now() then 0 else u.session_seconds_used end,
-           u.level)::account_usage
+           u.level,
+           case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_overshoot end,
+           case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_unbilled end,
+           case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
+                else u.month_unbilled end)::account_usage
 $function$;
 
 -- The account's credit lock: its account_usage row, FOR UPDATE. Every credit movement (registration, lease, close,
@@ -80,7 +85,8 @@ begin
         day_bytes_in = u.day_bytes_in, day_bytes_out = u.day_bytes_out,
         day_session_seconds = u.day_session_seconds, day_tunnels = u.day_tunnels,
         month_start = u.month_start, month_used = u.month_used, month_leased = u.month_leased,
-        overshoot = u.overshoot, bytes_window_start = u.bytes_window_start, bytes_used = u.bytes_used,
+        month_overshoot = u.month_overshoot, day_overshoot = u.day_overshoot, day_unbilled = u.day_unbilled,
+        month_unbilled = u.month_unbilled, bytes_window_start = u.bytes_window_start, bytes_used = u.bytes_used,
         session_window_start = u.session_window_start, session_seconds_used = u.session_seconds_used,
         level = u.level
      where account_id = u.account_id;

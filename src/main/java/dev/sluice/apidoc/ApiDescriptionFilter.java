@@ -526,7 +526,7 @@ public class ApiDescriptionFilter implements OASFilter {
         }
         Schema totalWindow = OASFactory.createSchema().addType(SchemaType.OBJECT);
         window.getProperties().forEach((name, property) -> totalWindow.addProperty(name,
-                Set.of("used", "leased", "limit", "remaining").contains(name)
+                Set.of("used", "leased", "unbilled", "limit", "remaining").contains(name)
                         ? OASFactory.createSchema().addType(SchemaType.NUMBER)
                                 .description("An exact sum over all accounts, in credits; it can exceed 64 bits.")
                         : property));

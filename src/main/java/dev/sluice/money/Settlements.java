@@ -110,7 +110,8 @@ public class Settlements {
         return new RegistrationCharge(charged.get("scope", String.class),
                 UsageLevel.of(charged.get("level", String.class)),
                 new UsageWindows.Counters(number(charged, "day_used"), number(charged, "day_leased"),
-                        number(charged, "day_limit"), number(charged, "month_used"), number(charged, "month_leased"),
+                        number(charged, "day_unbilled"), number(charged, "day_limit"), number(charged, "month_used"),
+                        number(charged, "month_leased"), number(charged, "month_unbilled"),
                         number(charged, "month_limit")),
                 SqlValues.instant(charged.get("resets_at")), SqlValues.instant(charged.get("decided_at")));
     }
@@ -152,10 +153,8 @@ public class Settlements {
                 row.getLong("returned"), CloseReason.of(row.getString("close_reason")), row.getString("scope"),
                 UsageLevel.of(row.getString("level")), row.getString("plan"), instant(row.getTimestamp("resets_at")),
                 instant(row.getTimestamp("decided_at")), row.getString("request_id"), row.getBoolean("replayed"),
-                row.getBoolean("late_refused"),
-                new UsageWindows.Counters(row.getLong("day_used"), row.getLong("day_leased"),
-                        row.getLong("day_limit"), row.getLong("month_used"), row.getLong("month_leased"),
-                        row.getLong("month_limit")));
+                row.getBoolean("late_refused"), row.getLong("unbilled"), row.getBoolean("capped"),
+                UsageWindows.Counters.of(row));
     }
 
     private static long number(Tuple tuple, String column) {

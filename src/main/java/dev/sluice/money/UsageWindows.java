@@ -1,6 +1,8 @@
 package dev.sluice.money;
 
 import java.math.BigInteger;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -25,21 +27,27 @@ public final class UsageWindows {
     private UsageWindows() {
     }
 
-    /** One window; exact integers, so a saturated account or the sum of all accounts never wraps around. */
-    public record Window(BigInteger used, BigInteger leased, BigInteger limit, BigInteger remaining, long pct,
-            Instant resetAt) {
+    /**
+     * One window; exact integers, so a saturated account or the sum of all accounts never wraps around.
+     * {@code unbilled} is what reports consumed in the window beyond the billing bound (contract §5): served, not
+     * charged.
+     */
+    public record Window(BigInteger used, BigInteger leased, BigInteger unbilled, BigInteger limit,
+            BigInteger remaining, long pct, Instant resetAt) {
 
         /** {@code remaining} is {@code limit - used - leased} as the contract defines it: negative after an overshoot. */
-        public static Window of(BigInteger used, BigInteger leased, BigInteger limit, Instant resetAt) {
+        public static Window of(BigInteger used, BigInteger leased, BigInteger unbilled, BigInteger limit,
+                Instant resetAt) {
             BigInteger spent = used.add(leased);
             // pct = round(spent * 100 / limit), half up, in exact arithmetic.
             long pct = limit.signum() <= 0 ? 100
                     : spent.multiply(HUNDRED).multiply(TWO).add(limit).divide(limit.multiply(TWO)).longValue();
-            return new Window(used, leased, limit, limit.subtract(spent), pct, resetAt);
+            return new Window(used, leased, unbilled, limit, limit.subtract(spent), pct, resetAt);
         }
 
-        static Window of(long used, long leased, long limit, Instant resetAt) {
-            return of(BigInteger.valueOf(used), BigInteger.valueOf(leased), BigInteger.valueOf(limit), resetAt);
+        static Window of(long used, long leased, long unbilled, long limit, Instant resetAt) {
+            return of(BigInteger.valueOf(used), BigInteger.valueOf(leased), BigInteger.valueOf(unbilled),
+                    BigInteger.valueOf(limit), resetAt);
         }
     }
 
@@ -48,8 +56,15 @@ public final class UsageWindows {
     }
 
     /** Raw numbers from the credit functions; turned into windows and headers here. */
-    public record Counters(long dayUsed, long dayLeased, long dayLimit, long monthUsed, long monthLeased,
-            long monthLimit) {
+    public record Counters(long dayUsed, long dayLeased, long dayUnbilled, long dayLimit, long monthUsed,
+            long monthLeased, long monthUnbilled, long monthLimit) {
+
+        /** The counters of a row that names them as the credit functions do ({@code day_used}, ...). */
+        public static Counters of(ResultSet row) throws SQLException {
+            return new Counters(row.getLong("day_used"), row.getLong("day_leased"), row.getLong("day_unbilled"),
+                    row.getLong("day_limit"), row.getLong("month_used"), row.getLong("month_leased"),
+                    row.getLong("month_unbilled"), row.getLong("month_limit"));
+        }
 
         /**
          * The level, as usage_level computes it in SQL: exceeded when a window has nothing left, else warn
@@ -70,8 +85,8 @@ public final class UsageWindows {
         }
 
         public Snapshot snapshot(String slug, String plan, String level, Instant now) {
-            return new Snapshot(slug, plan, level, Window.of(dayUsed, dayLeased, dayLimit, nextDay(now)),
-                    Window.of(monthUsed, monthLeased, monthLimit, nextMonth(now)));
+            return new Snapshot(slug, plan, level, Window.of(dayUsed, dayLeased, dayUnbilled, dayLimit, nextDay(now)),
+                    Window.of(monthUsed, monthLeased, monthUnbilled, monthLimit, nextMonth(now)));
         }
 
         /** What the binding window has left, at least 0 (a header value, never negative). */

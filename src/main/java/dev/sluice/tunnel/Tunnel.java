@@ -41,6 +41,7 @@ public class Tunnel extends PanacheEntityBase {
     @Column(columnDefinition = "leased_credits")
     public long held;
     public long consumed;
+    public long unbilled;
     public long bytesIn;
     public long bytesOut;
     public long sessionSeconds;

@@ -183,14 +183,15 @@ public class TunnelService {
 
     public TunnelViews.TunnelView view(Tunnel t) {
         return new TunnelViews.TunnelView(t.tunnelId, t.subdomain, url(t.subdomain), t.passwordProtected, t.createdAt,
-                t.lastActivityAt, t.held, t.consumed, t.bytesIn, t.bytesOut, t.sessionSeconds, t.closedAt,
-                t.closeReason);
+                t.lastActivityAt, t.held, t.consumed, t.unbilled, t.bytesIn, t.bytesOut, t.sessionSeconds,
+                t.closedAt, t.closeReason);
     }
 
     /**
      * One settlement through the per-account batcher; the outcomes that are errors become them here. A report on a
      * closed tunnel was charged before it is answered 410; one not charged in full (too late, or beyond what the
-     * tunnel may still bill) is audited.
+     * tunnel may still bill) is audited, as is an open tunnel's first report of the day that went past the billing
+     * bound ({@code report.capped}).
      */
     private CompletionStage<Settlement> settle(Principal caller, String tunnelId, Long consumed, Long want,
             Long bytesIn, Long bytesOut, boolean close, String key) {
@@ -199,6 +200,14 @@ public class TunnelService {
         return turns.settle(new SettleCall(caller.accountId(), id, caller.tokenId(),
                 Objects.requireNonNullElse(consumed, 0L), want, Objects.requireNonNullElse(bytesIn, 0L),
                 Objects.requireNonNullElse(bytesOut, 0L), close, key, requestId))
+                .thenApply(result -> {
+                    if (result.capped() && !result.replayed()) {
+                        auditUnbilled(caller, requestId, id, "report.capped", "unbilled",
+                                "consumed=" + consumed + ": " + result.unbilled() + " credits beyond the billing "
+                                        + "bound not charged");
+                    }
+                    return result;
+                })
                 .thenApply(result -> switch (result.outcome()) {
                     case NOT_FOUND -> throw SluiceException.notFound("No tunnel with that id.");
                     case UNAUTHORIZED -> throw SluiceException.unauthorized();
@@ -207,17 +216,22 @@ public class TunnelService {
                             + "latest.");
                     case CLOSED -> {
                         if (result.lateRefused() && !result.replayed()) {
-                            // Whichever thread completed the batch writes it, under this request's id.
-                            RequestIds.during(requestId, () -> QuarkusTransaction.requiringNew().run(() -> audit.append(
-                                    new AuditLog.Actor(caller.actorKind(), caller.actorId()), "tunnel.late_report",
-                                    caller.slug(), "tunnel:" + id, ErrorCode.TUNNEL_CLOSED.name(),
+                            auditUnbilled(caller, requestId, id, "tunnel.late_report", ErrorCode.TUNNEL_CLOSED.name(),
                                     "consumed=" + consumed + " not charged in full: too late or over the closed "
-                                            + "tunnel's allowance")));
+                                            + "tunnel's allowance");
                         }
                         throw asAnswered(result, tunnelClosed(result.closeReason()));
                     }
                     case OK, QUOTA -> result;
                 });
+    }
+
+    /** Whichever thread completed the batch writes the entry, under this request's id. */
+    private void auditUnbilled(Principal caller, String requestId, UUID tunnelId, String action, String outcome,
+            String detail) {
+        RequestIds.during(requestId, () -> QuarkusTransaction.requiringNew().run(() -> audit.append(
+                new AuditLog.Actor(caller.actorKind(), caller.actorId()), action, caller.slug(), "tunnel:" + tunnelId,
+                outcome, detail)));
     }
 
     /** A replayed answer repeats the first one's request id and says it is a replay. */

@@ -44,8 +44,8 @@ public final class TunnelViews {
     }
 
     public record TunnelView(UUID id, String subdomain, String url, boolean passwordProtected, Instant createdAt,
-            Instant lastActivityAt, long held, long consumed, long bytesIn, long bytesOut, long sessionSeconds,
-            Instant closedAt, String closeReason) {
+            Instant lastActivityAt, long held, long consumed, long unbilled, long bytesIn, long bytesOut,
+            long sessionSeconds, Instant closedAt, String closeReason) {
     }
 
     public record TunnelList(List<TunnelView> tunnels) {

@@ -41,8 +41,9 @@ public class UsageService {
 
     private static final String VIEW = """
             select a.slug, a.plan, a.status, a.day_limit, a.month_limit, a.concurrent_max,
-                   %1$s.day_used as day_used, %1$s.day_leased as day_leased,
+                   %1$s.day_used as day_used, %1$s.day_leased as day_leased, %1$s.day_unbilled as day_unbilled,
                    %1$s.month_used as month_used, %1$s.month_leased as month_leased,
+                   %1$s.month_unbilled as month_unbilled,
                    %1$s.bytes_used as bytes_used,
                    %1$s.bytes_window_start + interval '7 days' as bytes_reset_at,
                    %1$s.session_seconds_used as session_seconds_used,
@@ -76,23 +77,25 @@ public class UsageService {
     public UsageViews.AllAccounts all() {
         Instant now = UtcNow.get();
         List<UsageViews.View> views = views(VIEW + " order by a.account_id", now);
-        BigInteger dayUsed = BigInteger.ZERO, dayLeased = BigInteger.ZERO, dayLimit = BigInteger.ZERO;
-        BigInteger monthUsed = BigInteger.ZERO, monthLeased = BigInteger.ZERO, monthLimit = BigInteger.ZERO;
-        for (UsageViews.View v : views) {
-            dayUsed = dayUsed.add(v.day().used());
-            dayLeased = dayLeased.add(v.day().leased());
-            dayLimit = dayLimit.add(v.day().limit());
-            monthUsed = monthUsed.add(v.month().used());
-            monthLeased = monthLeased.add(v.month().leased());
-            monthLimit = monthLimit.add(v.month().limit());
-        }
         // Exact: the sum over accounts may pass what a long holds.
-        UsageWindows.Window day = UsageWindows.Window.of(dayUsed, dayLeased, dayLimit, UsageWindows.nextDay(now));
-        UsageWindows.Window month = UsageWindows.Window.of(monthUsed, monthLeased, monthLimit,
+        UsageWindows.Window day = total(views.stream().map(UsageViews.View::day).toList(), UsageWindows.nextDay(now));
+        UsageWindows.Window month = total(views.stream().map(UsageViews.View::month).toList(),
                 UsageWindows.nextMonth(now));
         return new UsageViews.AllAccounts(views, new UsageViews.Totals(views.size(), day, month,
-                new UsageViews.Usd(credits.toUsd(dayUsed), credits.toUsd(dayLimit), credits.toUsd(monthUsed),
-                        credits.toUsd(monthLimit))));
+                new UsageViews.Usd(credits.toUsd(day.used()), credits.toUsd(day.limit()),
+                        credits.toUsd(month.used()), credits.toUsd(month.limit()))));
+    }
+
+    private static UsageWindows.Window total(List<UsageWindows.Window> windows, Instant resetAt) {
+        BigInteger used = BigInteger.ZERO, leased = BigInteger.ZERO, unbilled = BigInteger.ZERO;
+        BigInteger limit = BigInteger.ZERO;
+        for (UsageWindows.Window window : windows) {
+            used = used.add(window.used());
+            leased = leased.add(window.leased());
+            unbilled = unbilled.add(window.unbilled());
+            limit = limit.add(window.limit());
+        }
+        return UsageWindows.Window.of(used, leased, unbilled, limit, resetAt);
     }
 
     /**
@@ -158,8 +161,7 @@ public class UsageService {
     }
 
     private UsageViews.View view(ResultSet r, Instant now) throws SQLException {
-        UsageWindows.Counters counters = new UsageWindows.Counters(r.getLong("day_used"), r.getLong("day_leased"),
-                r.getLong("day_limit"), r.getLong("month_used"), r.getLong("month_leased"), r.getLong("month_limit"));
+        UsageWindows.Counters counters = UsageWindows.Counters.of(r);
         String slug = r.getString("slug");
         String plan = r.getString("plan");
         String level = counters.level().wire();

@@ -94,7 +94,7 @@ class SettlementRulesTest {
     }
 
     @Test
-    void consumptionMovesFromLeasedToUsedAndWhatIsBeyondTheHoldIsStillBilled() throws SQLException {
+    void consumptionMovesFromLeasedToUsedAndOneChunkBeyondTheHoldIsStillBilled() throws SQLException {
         long account = account(1_000, 100_000, 50);
         UUID tunnel = tunnel(account);
         settle(account, Call.lease(tunnel, 0, null));
@@ -104,7 +104,14 @@ class SettlementRulesTest {
         Settlement over = settle(account, Call.lease(tunnel, 70, 0L)).get(0);
         assertEquals(100, over.counters().dayUsed(), "the 50 beyond the hold are billed too");
         assertEquals(0, over.held());
-        assertEquals(50, longOf("account_usage", "overshoot", account));
+        assertEquals(50, longOf("account_usage", "day_overshoot", account));
+        assertEquals(50, longOf("account_usage", "month_overshoot", account));
+        Settlement capped = settle(account, Call.lease(tunnel, 80, 0L)).get(0);
+        assertEquals(150, capped.counters().dayUsed(), "one chunk of overshoot per report");
+        assertEquals(30, capped.unbilled());
+        assertEquals(30, capped.counters().dayUnbilled());
+        assertTrue(capped.capped(), "the tunnel's first capped report of the day");
+        assertFalse(settle(account, Call.lease(tunnel, 80, 0L)).get(0).capped(), "audited once a day");
     }
 
     @Test

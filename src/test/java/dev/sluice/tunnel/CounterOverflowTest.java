@@ -31,12 +31,13 @@ class CounterOverflowTest {
         String tunnel = relay.open();
         relay.lease(tunnel, null, null).then().statusCode(200);
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("""
-                update account_usage set day_used = ?, month_used = ?, overshoot = ?, day_ops = ?, bytes_used = ?
+                update account_usage set day_used = ?, month_used = ?, day_overshoot = ?, day_ops = ?, bytes_used = ?,
+                       day_unbilled = ?
                  where account_id = (select account_id from account where slug = ?)""")) {
-            for (int i = 1; i <= 5; i++) {
+            for (int i = 1; i <= 6; i++) {
                 s.setLong(i, NEAR_MAX);
             }
-            s.setString(6, relay.slug());
+            s.setString(7, relay.slug());
             s.executeUpdate();
         }
         try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
@@ -51,7 +52,7 @@ class CounterOverflowTest {
         as(relay.api()).body(Map.of("consumed", 1_000_000_000_000L, "bytesIn", 1_000_000_000_000L))
                 .post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
         as(relay.api()).get("/v1/usage").then().statusCode(200).body("day.used", equalTo(Long.MAX_VALUE))
-                .body("level", equalTo("exceeded"));
+                .body("day.unbilled", equalTo(Long.MAX_VALUE)).body("level", equalTo("exceeded"));
         as(relay.service()).get("/v1/tunnels/" + tunnel).then().statusCode(200)
                 .body("consumed", equalTo(Long.MAX_VALUE));
         asRoot().get("/admin/usage").then().statusCode(200);

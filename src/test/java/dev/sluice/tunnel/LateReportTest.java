@@ -46,6 +46,7 @@ class LateReportTest {
         assertEquals(50, overshoot(relay));
         relay.lease(tunnel, 5L, null).then().statusCode(410);
         assertEquals(1 + 100, dayUsed(relay));
+        assertEquals(20 + 5, usageColumn(relay, "day_unbilled"), "what was not billed");
         asRoot().queryParam("account", relay.slug()).get("/admin/audit").then()
                 .body("entries.findAll { it.action == 'tunnel.late_report' }.size()", equalTo(2))
                 .body("entries.find { it.action == 'tunnel.late_report' }.outcome", equalTo("TUNNEL_CLOSED"));
@@ -134,7 +135,7 @@ class LateReportTest {
     }
 
     private long overshoot(Relay relay) throws SQLException {
-        return usageColumn(relay, "overshoot");
+        return usageColumn(relay, "day_overshoot");
     }
 
     private long usageColumn(Relay relay, String column) throws SQLException {

@@ -48,8 +48,8 @@ class LevelRuleTest {
                             level.setLong(6, monthLimit);
                             try (ResultSet row = level.executeQuery()) {
                                 row.next();
-                                String java = new UsageWindows.Counters(dayUsed, dayLeased, dayLimit, monthUsed,
-                                        monthLeased, monthLimit).level().wire();
+                                String java = new UsageWindows.Counters(dayUsed, dayLeased, 0, dayLimit, monthUsed,
+                                        monthLeased, 0, monthLimit).level().wire();
                                 assertEquals(row.getString(1), java, "day " + dayUsed + "+" + dayLeased + "/"
                                         + dayLimit + ", month " + monthUsed + "+" + monthLeased + "/" + monthLimit);
                                 checked++;

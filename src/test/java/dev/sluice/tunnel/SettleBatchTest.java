@@ -66,7 +66,8 @@ class SettleBatchTest {
         assertEquals(90, single("select held from tunnel where tunnel_id = '" + a + "'"));
         assertEquals(10, single("select consumed from tunnel where tunnel_id = '" + a + "'"));
         assertEquals(12, single("select consumed from tunnel where tunnel_id = '" + b + "' and closed_at is not null"));
-        assertEquals(7, single("select late_billed from tunnel where tunnel_id = '" + b + "'"));
+        assertEquals(7, single("select late_consumed from tunnel where tunnel_id = '" + b + "'"));
+        assertEquals(0, single("select unbilled from tunnel where tunnel_id = '" + b + "'"));
         assertEquals(1, single("select count(*) from idempotency_key where account_id = " + account));
     }
 

@@ -126,9 +126,10 @@ class TunnelLeaseTest {
         Relay relay = Relay.create("negative", Map.of("dayLimit", 100, "leaseChunk", 50));
         String tunnel = relay.open();
         relay.lease(tunnel, null, null).then().body("held", equalTo(50));
+        // Held 50, consumed 150: the 50 held and one chunk of overshoot are billed, the other 50 are not.
         relay.lease(tunnel, 150L, null).then().statusCode(429).header("RateLimit-Remaining", "0");
-        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(151)).body("day.remaining", equalTo(-51))
-                .body("level", equalTo("exceeded"));
+        as(relay.api()).get("/v1/usage").then().body("day.used", equalTo(101)).body("day.remaining", equalTo(-1))
+                .body("day.unbilled", equalTo(50)).body("level", equalTo("exceeded"));
     }
 
     @Test
