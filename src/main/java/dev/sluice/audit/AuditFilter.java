@@ -2,8 +2,8 @@ package dev.sluice.audit;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
-import jakarta.ws.rs.core.UriInfo;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -14,11 +14,11 @@ public class AuditFilter {
     AuditTrail trail;
 
     @ServerRequestFilter(priority = Priorities.AUTHENTICATION - 10)
-    public void begin(ResourceInfo resource, UriInfo uri) {
+    public void begin(ResourceInfo resource, ContainerRequestContext request) {
         Audited audited = resource.getResourceMethod() == null ? null
                 : resource.getResourceMethod().getAnnotation(Audited.class);
         if (audited != null) {
-            trail.begin(audited.value(), uri.getPathParameters().getFirst("slug"));
+            trail.begin(audited.value(), request.getMethod() + " " + request.getUriInfo().getPath());
         }
     }
 }

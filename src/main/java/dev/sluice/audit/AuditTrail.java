@@ -18,6 +18,9 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
  * The audit entry of the current request's mutation. The action comes from {@link Audited} on the resource
  * method, the actor from the request's {@link Caller}; the service calls {@link #succeeded} inside its transaction, and the
  * error mapper's {@link RequestRefused} event is observed, so refused attempts (403, 409, 400...) are on record too.
+ * A refusal is the caller's doing, so it goes in the caller's own log (root's has no account), its target the request
+ * it made: a tenant cannot write into another tenant's log by naming it, nor leave entries for whoever takes a slug
+ * later.
  */
 @RequestScoped
 public class AuditTrail {
@@ -30,12 +33,13 @@ public class AuditTrail {
     Caller caller;
 
     private String action;
-    private String account;
+    private String requested;
     private boolean written;
 
-    public void begin(String action, String account) {
+    /** {@code requested}: the method and path, what a refusal's entry names as its target. */
+    public void begin(String action, String requested) {
         this.action = action;
-        this.account = account;
+        this.requested = requested;
     }
 
     /** Who acted: the authenticated caller, if the request got that far. */
@@ -43,10 +47,6 @@ public class AuditTrail {
         return caller.authenticated().map(p -> new AuditLog.Actor(p.actorKind(), p.actorId())).orElse(null);
     }
 
-    /** The path's account, or else the caller's own. */
-    private String account() {
-        return account != null ? account : caller.authenticated().map(Principal::slug).orElse(null);
-    }
 
     @Transactional(Transactional.TxType.MANDATORY)
     public void succeeded(String accountSlug, String target, String detail) {
@@ -61,14 +61,15 @@ public class AuditTrail {
     void onRefused(@Observes(notifyObserver = Reception.IF_EXISTS) RequestRefused refused) {
         SluiceException error = refused.error();
         AuditLog.Actor actor = actor();
-        if (action == null || actor == null || written || error.status() == 401 || error.status() >= 500) {
+        if (action == null || actor == null || written || error.status() == 401 || error.status() == 429
+                || error.status() >= 500) {
             return;
         }
-        String account = account();
+        String account = caller.authenticated().map(Principal::slug).orElse(null);
         written = true;
         try {
             QuarkusTransaction.requiringNew()
-                    .run(() -> log.append(actor, action, account, null, error.code().name(), null));
+                    .run(() -> log.append(actor, action, account, requested, error.code().name(), null));
         } catch (RuntimeException e) {
             LOG.warnf("could not record the refused %s in the audit log: %s", action, e.getMessage());
         }

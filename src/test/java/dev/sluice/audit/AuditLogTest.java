@@ -50,8 +50,42 @@ class AuditLogTest {
         Map<String, Object> refused = entries.get(1);
         assertEquals("FORBIDDEN", refused.get("outcome"));
         assertEquals("service", ((Map<?, ?>) refused.get("actor")).get("kind"));
+        assertEquals("POST /admin/accounts/" + slug + "/tokens", refused.get("target"));
         assertEquals("token:" + tokenId, entries.get(2).get("target"));
         assertNotNull(entries.get(0).get("at"));
+    }
+
+    @Test
+    void aRefusalIsRecordedUnderTheCallersAccountNeverTheOneItNamed() {
+        String alpha = uniqueSlug("audit-alpha");
+        String beta = uniqueSlug("audit-beta");
+        String unborn = uniqueSlug("audit-unborn");
+        String alphaService = serviceToken(alpha);
+        serviceToken(beta);
+        as(alphaService).body(Map.of("kind", "api")).post("/admin/accounts/" + beta + "/tokens").then()
+                .statusCode(403);
+        as(alphaService).body(Map.of("kind", "api")).post("/admin/accounts/" + unborn + "/tokens").then()
+                .statusCode(403);
+        asRoot().queryParam("account", beta).get("/admin/audit").then().statusCode(200)
+                .body("entries.action", equalTo(List.of("account.create")));
+        asRoot().queryParam("account", alpha).get("/admin/audit").then().statusCode(200)
+                .body("entries[0].outcome", equalTo("FORBIDDEN"))
+                .body("entries[0].account", equalTo(alpha))
+                .body("entries[0].target", equalTo("POST /admin/accounts/" + unborn + "/tokens"))
+                .body("entries[1].target", equalTo("POST /admin/accounts/" + beta + "/tokens"));
+        // Whoever gets the slug later inherits nothing.
+        serviceToken(unborn);
+        asRoot().queryParam("account", unborn).get("/admin/audit").then()
+                .body("entries.action", equalTo(List.of("account.create")));
+        // Root's refusals are root's: no account, seen in the unfiltered log.
+        asRoot().body(Map.of("slug", beta)).post("/admin/accounts").then().statusCode(409);
+        asRoot().queryParam("account", beta).get("/admin/audit").then()
+                .body("entries.action", equalTo(List.of("account.create")));
+        Map<String, Object> rootRefusal = asRoot().get("/admin/audit").path(
+                "entries.find { it.outcome == 'ACCOUNT_EXISTS' && it.target == 'POST /admin/accounts' }");
+        assertNotNull(rootRefusal);
+        assertEquals(null, rootRefusal.get("account"));
+        assertEquals(Map.of("kind", "root", "tokenId", "root"), rootRefusal.get("actor"));
     }
 
     @Test
