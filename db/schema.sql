@@ -268,6 +268,14 @@ CREATE TABLE public.subdomain_claim (
     holder_account_id bigint NOT NULL
 );
 
+-- Name: subdomain_release; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.subdomain_release (
+    account_id bigint NOT NULL,
+    name text NOT NULL,
+    released_at timestamp with time zone NOT NULL
+);
+
 -- Name: tunnel; Type: TABLE; Schema: public; Owner: -
 
 CREATE TABLE public.tunnel (
@@ -472,6 +480,11 @@ ALTER TABLE ONLY public.stripe_subscription
 ALTER TABLE ONLY public.subdomain_claim
     ADD CONSTRAINT subdomain_claim_pkey PRIMARY KEY (name);
 
+-- Name: subdomain_release subdomain_release_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.subdomain_release
+    ADD CONSTRAINT subdomain_release_pkey PRIMARY KEY (account_id, name);
+
 -- Name: tunnel tunnel_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 
 ALTER TABLE ONLY public.tunnel
@@ -540,6 +553,10 @@ CREATE INDEX stripe_event_received ON public.stripe_event USING btree (received_
 
 CREATE INDEX stripe_event_unlinked ON public.stripe_event USING btree (customer, created, seq) WHERE (outcome = 'unknown_customer'::text);
 
+-- Name: tunnel_by_subdomain; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX tunnel_by_subdomain ON public.tunnel USING btree (account_id, subdomain);
+
 -- Name: tunnel_open_by_account; Type: INDEX; Schema: public; Owner: -
 
 CREATE INDEX tunnel_open_by_account ON public.tunnel USING btree (account_id, created_at) WHERE (closed_at IS NULL);
@@ -590,6 +607,11 @@ ALTER TABLE ONLY public.reserved_subdomain
 
 ALTER TABLE ONLY public.stripe_subscription
     ADD CONSTRAINT stripe_subscription_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
+
+-- Name: subdomain_release subdomain_release_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.subdomain_release
+    ADD CONSTRAINT subdomain_release_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
 
 -- Name: tunnel tunnel_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 

@@ -61,6 +61,7 @@ declare
     v_active bigint;
     v_quarantined bigint;
     v_excess_workers uuid[];
+    v_name text;
 begin
     u := lock_usage(p_account);
     select count(*)::integer into closed
@@ -80,6 +81,11 @@ begin
     if v_subdomains > p_subdomain_cap then
         released := array(select e.name from excess_subdomains(p_account, p_subdomain_cap) e);
         delete from reserved_subdomain s where s.account_id = p_account and s.name = any (released);
+        -- Each released name starts its cool-off (one row each, by the account's key).
+        foreach v_name in array released loop
+            insert into subdomain_release (account_id, name, released_at) values (p_account, v_name, now())
+            on conflict (account_id, name) do update set released_at = excluded.released_at;
+        end loop;
     end if;
     if v_active > p_worker_cap then
         v_excess_workers := array(select e.worker_id from excess_workers(p_account, p_worker_cap) e);

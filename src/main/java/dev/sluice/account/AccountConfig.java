@@ -42,6 +42,14 @@ public interface AccountConfig {
     @WithDefault("100")
     BigDecimal internalMonthUsd();
 
+    /**
+     * The operator's names (comma-separated): nobody's subdomain, and no new account's slug. An empty value keeps
+     * the default.
+     */
+    @WithName("reserved-subdomains")
+    @WithDefault("www,api,admin,app,console,dashboard,status,docs,help,support,billing,auth,login,mail,static,cdn")
+    String operatorNames();
+
     /** The internal account's {@code concurrentMax}; {@link #concurrentMax()} when not set. */
     @WithName("internal-concurrent")
     Optional<Integer> internalConcurrent();

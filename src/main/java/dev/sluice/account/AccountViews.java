@@ -29,7 +29,8 @@ public final class AccountViews {
     }
 
     public record CreateRequest(
-            @NotNull @Pattern(regexp = Slugs.PATTERN, message = "must be 2-63 characters of a-z, 0-9 and '-'") String slug,
+            @NotNull @Pattern(regexp = Slugs.NEW_PATTERN, message = "must be 2-54 characters of a-z, 0-9 and '-'")
+            String slug,
             @Size(max = 200) String name,
             Plan plan,
             @PositiveOrZero BigDecimal dayUsd,

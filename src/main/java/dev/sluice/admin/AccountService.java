@@ -15,6 +15,7 @@ import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
 import dev.sluice.account.AccountViews;
 import dev.sluice.account.Accounts;
+import dev.sluice.account.OperatorNames;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.billing.StripeLinks;
@@ -58,10 +59,16 @@ public class AccountService {
     @Inject
     AccountStore store;
     @Inject
+    OperatorNames operatorNames;
+    @Inject
     StripeLinks stripeLinks;
 
     @Transactional
     public AccountViews.Created create(AccountViews.CreateRequest request) {
+        if (operatorNames.contains(request.slug())) {
+            throw SluiceException.validation("slug", "'" + request.slug() + "' is one of the operator's names "
+                    + "(RESERVED_SUBDOMAINS), so it cannot be a slug.");
+        }
         if (request.stripeCustomerId() != null) {
             // No unique index keeps a customer to one account (Citus could not distribute it): this lock does.
             stripeLinks.lockCustomer(request.stripeCustomerId());

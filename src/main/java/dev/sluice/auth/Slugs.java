@@ -6,11 +6,13 @@ import dev.sluice.web.SluiceException;
 
 /**
  * The one rule for an account's slug ({@code ^[a-z0-9][a-z0-9-]{1,62}$}, no {@code _}), which tokens carry
- * between underscores, so its pattern is the token format's.
+ * between underscores, so its pattern is the token format's. A new slug is at most 54 characters, so that
+ * {@code <slug>-<8 random>} is a DNS label; longer ones created before that rule keep working.
  */
 public final class Slugs {
 
     public static final String PATTERN = "^" + TokenFormat.SLUG + "$";
+    public static final String NEW_PATTERN = "^[a-z0-9][a-z0-9-]{1,53}$";
     private static final Pattern SLUG = Pattern.compile(PATTERN);
 
     private Slugs() {

@@ -1,10 +1,12 @@
 package dev.sluice.tunnel;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.Tuple;
@@ -13,6 +15,7 @@ import jakarta.transaction.Transactional;
 import dev.sluice.SqlValues;
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
+import dev.sluice.account.OperatorNames;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.money.CreditLock;
@@ -21,10 +24,11 @@ import dev.sluice.plan.PlanLimits;
 import dev.sluice.web.DnsLabel;
 import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
+import io.quarkus.runtime.StartupEvent;
 
 /**
  * Reserved subdomains: a name belongs to at most one account (its {@code subdomain_claim}), counts against the
- * plan's cap, and stays reserved after its tunnel closes.
+ * plan's cap, stays reserved after its tunnel closes, and stays the account's for the cool-off after its release.
  */
 @ApplicationScoped
 public class SubdomainService {
@@ -42,6 +46,23 @@ public class SubdomainService {
     PlanCatalogue plans;
     @Inject
     AuditTrail audit;
+    @Inject
+    OperatorNames operatorNames;
+
+    private final double cooldownSeconds;
+
+    @Inject
+    SubdomainService(TunnelConfig config) {
+        if (config.subdomainCooldown().isNegative()) {
+            throw new IllegalStateException("SUBDOMAIN_COOLDOWN must not be negative; it is "
+                    + config.subdomainCooldown() + ".");
+        }
+        this.cooldownSeconds = config.subdomainCooldown().toMillis() / 1000.0;
+    }
+
+    void validateAtStartup(@Observes StartupEvent event) {
+        // Constructing the bean is the check; observing start-up forces it before the first request.
+    }
 
     static SluiceException taken(String name) {
         return new SluiceException(409, ErrorCode.SUBDOMAIN_TAKEN, "The subdomain '" + name + "' is taken.",
@@ -71,32 +92,76 @@ public class SubdomainService {
     }
 
     /**
-     * Claims a hostname for the account, before the account reserves it or opens a tunnel on it; false if another
-     * account holds it. A free name is decided by the claim's primary key (one insert, whichever node holds it on
-     * Citus). A claim outlives its use, so a held name is locked ({@code FOR UPDATE} on the claim row) while its
-     * holder is checked, and taken over if the holder neither reserves it nor has it open: every use of a name
-     * passes here first, so the holder cannot start using it again until this transaction ends.
+     * Claims a hostname for the account, before the account reserves it or opens a tunnel on it; false if it is not
+     * the account's to take. A name the account already holds (in use, or in its own cool-off) is its own; any other
+     * is decided by contract §5's rules, in order: the operator's names are nobody's; a name equal to a slug or
+     * beginning with {@code <slug>-} is that slug's account's (the longest such slug decides); a name another account
+     * uses, or released or last had open less than {@code SUBDOMAIN_COOLDOWN} ago, is that account's. The cool-off
+     * is worked out here from the holder's own rows (its release, its tunnels' closes), so no release or close writes
+     * a claim. A name never claimed is decided by the claim's primary key (one insert, whichever node holds it on
+     * Citus); a held one is locked ({@code FOR UPDATE} on the claim row) while its holder is checked: every use of a
+     * name passes here first, so the holder cannot start using it again until this transaction ends.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     boolean claim(long accountId, String name) {
-        if (em.createNativeQuery("""
-                insert into subdomain_claim (name, holder_account_id) values (:name, :account)
-                on conflict (name) do nothing""").setParameter("name", name).setParameter("account", accountId)
-                .executeUpdate() == 1) {
+        Long holder = lockedHolder(name);
+        if (holder == null) {
+            if (!freeNameMayGoTo(accountId, name)) {
+                return false;
+            }
+            if (em.createNativeQuery("""
+                    insert into subdomain_claim (name, holder_account_id) values (:name, :account)
+                    on conflict (name) do nothing""").setParameter("name", name).setParameter("account", accountId)
+                    .executeUpdate() == 1) {
+                return true;
+            }
+            holder = lockedHolder(name); // another account claimed it first
+        }
+        if (holder == accountId && (isInUseBy(accountId, name) || isCoolingOff(accountId, name))) {
             return true;
         }
-        long holder = ((Number) em.createNativeQuery(
-                "select holder_account_id from subdomain_claim where name = :name for update")
-                .setParameter("name", name).getSingleResult()).longValue();
-        if (holder == accountId) {
-            return true;
-        }
-        if (isInUseBy(holder, name)) {
+        if (holder != accountId && (isInUseBy(holder, name) || isCoolingOff(holder, name))
+                || !freeNameMayGoTo(accountId, name)) {
             return false;
         }
         em.createNativeQuery("update subdomain_claim set holder_account_id = :account where name = :name")
                 .setParameter("account", accountId).setParameter("name", name).executeUpdate();
         return true;
+    }
+
+    private Long lockedHolder(String name) {
+        List<?> holders = em.createNativeQuery(
+                "select holder_account_id from subdomain_claim where name = :name for update")
+                .setParameter("name", name).getResultList();
+        return holders.isEmpty() ? null : ((Number) holders.get(0)).longValue();
+    }
+
+    /** Whether a name nobody holds may go to the account: not the operator's, not under another account's slug. */
+    private boolean freeNameMayGoTo(long accountId, String name) {
+        if (operatorNames.contains(name)) {
+            return false;
+        }
+        List<String> slugs = new ArrayList<>();
+        slugs.add(name);
+        for (int dash = name.indexOf('-'); dash > 0; dash = name.indexOf('-', dash + 1)) {
+            slugs.add(name.substring(0, dash));
+        }
+        List<?> owners = em.createNativeQuery("""
+                select account_id from account_slug where slug = any (cast(:slugs as text[]))
+                 order by length(slug) desc limit 1""")
+                .setParameter("slugs", slugs.toArray(String[]::new)).getResultList();
+        return owners.isEmpty() || ((Number) owners.get(0)).longValue() == accountId;
+    }
+
+    /** Whether the account released the name, or closed its last tunnel on it, less than the cool-off ago. */
+    private boolean isCoolingOff(long accountId, String name) {
+        return (Boolean) em.createNativeQuery("""
+                select coalesce(greatest(
+                    (select max(closed_at) from tunnel where account_id = :account and subdomain = :name),
+                    (select released_at from subdomain_release where account_id = :account and name = :name))
+                    > now() - make_interval(secs => :cooldown), false)""")
+                .setParameter("account", accountId).setParameter("name", name).setParameter("cooldown", cooldownSeconds)
+                .getSingleResult();
     }
 
     /** Reserves a name for the account; the caller holds the account's credit lock, which serialises the cap. */
@@ -145,6 +210,11 @@ public class SubdomainService {
         if (deleted == 0) {
             throw SluiceException.notFound("No reserved subdomain '" + name + "'.");
         }
+        // The cool-off starts: the name stays this account's for SUBDOMAIN_COOLDOWN (claim reads it).
+        em.createNativeQuery("""
+                insert into subdomain_release (account_id, name, released_at) values (:account, :name, now())
+                on conflict (account_id, name) do update set released_at = excluded.released_at""")
+                .setParameter("account", caller.accountId()).setParameter("name", name).executeUpdate();
         audit.succeeded(caller.slug(), "subdomain:" + name, null);
         return Map.of("ok", true, "name", name);
     }

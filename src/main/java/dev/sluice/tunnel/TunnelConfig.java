@@ -1,5 +1,7 @@
 package dev.sluice.tunnel;
 
+import java.time.Duration;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -17,4 +19,11 @@ public interface TunnelConfig {
      */
     @WithDefault("30s")
     String reconcileEvery();
+
+    /**
+     * How long a name an account released, or last had open, stays that account's: its holder may take it back at
+     * once, anyone else after this. Not negative.
+     */
+    @WithDefault("PT24H")
+    Duration subdomainCooldown();
 }

@@ -42,6 +42,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 public class TunnelService {
 
     private static final String RANDOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private static final int RANDOM_DRAWS = 32;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** A response body with the headers that go with it. */
@@ -283,9 +284,14 @@ public class TunnelService {
         return name;
     }
 
+    /**
+     * {@code <slug>-<8 random>}, which belongs to the account by its slug, unless a longer slug (another account's)
+     * happens to be that very name: then another draw. A slug longer than 54 characters (from before that rule) is
+     * cut to 54, a prefix another account's slug may own, so the draws are bounded.
+     */
     private String randomSubdomain(long accountId, String slug) {
         String prefix = slug.length() > 54 ? slug.substring(0, 54) : slug;
-        while (true) {
+        for (int draw = 0; draw < RANDOM_DRAWS; draw++) {
             StringBuilder name = new StringBuilder(prefix).append('-');
             for (int i = 0; i < 8; i++) {
                 name.append(RANDOM_ALPHABET.charAt(RANDOM.nextInt(RANDOM_ALPHABET.length())));
@@ -295,6 +301,7 @@ public class TunnelService {
                 return candidate;
             }
         }
+        throw SubdomainService.taken(prefix + "-*");
     }
 
     private String url(String subdomain) {

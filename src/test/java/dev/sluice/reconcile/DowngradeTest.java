@@ -76,6 +76,9 @@ class DowngradeTest {
         as(api).body(Map.of()).post("/v1/tunnels/" + middle + "/lease").then().statusCode(410);
         as(api).body(Map.of()).post("/v1/tunnels/" + newest + "/lease").then().statusCode(200);
         as(service).get("/v1/subdomains").then().body("subdomains", hasSize(0));
+        assertEquals(2, count("select count(*) from subdomain_release r join account a using (account_id) "
+                + "where a.slug = ? and r.released_at > now() - interval '1 minute'", slug),
+                "the released names start their cool-off");
         as(service).get("/v1/workers").then().body("workers[0].status", equalTo("quarantined"));
         as(service).queryParam("plan", "free").get("/admin/accounts/" + slug + "/plan-preview").then()
                 .body("tunnels", hasSize(0)).body("subdomains", hasSize(0)).body("workers", hasSize(0));

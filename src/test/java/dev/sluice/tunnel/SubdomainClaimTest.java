@@ -5,24 +5,32 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
 import dev.sluice.Race;
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
  * A hostname belongs to one account at a time (its {@code subdomain_claim} row): a name another account reserves or
- * has open is refused, one it has let go of is taken over, and accounts racing for one name get it once.
+ * has open is refused, one it has let go of is taken over once its cool-off has passed, and accounts racing for one
+ * name get it once. (SubdomainRulesTest: whose a free name is.)
  */
 @QuarkusTest
 class SubdomainClaimTest {
 
+    @Inject
+    AgroalDataSource db;
+
     @Test
-    void aNameIsTakenOverOnlyOnceItsHolderNeitherReservesItNorHasItOpen() {
+    void aNameIsTakenOverOnlyOnceItsHolderNeitherReservesItNorHasItOpenNorIsCoolingOff() throws SQLException {
         Relay first = Relay.create("claim-a", Map.of("plan", "pro", "dayLimit", 10_000));
         Relay second = Relay.create("claim-b", Map.of("plan", "pro", "dayLimit", 10_000));
         String name = "shared-" + first.slug();
@@ -33,6 +41,9 @@ class SubdomainClaimTest {
         as(second.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409);
 
         first.close(tunnel, 0).then().statusCode(200);
+        as(second.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409)
+                .body("code", equalTo("SUBDOMAIN_TAKEN"));
+        SubdomainRulesTest.endCoolOff(db, name);
         as(second.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(201);
         first.register(Map.of("subdomain", name)).then().statusCode(409);
         as(first.service()).body(Map.of("name", name)).post("/v1/subdomains").then().statusCode(409);
@@ -72,6 +83,7 @@ class SubdomainClaimTest {
         Relay holder = racers.get(0);
         as(holder.service()).body(Map.of("name", letGo)).post("/v1/subdomains").then().statusCode(201);
         as(holder.service()).delete("/v1/subdomains/" + letGo).then().statusCode(200);
+        SubdomainRulesTest.endCoolOff(db, letGo);
         assertEquals(1, winners(racers.subList(1, racers.size()), letGo), "a name its holder let go of");
     }
 
