@@ -31,7 +31,8 @@ public final class SluiceMain {
             }
             EmbeddedPostgres postgres = EmbeddedPostgres.start(dataRoot);
             System.setProperty("quarkus.datasource.jdbc.url", postgres.jdbcUrl());
-            System.setProperty("quarkus.datasource.username", "postgres");
+            System.setProperty("quarkus.datasource.username", postgres.username());
+            System.setProperty("quarkus.datasource.password", postgres.password());
             if (!configured("SECRETS_KEY", "secrets-key")) {
                 System.setProperty("secrets-key", EmbeddedSecretsKey.loadOrCreate(dataRoot));
             }

@@ -6,12 +6,16 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
+import java.security.SecureRandom;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.postgresql.util.PasswordUtil;
 
 /**
  * The embedded default: a PostgreSQL server from the zonky binaries on the classpath (PostgreSQL 16), unpacked,
@@ -26,7 +31,7 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  * configured, so {@code java -jar} works on a machine with nothing but a JDK. It listens on 127.0.0.1 only, on a
  * free port, and is stopped when the service stops. PostgreSQL refuses to run as root, so under root the server
  * runs as {@code nobody} (via {@code runuser}) and owns only its data folder, which {@code nobody} must be able to
- * reach: see {@link #dataRoot}.
+ * reach: see {@link #dataRoot}. No other local user may connect: see {@link #lockDown}.
  */
 public final class EmbeddedPostgres {
 
@@ -36,15 +41,22 @@ public final class EmbeddedPostgres {
     static final Path DEFAULT = Path.of("sluice-data");
     /** Where root keeps it when {@code nobody} cannot enter the working folder (root's home is 0700). */
     static final Path ROOT_FALLBACK = Path.of("/var/lib/sluice");
+    static final String SUPERUSER = "postgres";
+    static final String PASSWORD_FILE = "postgres.password";
+    /** The only way in: the superuser with its password, over loopback (the server opens no Unix socket). */
+    static final String HBA = "# Sluice rewrites this file on every start.\n"
+            + "host all " + SUPERUSER + " 127.0.0.1/32 scram-sha-256\n";
 
     private final Path root;
     private final boolean asNobody;
     private final int port;
+    private final String password;
 
-    private EmbeddedPostgres(Path root, boolean asNobody, int port) {
+    private EmbeddedPostgres(Path root, boolean asNobody, int port, String password) {
         this.root = root;
         this.asNobody = asNobody;
         this.port = port;
+        this.password = password;
     }
 
     /**
@@ -77,10 +89,12 @@ public final class EmbeddedPostgres {
     /** Starts the server (unpacking and initialising on first use) and returns it. */
     public static EmbeddedPostgres start(Path dataRoot) {
         try {
-            EmbeddedPostgres postgres = new EmbeddedPostgres(dataRoot.toAbsolutePath().normalize(), runsAsRoot(),
-                    freePort());
+            Path root = dataRoot.toAbsolutePath().normalize();
+            EmbeddedPostgres postgres = new EmbeddedPostgres(root, runsAsRoot(), freePort(),
+                    PrivateFile.readOrCreate(root.resolve(PASSWORD_FILE), EmbeddedPostgres::newPassword));
             postgres.unpack();
             postgres.initialise();
+            postgres.lockDown();
             postgres.run(postgres.bin("pg_ctl"), "-D", postgres.data().toString(), "-l",
                     postgres.root.resolve("postgres.log").toString(), "-w", "-t", "120", "-o",
                     "-p " + postgres.port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start");
@@ -93,6 +107,14 @@ public final class EmbeddedPostgres {
 
     public String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    public String username() {
+        return SUPERUSER;
+    }
+
+    public String password() {
+        return password;
     }
 
     void stop() {
@@ -161,10 +183,42 @@ public final class EmbeddedPostgres {
             Files.setOwner(data(), users.lookupPrincipalByName(NOBODY));
             Files.setOwner(root, users.lookupPrincipalByName(NOBODY));
         }
-        run(bin("initdb"), "-A", "trust", "-U", "postgres", "-D", data().toString(), "-E", "UTF-8", "--locale=C");
+        // Refuses everyone until lockDown lets the service in.
+        run(bin("initdb"), "-A", "reject", "-U", SUPERUSER, "-D", data().toString(), "-E", "UTF-8", "--locale=C");
+    }
+
+    /**
+     * Lets only the service in, on every start, so a data folder an earlier version initialised with {@code trust}
+     * is closed as well: {@code pg_hba.conf} is rewritten to {@link #HBA}, then the superuser's password is set
+     * (single-user mode, before the server listens) to the one in {@value #PASSWORD_FILE}, which only the
+     * service's user can read; the server is handed its SCRAM verifier, never the password. Both run as the
+     * database's own user: under root, root writing into the folder {@code nobody} owns would follow any link
+     * planted there.
+     */
+    private void lockDown() throws IOException {
+        runWithInput(HBA, "tee", data().resolve("pg_hba.conf").toString());
+        String setPassword;
+        try {
+            setPassword = PasswordUtil.genAlterUserPasswordSQL(SUPERUSER, password.toCharArray(), "scram-sha-256");
+        } catch (SQLException e) {
+            throw new IOException("could not encode the embedded PostgreSQL's password", e);
+        }
+        runWithInput(setPassword + "\n", bin("postgres"), "--single", "-D", data().toString(), "-c",
+                "exit_on_error=on", SUPERUSER);
+    }
+
+    private static String newPassword() {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
     private void run(String... command) throws IOException {
+        runWithInput(null, command);
+    }
+
+    /** Runs the command as the database's user, {@code input} (if any) on its standard input. */
+    private void runWithInput(String input, String... command) throws IOException {
         List<String> full = new ArrayList<>();
         if (asNobody) {
             full.addAll(List.of("runuser", "-u", NOBODY, "--"));
@@ -172,6 +226,11 @@ public final class EmbeddedPostgres {
         full.addAll(List.of(command));
         Process process = new ProcessBuilder(full).redirectErrorStream(true)
                 .redirectOutput(root.resolve("commands.log").toFile()).start();
+        try (var stdin = process.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        }
         try {
             if (!process.waitFor(180, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 process.destroyForcibly();

@@ -2,9 +2,7 @@ package dev.sluice.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 import dev.sluice.secret.SecretsKey;
 
@@ -24,13 +22,7 @@ public final class EmbeddedSecretsKey {
     public static String loadOrCreate(Path dataRoot) {
         Path file = dataRoot.resolve(FILE);
         try {
-            if (!Files.exists(file)) {
-                Files.createDirectories(dataRoot);
-                Files.createFile(file,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(file, SecretsKey.generate() + "\n");
-            }
-            return Files.readString(file).trim();
+            return PrivateFile.readOrCreate(file, SecretsKey::generate);
         } catch (IOException e) {
             throw new UncheckedIOException("could not keep the embedded SECRETS_KEY in " + file, e);
         }

@@ -15,12 +15,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -33,7 +38,8 @@ import com.sun.net.httpserver.HttpServer;
  * The README's run command on a machine with nothing but a JDK: without QUARKUS_DATASOURCE_JDBC_URL the packaged
  * jar starts its embedded PostgreSQL, serves requests, keeps its data (and the key its webhook secrets are sealed
  * with) across a restart and stops the database when it stops; under root it copes with a working folder the
- * database user cannot enter.
+ * database user cannot enter. No other local user gets into that database, even in a data folder an earlier version
+ * initialised with {@code trust}.
  */
 class EmbeddedDatabaseIT {
 
@@ -41,6 +47,14 @@ class EmbeddedDatabaseIT {
     static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
     /** What the refusal tests point at: they stop before serving, but Flyway has migrated it by then. */
     static final String JDBC_URL = System.getProperty("it.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/test");
+    static final boolean ROOT_USER = "root".equals(System.getProperty("user.name"));
+    /** Who tries to get in: under root a third user, neither root nor the database's {@code nobody}. */
+    static final List<String> INTRUDER = ROOT_USER ? List.of("runuser", "-u", "daemon", "--") : List.of();
+    /** How the database's own user runs a command: under root the service runs PostgreSQL as {@code nobody}. */
+    static final List<String> DATABASE_USER = ROOT_USER ? List.of("runuser", "-u", "nobody", "--") : List.of();
+    /** What {@code initdb -A trust} wrote, as earlier versions of the embedded default did. */
+    static final String TRUST_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+            + "host all all ::1/128 trust\n";
 
     @Test
     void theJarRunsOnItsOwnDatabaseAndKeepsItsDataAndItsSecretsKey() throws Exception {
@@ -95,8 +109,60 @@ class EmbeddedDatabaseIT {
     }
 
     @Test
+    void noOtherLocalUserGetsIntoTheDatabaseNotEvenInAFolderThatTrustedEveryone() throws Exception {
+        Path dataRoot = Files.createTempDirectory("sluice-embedded-locked");
+        Files.setPosixFilePermissions(dataRoot, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path data = dataRoot.resolve("sluice-data");
+        Path passwordFile = data.resolve("postgres.password");
+        try {
+            Started first = start(dataRoot, data, "embedded-locked-1");
+            try {
+                assertShutOut(postgresPort(first.log()), data);
+                assertEquals(201, TwoReplicasIT.call(first.url(), "POST", "/admin/accounts", first.token(),
+                        "{\"slug\":\"locked\"}").statusCode());
+            } finally {
+                first.stop();
+            }
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)));
+            if (ROOT_USER) {
+                assertTrue(asIntruder(List.of("cat", passwordFile.toString())).exit() != 0,
+                        "another user cannot read the password");
+            }
+
+            // The folder as an earlier version left it: trust in pg_hba.conf, no password file, none on the role.
+            Files.writeString(data.resolve("data/pg_hba.conf"), TRUST_HBA);
+            Files.delete(passwordFile);
+            int oldPort = TwoReplicasIT.freePort();
+            String pgCtl = binaries(data).resolve("bin/pg_ctl").toString();
+            assertEquals(0, exec(DATABASE_USER, List.of(pgCtl, "-D", data.resolve("data").toString(), "-l",
+                    data.resolve("old.log").toString(), "-w", "-o", "-p " + oldPort
+                            + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start")).exit());
+            try {
+                Run intruder = psql(oldPort, "alter role postgres password null");
+                assertEquals(0, intruder.exit(), "the probe gets into a trusting database: " + intruder.output());
+            } finally {
+                exec(DATABASE_USER, List.of(pgCtl, "-D", data.resolve("data").toString(), "-m", "fast", "-w",
+                        "stop"));
+            }
+
+            Started second = start(dataRoot, data, "embedded-locked-2");
+            try {
+                assertShutOut(postgresPort(second.log()), data);
+                assertEquals(200, TwoReplicasIT.call(second.url(), "GET", "/admin/accounts/locked", second.token(),
+                        null).statusCode());
+            } finally {
+                second.stop();
+            }
+            assertFalse(Files.readString(data.resolve("data/pg_hba.conf")).contains("trust"));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)));
+        } finally {
+            deleteTree(dataRoot);
+        }
+    }
+
+    @Test
     void underRootInAFolderNobodyCannotEnterTheDatabaseMovesToVarLib() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the database as nobody");
+        assumeTrue(ROOT_USER, "only root runs the database as nobody");
         Path closed = Files.createTempDirectory("sluice-closed");
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
         Path varLib = Path.of("/var/lib/sluice");
@@ -111,16 +177,14 @@ class EmbeddedDatabaseIT {
         } finally {
             started.stop();
             if (!existed) {
-                try (java.util.stream.Stream<Path> files = Files.walk(varLib)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                }
+                deleteTree(varLib);
             }
         }
     }
 
     @Test
     void underRootADataFolderNobodyCannotEnterIsRefusedInOneLine() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "only root runs the database as nobody");
+        assumeTrue(ROOT_USER, "only root runs the database as nobody");
         Path closed = Files.createTempDirectory("sluice-closed");
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
         String log = refused("embedded-refused", Map.of("ROOT_TOKEN", ROOT, "SLUICE_DATA_DIR",
@@ -142,6 +206,65 @@ class EmbeddedDatabaseIT {
         String log = refused("no-secrets-key", Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL, "ROOT_TOKEN", ROOT),
                 "SECRETS_KEY");
         assertTrue(log.contains("SECRETS_KEY is not set. It encrypts webhook endpoint secrets"), log);
+    }
+
+    /**
+     * Another local user (the current one when not root), knowing no password, is turned away by the database's
+     * authentication on 127.0.0.1, and finds no Unix socket to try.
+     */
+    private static void assertShutOut(int port, Path data) throws Exception {
+        Run tcp = psql(port, "select 1");
+        assertTrue(tcp.exit() != 0, "another local user got in: " + tcp.output());
+        assertTrue(tcp.output().contains("no password supplied"), tcp.output());
+        for (Path folder : List.of(Path.of("/tmp"), Path.of("/var/run/postgresql"), data.resolve("data"))) {
+            assertFalse(Files.exists(folder.resolve(".s.PGSQL." + port)), "a Unix socket in " + folder);
+        }
+    }
+
+    /** psql as the intruder, with no password from the environment or a password file. */
+    private static Run psql(int port, String sql) throws Exception {
+        return asIntruder(List.of("psql", "-X", "-w", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U",
+                "postgres", "-d", "postgres", "-c", sql));
+    }
+
+    private static Run asIntruder(List<String> command) throws Exception {
+        return exec(INTRUDER, command);
+    }
+
+    record Run(int exit, String output) {
+    }
+
+    private static Run exec(List<String> as, List<String> command) throws Exception {
+        List<String> full = new ArrayList<>(as);
+        full.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(full).directory(new File("/")).redirectErrorStream(true);
+        builder.environment().remove("PGPASSWORD");
+        builder.environment().put("PGPASSFILE", "/dev/null");
+        builder.environment().put("PGCONNECT_TIMEOUT", "10");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), String.join(" ", full) + " did not finish");
+        return new Run(process.exitValue(), output);
+    }
+
+    /** The embedded PostgreSQL's port, from the service's start-up line. */
+    private static int postgresPort(Path log) throws IOException {
+        Matcher port = Pattern.compile("jdbc:postgresql://127\\.0\\.0\\.1:(\\d+)/").matcher(Files.readString(log));
+        assertTrue(port.find(), "no embedded PostgreSQL URL in " + log);
+        return Integer.parseInt(port.group(1));
+    }
+
+    private static Path binaries(Path data) throws IOException {
+        try (Stream<Path> entries = Files.list(data)) {
+            return entries.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("postgres-"))
+                    .findFirst().orElseThrow();
+        }
+    }
+
+    private static void deleteTree(Path folder) throws IOException {
+        try (Stream<Path> files = Files.walk(folder)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     record Started(Process process, String url, String token, Path log) {
