@@ -289,7 +289,9 @@ public class ApiDescriptionFilter implements OASFilter {
         Map<String, APIResponse> documented = new LinkedHashMap<>();
         documented.put(Integer.toString(op.status()), success);
         for (int status : errorsOf(key, path, op, operation)) {
-            documented.put(Integer.toString(status), OASFactory.createAPIResponse().ref(RESPONSES.get(status)));
+            // A 429 is RATE_LIMITED on every authenticated operation, and QUOTA_EXCEEDED too where credits are spent.
+            String response = status == 429 && !op.extraErrors().contains(429) ? "RateLimited" : RESPONSES.get(status);
+            documented.put(Integer.toString(status), OASFactory.createAPIResponse().ref(response));
         }
         documented.put("default", OASFactory.createAPIResponse().ref("Error"));
         operation.getResponses().setAPIResponses(documented);
@@ -313,6 +315,8 @@ public class ApiDescriptionFilter implements OASFilter {
         errors.add(413);
         if (op.tier() != Tier.PUBLIC && op.tier() != Tier.STRIPE) {
             errors.add(401);
+            // An address that presented too many unknown tokens (AuthFailureLimit).
+            errors.add(429);
             if (op.tier() != Tier.ANY_TOKEN) {
                 errors.add(403);
             }
@@ -381,6 +385,10 @@ public class ApiDescriptionFilter implements OASFilter {
             "Forbidden", 404, "NotFound", 409, "Conflict", 410, "Gone", 413, "PayloadTooLarge", 429,
             "QuotaExceeded", 503, "Unavailable");
 
+    private static final String RATE_LIMITED_TEXT = "RATE_LIMITED: this client address presented too many unknown "
+            + "tokens within a minute; only tokens that authenticated from it in the last hour pass until "
+            + "`Retry-After`.";
+
     private static void addResponses(Components components) {
         errorResponse(components, "BadRequest", "VALIDATION_FAILED: malformed JSON, an unknown field, a wrong type, "
                 + "an out-of-range number or parameter, a malformed slug or subdomain in the path; `field` names the "
@@ -397,12 +405,13 @@ public class ApiDescriptionFilter implements OASFilter {
                 .addHeader("Idempotent-Replayed", ref("Idempotent-Replayed"));
         errorResponse(components, "PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body is over 64 KiB (1 MiB for Stripe).");
         errorResponse(components, "QuotaExceeded", "QUOTA_EXCEEDED: no credits remain; `scope` names the binding "
-                + "window and `retryAfter` the seconds until it resets.")
+                + "window and `retryAfter` the seconds until it resets. Or " + RATE_LIMITED_TEXT)
                 .addHeader("Retry-After", ref("Retry-After"))
                 .addHeader("RateLimit-Limit", ref("RateLimit-Limit"))
                 .addHeader("RateLimit-Remaining", ref("RateLimit-Remaining"))
                 .addHeader("RateLimit-Reset", ref("RateLimit-Reset"))
                 .addHeader("Idempotent-Replayed", ref("Idempotent-Replayed"));
+        errorResponse(components, "RateLimited", RATE_LIMITED_TEXT).addHeader("Retry-After", ref("Retry-After"));
         errorResponse(components, "Unavailable", "UNAVAILABLE: the database cannot be reached; nothing was granted "
                 + "or committed.");
         errorResponse(components, "Error", "Any other refusal (405, 406, 415, or a 500 INTERNAL), with the same "
@@ -423,7 +432,9 @@ public class ApiDescriptionFilter implements OASFilter {
         header(components, "RateLimit-Limit", SchemaType.INTEGER, "The account's daily limit in credits.");
         header(components, "RateLimit-Remaining", SchemaType.INTEGER, "Credits remaining in the binding window.");
         header(components, "RateLimit-Reset", SchemaType.INTEGER, "Seconds until the daily window resets.");
-        header(components, "Retry-After", SchemaType.INTEGER, "Seconds until the binding window resets.");
+        header(components, "Retry-After", SchemaType.INTEGER,
+                "Seconds until the binding window resets (QUOTA_EXCEEDED), or until the address may try again "
+                        + "(RATE_LIMITED).");
         header(components, "Idempotent-Replayed", SchemaType.STRING,
                 "`true` when this is the replayed answer of an earlier request with the same Idempotency-Key.");
         header(components, "WWW-Authenticate", SchemaType.STRING, "`Bearer`.");

@@ -9,9 +9,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import dev.sluice.web.SluiceException;
 
 /**
- * Turns an {@code Authorization} header into a {@link Principal}. A malformed token, or one whose checksum is
- * wrong, is refused without touching the database; a service or api token costs two primary-key reads (its
- * slug's account, then the token by account and hash), remembered for at most a second by the token cache; spending calls re-check the token in their own statement.
+ * Turns an {@code Authorization} header, from a client address, into a {@link Principal}. A malformed token, or one
+ * whose checksum is wrong, is refused without touching the database; a service or api token costs two primary-key
+ * reads (its slug's account, then the token by account and hash), remembered for at most a second by the token
+ * store; an address that guesses too much is refused before it costs any ({@link AuthFailureLimit}). Spending calls
+ * re-check the token in their own statement.
  */
 @ApplicationScoped
 public class Authenticator {
@@ -21,18 +23,24 @@ public class Authenticator {
     private final RootTokens rootTokens;
     private final TokenStore tokens;
     private final AccountDirectory accounts;
+    private final AuthFailureLimit failureLimit;
     private final Optional<byte[]> tunnelSecret;
 
     public Authenticator(RootTokens rootTokens, TokenStore tokens, AccountDirectory accounts,
-            AuthConfig config) {
+            AuthFailureLimit failureLimit, AuthConfig config) {
         this.rootTokens = rootTokens;
         this.tokens = tokens;
         this.accounts = accounts;
+        this.failureLimit = failureLimit;
         this.tunnelSecret = config.tunnelSecret().filter(s -> !s.isBlank())
                 .map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
-    public Principal authenticate(String authorization) {
+    /**
+     * The caller, or 401; {@code clientHost} is the address Quarkus resolved for the request. The legacy secret and
+     * the root token are compared in memory, so they cost no lookup and are never limited.
+     */
+    public Principal authenticate(String authorization, String clientHost) {
         String token = bearer(authorization);
         if (tunnelSecret.isPresent()
                 && MessageDigest.isEqual(tunnelSecret.get(), token.getBytes(StandardCharsets.UTF_8))) {
@@ -48,14 +56,35 @@ public class Authenticator {
             }
             throw SluiceException.unauthorized();
         }
-        return tokens.authenticate(token, parsed).orElseThrow(SluiceException::unauthorized);
+        String hash = TokenFormat.sha256(token);
+        String address = failureLimit.admit(clientHost, hash);
+        TokenStore.Lookup found = tokens.lookUp(hash, parsed);
+        switch (found.state()) {
+            case LIVE -> {
+                failureLimit.authenticated(address, hash);
+                return found.principal();
+            }
+            case NOT_FOUND -> failureLimit.notFound(address);
+            case DEAD -> {
+                // Known to the store, so no guess: a revoked or expired token does not count against the address.
+            }
+        }
+        throw SluiceException.unauthorized();
     }
 
-    /** A revoked or expired api token, for the reports of its own tunnels; empty for anything else. */
+    /**
+     * A revoked or expired api token, for the reports of its own tunnels; empty for anything else. It follows a 401
+     * of {@link #authenticate}, whose lookup the store still remembers.
+     */
     Optional<Principal> authenticateDeadApiToken(String authorization) {
         String token = bearer(authorization);
         TokenFormat.Parsed parsed = TokenFormat.parse(token);
-        return parsed == null ? Optional.empty() : tokens.authenticateDeadApiToken(token, parsed);
+        if (parsed == null || parsed.tier() != TokenFormat.Tier.API) {
+            return Optional.empty();
+        }
+        TokenStore.Lookup found = tokens.lookUp(TokenFormat.sha256(token), parsed);
+        return found.state() == TokenStore.Lookup.State.DEAD ? Optional.ofNullable(found.principal())
+                : Optional.empty();
     }
 
     /** Whether a well-formed api token names an account that is suspended (whatever the token's own state). */

@@ -6,6 +6,8 @@ import jakarta.ws.rs.core.HttpHeaders;
 
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 
 /**
  * The authenticated caller of the current request, resolved on first use, and who may call what
@@ -19,6 +21,9 @@ public class Caller {
     HttpHeaders headers;
     @Inject
     Authenticator authenticator;
+    /** The request as Quarkus resolved it: its remote address honours forwarding headers from trusted proxies only. */
+    @Inject
+    HttpServerRequest request;
 
     private Principal principal;
 
@@ -29,7 +34,7 @@ public class Caller {
 
     public Principal principal() {
         if (principal == null) {
-            adopt(authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION)));
+            adopt(authenticator.authenticate(headers.getHeaderString(HttpHeaders.AUTHORIZATION), clientHost()));
         }
         return principal;
     }
@@ -53,6 +58,11 @@ public class Caller {
                     .orElseThrow(() -> refused));
             return principal;
         }
+    }
+
+    private String clientHost() {
+        SocketAddress remote = request.remoteAddress();
+        return remote == null ? null : remote.hostAddress();
     }
 
     private void adopt(Principal authenticated) {

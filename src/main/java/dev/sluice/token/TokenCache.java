@@ -3,32 +3,43 @@ package dev.sluice.token;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import dev.sluice.auth.Principal;
+import dev.sluice.auth.TokenStore.Lookup;
 
 /**
- * Remembers a successful token lookup for a moment ({@code TOKEN_CACHE_TTL}, default 500 ms), so a relay's
- * steady stream of leases does not look its token up every time. A revocation is effective on this replica at
- * once (the entry is dropped) and on every other one within the TTL; leases and registrations also re-check the
- * token inside their own statement, so spending stops at once everywhere.
+ * Remembers token lookups for a moment, in bounded caches, so a flood of distinct tokens costs lookups, never memory.
+ * <ul>
+ * <li>A live token for {@code TOKEN_CACHE_TTL} (default 500 ms), so a relay's steady stream of leases does not look
+ * its token up every time. A revocation is effective on this replica at once (the entry is dropped) and on every
+ * other one within the TTL; leases and registrations also re-check the token inside their own statement, so
+ * spending stops at once everywhere.</li>
+ * <li>A token that was not found, or is revoked or expired, for one second (contract §2), so presenting a guess again
+ * costs no lookup. That delays no revocation (a dead token stays dead), and a token minted since is found a second
+ * later at most (its random part is new, so no one but a lucky guesser presented it before).</li>
+ * </ul>
  */
 @ApplicationScoped
 public class TokenCache {
 
     static final int MAX_ENTRIES = 100_000;
+    static final Duration REFUSAL_TTL = Duration.ofSeconds(1);
 
-    private record Entry(Principal principal, Instant expiresAt, long cachedUntilNanos) {
+    private record Live(Principal principal, Instant expiresAt) {
     }
 
-    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Cache<String, Live> live;
+    private final Cache<String, Lookup> refused = Caffeine.newBuilder().maximumSize(MAX_ENTRIES)
+            .expireAfterWrite(REFUSAL_TTL).build();
     /** When this replica last claimed the write of each token's lastUsedAt. */
     private final Map<UUID, Instant> touches = new ConcurrentHashMap<>();
-    private final long ttlNanos;
 
     public TokenCache(TokenConfig config) {
         Duration ttl = config.tokenCacheTtl();
@@ -36,26 +47,25 @@ public class TokenCache {
             throw new IllegalStateException("TOKEN_CACHE_TTL must be at most 1s: revocations must reach every "
                     + "replica within a second");
         }
-        this.ttlNanos = ttl.toNanos();
+        this.live = Caffeine.newBuilder().maximumSize(MAX_ENTRIES).expireAfterWrite(ttl).build();
     }
 
-    Optional<Principal> get(String hash, Instant now) {
-        Entry entry = entries.get(hash);
-        if (entry == null || System.nanoTime() - entry.cachedUntilNanos() > 0
-                || (entry.expiresAt() != null && !entry.expiresAt().isAfter(now))) {
-            return Optional.empty();
+    /** What was remembered of the token with this hash, or null. */
+    Lookup get(String hash, Instant now) {
+        Live entry = live.getIfPresent(hash);
+        if (entry != null && (entry.expiresAt() == null || entry.expiresAt().isAfter(now))) {
+            return Lookup.live(entry.principal());
         }
-        return Optional.of(entry.principal());
+        return refused.getIfPresent(hash);
     }
 
     void put(String hash, Principal principal, Instant expiresAt) {
-        if (ttlNanos == 0) {
-            return;
-        }
-        if (entries.size() >= MAX_ENTRIES) {
-            entries.clear();
-        }
-        entries.put(hash, new Entry(principal, expiresAt, System.nanoTime() + ttlNanos));
+        live.put(hash, new Live(principal, expiresAt));
+    }
+
+    /** Remembers a token that was not found, or is dead, for {@link #REFUSAL_TTL}. */
+    void refuse(String hash, Lookup refusal) {
+        refused.put(hash, refusal);
     }
 
     /**
@@ -81,6 +91,6 @@ public class TokenCache {
 
     /** Forgets every entry of a token that was revoked or rolled here. */
     void forget(UUID tokenId) {
-        entries.values().removeIf(e -> tokenId.equals(e.principal().tokenId()));
+        live.asMap().values().removeIf(e -> tokenId.equals(e.principal().tokenId()));
     }
 }

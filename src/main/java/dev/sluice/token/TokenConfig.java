@@ -9,7 +9,7 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "")
 public interface TokenConfig {
 
-    /** How long a token lookup is remembered; at most a second ({@link TokenCache}). */
+    /** How long a live token's lookup is remembered; at most a second ({@link TokenCache}). */
     @WithDefault("PT0.5S")
     Duration tokenCacheTtl();
 }

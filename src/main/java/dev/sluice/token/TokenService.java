@@ -23,6 +23,7 @@ import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
 import dev.sluice.auth.TokenFormat;
 import dev.sluice.auth.TokenStore;
+import dev.sluice.auth.TokenStore.Lookup;
 import dev.sluice.money.CloseReason;
 import dev.sluice.money.CreditLock;
 import dev.sluice.web.SluiceException;
@@ -48,50 +49,38 @@ public class TokenService implements TokenStore {
     AgroalDataSource db;
 
     /**
-     * The account's slug and the token's hash looked up ({@link #find}), then checks that cost nothing. It reads columns, not
-     * entities, so nothing stale lingers in the request's persistence context.
+     * The account's slug and the token's hash looked up ({@link #find}), then checks that cost nothing; what it finds
+     * is remembered ({@link TokenCache}). It reads columns, not entities, so nothing stale lingers in the request's
+     * persistence context.
      */
     @Override
-    public Optional<Principal> authenticate(String token, TokenFormat.Parsed parsed) {
-        String hash = TokenFormat.sha256(token);
+    public Lookup lookUp(String hash, TokenFormat.Parsed parsed) {
         Instant now = UtcNow.get();
-        Optional<Principal> cached = cache.get(hash, now);
-        if (cached.isPresent()) {
+        Lookup cached = cache.get(hash, now);
+        if (cached != null) {
             return cached;
         }
-        Optional<TokenMatch> match = find(parsed.slug(), hash);
-        if (match.isEmpty()) {
-            return Optional.empty();
-        }
-        TokenMatch found = match.get();
         Principal.Kind kind = parsed.tier() == TokenFormat.Tier.SERVICE ? Principal.Kind.SERVICE : Principal.Kind.API;
         String expectedKind = kind == Principal.Kind.SERVICE ? ApiToken.SERVICE : ApiToken.API;
-        boolean live = ApiToken.isLive(found.revokedAt(), found.expiresAt(), now);
-        if (!found.kind().equals(expectedKind) || !live) {
-            return Optional.empty();
+        Optional<TokenMatch> match = find(parsed.slug(), hash).filter(found -> found.kind().equals(expectedKind));
+        if (match.isEmpty()) {
+            cache.refuse(hash, Lookup.NOT_FOUND);
+            return Lookup.NOT_FOUND;
+        }
+        TokenMatch found = match.get();
+        Principal principal = new Principal(kind, found.accountId(), found.slug(), found.tokenId());
+        if (!ApiToken.isLive(found.revokedAt(), found.expiresAt(), now)) {
+            // A dead api token still reports on the tunnels it registered; a dead service token is simply refused.
+            Lookup dead = Lookup.dead(kind == Principal.Kind.API ? principal : null);
+            cache.refuse(hash, dead);
+            return dead;
         }
         if ((found.lastUsedAt() == null || found.lastUsedAt().isBefore(now.minus(LAST_USED_PRECISION)))
                 && cache.claimTouch(found.tokenId(), now, LAST_USED_PRECISION)) {
             touch(found.accountId(), found.tokenId(), now);
         }
-        Principal principal = new Principal(kind, found.accountId(), found.slug(), found.tokenId());
         cache.put(hash, principal, found.expiresAt());
-        return Optional.of(principal);
-    }
-
-    /**
-     * A revoked or expired api token: it still authenticates the reports of the tunnels it registered (the
-     * settlement checks that the tunnel is its own), so its relay's last reports are charged, not refused.
-     */
-    @Override
-    public Optional<Principal> authenticateDeadApiToken(String token, TokenFormat.Parsed parsed) {
-        if (parsed.tier() != TokenFormat.Tier.API) {
-            return Optional.empty();
-        }
-        return find(parsed.slug(), TokenFormat.sha256(token))
-                .filter(found -> found.kind().equals(ApiToken.API)
-                        && !ApiToken.isLive(found.revokedAt(), found.expiresAt(), UtcNow.get()))
-                .map(found -> new Principal(Principal.Kind.API, found.accountId(), found.slug(), found.tokenId()));
+        return Lookup.live(principal);
     }
 
     /**

@@ -20,6 +20,7 @@ public enum ErrorCode {
     TUNNEL_CLOSED,
     PAYLOAD_TOO_LARGE,
     QUOTA_EXCEEDED,
+    RATE_LIMITED,
     UNAVAILABLE,
     INTERNAL
 }

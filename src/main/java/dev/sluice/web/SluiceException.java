@@ -85,6 +85,12 @@ public class SluiceException extends RuntimeException {
         return new SluiceException(403, ErrorCode.ACCOUNT_SUSPENDED, "The account is suspended.");
     }
 
+    /** Too many failed authentications from the caller's address; it may try again in {@code retryAfter} seconds. */
+    public static SluiceException rateLimited(long retryAfter) {
+        return new SluiceException(429, ErrorCode.RATE_LIMITED, "Too many unknown tokens from this address; retry in "
+                + retryAfter + " s.", Map.of(), Map.of("Retry-After", Long.toString(retryAfter)));
+    }
+
     public static SluiceException unavailable() {
         return new SluiceException(503, ErrorCode.UNAVAILABLE, "The database cannot be reached; nothing was granted.");
     }

@@ -76,7 +76,7 @@ class ApiDescriptionTest {
                 "VALIDATION_FAILED", "UNAUTHORIZED", "FORBIDDEN", "ACCOUNT_SUSPENDED", "TUNNEL_LIMIT_REACHED",
                 "PLAN_LIMIT_REACHED", "RESERVED_SUBDOMAIN_NOT_ALLOWED", "NOT_FOUND", "ACCOUNT_EXISTS",
                 "GLOBAL_CEILING_EXCEEDED", "SUBDOMAIN_TAKEN", "IDEMPOTENCY_CONFLICT", "TUNNEL_CLOSED",
-                "PAYLOAD_TOO_LARGE", "QUOTA_EXCEEDED", "UNAVAILABLE")));
+                "PAYLOAD_TOO_LARGE", "QUOTA_EXCEEDED", "RATE_LIMITED", "UNAVAILABLE")));
         assertEquals("Idempotency-Key", document.getString("paths.'/v1/tunnels/{id}/lease'.post.parameters"
                 + ".find { it.in == 'header' }.name"));
     }
