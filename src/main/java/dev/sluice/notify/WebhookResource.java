@@ -2,6 +2,7 @@ package dev.sluice.notify;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -21,6 +22,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import dev.sluice.audit.Audited;
 import dev.sluice.auth.Access;
 import dev.sluice.web.Bodies;
+import io.smallrye.common.annotation.Blocking;
 
 /** Outgoing webhook endpoints of an account ({@code svc*}). */
 @Path("/admin/accounts/{slug}/webhooks")
@@ -35,11 +37,14 @@ public class WebhookResource {
     @Inject
     WebhookService webhooks;
 
+    /** Answered once the target's host is resolved; no thread waits for DNS meanwhile. */
     @POST
     @ResponseStatus(201)
     @Audited("webhook.create")
     @Access(Access.Who.MANAGER)
-    public WebhookService.Created create(@PathParam("slug") String slug, @Valid CreateRequest request) {
+    @Blocking
+    public CompletionStage<WebhookService.Created> create(@PathParam("slug") String slug,
+            @Valid CreateRequest request) {
         CreateRequest body = Bodies.require(request);
         return webhooks.create(slug, body.url(), body.events());
     }

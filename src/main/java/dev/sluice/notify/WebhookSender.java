@@ -14,12 +14,17 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -38,7 +43,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -52,20 +56,31 @@ import io.vertx.core.net.SocketAddress;
 
 /**
  * Delivers the webhook outbox. Each round claims due deliveries with {@code FOR UPDATE SKIP LOCKED} (so replicas
- * share the work and never send one twice at once) by pushing their next attempt two minutes out, and sends them
- * without waiting for earlier rounds: a replica has at most {@value #IN_FLIGHT} deliveries in flight, at most
- * {@value #PER_ENDPOINT} to any one endpoint, and each has one deadline ({@code WEBHOOK_TIMEOUT}) from connecting to
- * the end of the response body, so a slow receiver holds a few of its own slots, never anyone else's. Each attempt is
- * recorded on its own as it ends: delivered on a 2xx, otherwise retried with exponential backoff (10 s doubling, at
- * most an hour apart) until the event is 24 hours old.
+ * share the work and never send one twice at once) by pushing their next attempt past the end of any attempt the
+ * claim starts ({@link #claimFor}), and sends them without waiting for them: the round itself waits only for the
+ * database, so rounds follow each other whatever the receivers or their DNS do. A replica has at most
+ * {@value #IN_FLIGHT} deliveries in flight, at most {@value #PER_ACCOUNT} of one account's and at most
+ * {@value #PER_ENDPOINT} to one endpoint, and each round shares its free slots out evenly among the accounts with
+ * deliveries due, oldest due first: one account's slow, stalled or unresolvable endpoints hold a few of its own
+ * slots, never another account's. Each attempt resolves its host on the resolver's thread within
+ * {@code WEBHOOK_RESOLVE_TIMEOUT}, then has one deadline ({@code WEBHOOK_TIMEOUT}) from connecting to the end of
+ * the response body. Each attempt is recorded on its own as it ends, on the sender's one recording thread (so the
+ * sender holds at most two connections: its round's and its recorder's): delivered on a 2xx, otherwise retried with
+ * exponential backoff (10 s doubling, at most an hour apart) until the event is 24 hours old.
  */
 @ApplicationScoped
 public class WebhookSender {
 
     private static final Logger LOG = Logger.getLogger(WebhookSender.class);
-    static final int BATCH = 50;
     static final int IN_FLIGHT = 64;
+    static final int PER_ACCOUNT = 8;
     static final int PER_ENDPOINT = 4;
+    /**
+     * A claimed delivery is sent only if its claim was taken less than this long ago (else it is left for its claim
+     * to expire). The claim lasts a whole attempt beyond twice this, so no attempt runs past its claim, however late
+     * its timers fire, and the attempt's record has the rest.
+     */
+    static final Duration START_WITHIN = Duration.ofSeconds(30);
     /** Only a receiver's status counts; this much of its body is read (and dropped) to keep the connection. */
     static final int BODY_LIMIT = 4096;
     static final Duration GIVE_UP_AFTER = Duration.ofHours(24);
@@ -78,10 +93,18 @@ public class WebhookSender {
     private record Outcome(Claimed delivery, Integer statusCode, String error) {
     }
 
-    /** Free delivery slots of this replica; a claim takes at most what is free. */
+    /** Free delivery slots of this replica; a round claims at most what is free. */
     private final Semaphore room = new Semaphore(IN_FLIGHT);
+    /** Deliveries in flight per account on this replica; an account at {@value #PER_ACCOUNT} gets no more. */
+    private final InFlight<Long> accounts = new InFlight<>();
     /** Deliveries in flight per endpoint on this replica; such endpoints get nothing more until theirs end. */
-    private final Map<UUID, Integer> busy = new ConcurrentHashMap<>();
+    private final InFlight<UUID> endpoints = new InFlight<>();
+    /** Records attempts one at a time, off the worker threads requests use. */
+    private final ExecutorService recorder = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "webhook-record");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     @Inject
     EntityManager em;
@@ -97,6 +120,8 @@ public class WebhookSender {
     WebhookConfig config;
 
     private HttpClient http;
+    /** How long a claim lasts: longer than any attempt it starts, resolution and exchange, by {@link #START_WITHIN}. */
+    private Duration claimFor;
 
     @PostConstruct
     void open() {
@@ -104,11 +129,13 @@ public class WebhookSender {
         http = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) config.webhookTimeout().toMillis())
                 .setMaxPoolSize(PER_ENDPOINT));
+        claimFor = config.webhookResolveTimeout().plus(config.webhookTimeout()).plus(START_WITHIN.multipliedBy(2));
     }
 
     @PreDestroy
     void close() {
         http.close();
+        recorder.shutdown();
     }
 
     @Scheduled(identity = "webhook-sender", every = "${webhook-poll-every}",
@@ -121,82 +148,101 @@ public class WebhookSender {
         }
     }
 
-    /** One round: claims and sends what is due; the result completes with how many once every attempt is recorded. */
+    /**
+     * One round: shares the free slots among the accounts with deliveries due, claims each one's share in a
+     * transaction of its own and starts sending it. The result completes with how many were claimed once every
+     * attempt is recorded.
+     */
     public CompletableFuture<Integer> deliverDue() {
         int taken = room.drainPermits();
-        List<Claimed> claimed = List.of();
+        int claimed = 0;
+        List<CompletableFuture<Void>> attempts = new ArrayList<>();
         try {
-            if (taken > 0) {
-                claimed = claim(taken);
+            List<Long> due = taken == 0 ? List.of() : QuarkusTransaction.requiringNew().call(() -> accountsDue(taken));
+            int share = due.isEmpty() ? 0 : Math.max(1, taken / due.size());
+            for (long account : due) {
+                int want = Math.min(Math.min(share, taken - claimed), PER_ACCOUNT - accounts.count(account));
+                if (want <= 0) {
+                    continue;
+                }
+                long claimStarted = System.nanoTime();
+                List<Claimed> mine;
+                try {
+                    // On Citus every claim then locks rows of one shard (a FOR UPDATE across shards is refused).
+                    mine = QuarkusTransaction.requiringNew().call(() -> claim(account, want));
+                } catch (RuntimeException e) {
+                    // What earlier accounts' transactions claimed is committed: send it rather than drop it.
+                    LOG.warnf("claiming webhook deliveries of account %d failed, retrying next round: %s", account,
+                            e.getMessage());
+                    break;
+                }
+                claimed += mine.size();
+                boolean inTime = System.nanoTime() - claimStarted < START_WITHIN.toNanos();
+                for (Claimed delivery : mine) {
+                    attempts.add(deliver(delivery, inTime));
+                }
             }
         } finally {
-            room.release(taken - claimed.size());
+            room.release(taken - claimed);
         }
-        List<CompletableFuture<Void>> attempts = new ArrayList<>();
-        for (Claimed delivery : claimed) {
-            busy.merge(delivery.endpointId(), 1, Integer::sum);
-            attempts.add(sendOrFail(delivery)
-                    // Recording blocks on the database, so it leaves the event loop the answer arrived on.
-                    .thenAcceptAsync(this::record, Infrastructure.getDefaultWorkerPool())
-                    .whenComplete((done, failure) -> {
-                        if (failure != null) {
-                            LOG.warnf("webhook attempt for endpoint %s not recorded: %s", delivery.endpointId(),
-                                    failure.getMessage());
-                        }
-                        busy.computeIfPresent(delivery.endpointId(), (id, n) -> n == 1 ? null : n - 1);
-                        room.release();
-                    }));
-        }
-        int count = claimed.size();
+        int count = claimed;
         return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new)).handle((done, failure) -> count);
     }
 
     /**
-     * Claims at most {@code room} due deliveries, account by account, each account's in a transaction of its own:
-     * on Citus every claim then locks rows of one shard (a {@code FOR UPDATE} across shards is refused). Which
-     * accounts have deliveries due is read without locks; the claim re-checks on the locked rows.
+     * Sends one claimed delivery and records the attempt, holding its slots until then. One whose claim took too long
+     * to be sure of outlasting an attempt is not sent: it comes back when its claim expires.
      */
-    private List<Claimed> claim(int room) {
-        List<Claimed> claimed = new ArrayList<>();
-        for (long account : QuarkusTransaction.requiringNew().call(() -> accountsDue(room))) {
-            int left = room - claimed.size();
-            if (left == 0) {
-                break;
-            }
-            try {
-                claimed.addAll(QuarkusTransaction.requiringNew().call(() -> claim(account, left)));
-            } catch (RuntimeException e) {
-                // What earlier accounts' transactions claimed is committed: send it rather than drop it.
-                LOG.warnf("claiming webhook deliveries of account %d failed, retrying next round: %s", account,
-                        e.getMessage());
-                break;
-            }
+    private CompletableFuture<Void> deliver(Claimed delivery, boolean inTime) {
+        accounts.take(delivery.accountId());
+        endpoints.take(delivery.endpointId());
+        CompletableFuture<Void> done;
+        if (inTime) {
+            done = orFailed(delivery, () -> attempt(delivery)).thenAcceptAsync(this::record, recorder);
+        } else {
+            LOG.warnf("webhook delivery to endpoint %s not sent: its claim took over %d s; it is retried when the "
+                    + "claim expires", delivery.endpointId(), START_WITHIN.toSeconds());
+            done = CompletableFuture.completedFuture(null);
         }
-        return claimed;
+        return done.whenComplete((recorded, failure) -> {
+            if (failure != null) {
+                LOG.warnf("webhook attempt for endpoint %s not recorded: %s", delivery.endpointId(),
+                        failure.getMessage());
+            }
+            endpoints.release(delivery.endpointId());
+            accounts.release(delivery.accountId());
+            room.release();
+        });
     }
 
-    /** Accounts with deliveries due to endpoints this replica is not sending to, longest waiting first. */
+    /**
+     * Accounts with deliveries due to endpoints this replica is not sending to, longest waiting first, but those
+     * with {@value #PER_ACCOUNT} in flight here. Read without locks: the claim re-checks on the locked rows.
+     */
     private List<Long> accountsDue(int room) {
         @SuppressWarnings("unchecked")
         List<Object> rows = em.createNativeQuery("""
                 select account_id from webhook_delivery
                  where status = 'pending' and next_attempt_at <= now() and endpoint_id <> all (cast(:busy as uuid[]))
+                   and account_id <> all (cast(:full as bigint[]))
                  group by account_id order by min(next_attempt_at) limit :room""")
-                .setParameter("busy", busyEndpoints()).setParameter("room", room).getResultList();
+                .setParameter("busy", array(endpoints.atLeast(1)))
+                .setParameter("full", array(accounts.atLeast(PER_ACCOUNT))).setParameter("room", room).getResultList();
         return rows.stream().map(id -> ((Number) id).longValue()).toList();
     }
 
-    private String busyEndpoints() {
-        return "{" + String.join(",", busy.keySet().stream().map(UUID::toString).toList()) + "}";
+    private static String array(Set<?> values) {
+        return "{" + String.join(",", values.stream().map(Object::toString).toList()) + "}";
     }
 
     /**
-     * Claims at most {@code room} of one account's due deliveries, at most {@value #PER_ENDPOINT} per endpoint, none
-     * for an endpoint this replica is still sending to. The window only ranks candidates; {@code due} locks the rows
-     * {@code FOR UPDATE SKIP LOCKED}, re-checking status and due time on the locked row, so another replica's claim
-     * is skipped, never taken twice.
+     * Claims at most {@code share} of one account's due deliveries, at most {@value #PER_ENDPOINT} per endpoint, none
+     * for an endpoint this replica is still sending to, until {@link #claimFor} from now. The window only ranks
+     * candidates; {@code due} locks the rows {@code FOR UPDATE SKIP LOCKED}, re-checking status and due time on the
+     * locked row, so another replica's claim is skipped, never taken twice. Each claim counts an attempt, and that
+     * count is what the attempt's record is fenced by.
      */
-    private List<Claimed> claim(long account, int room) {
+    private List<Claimed> claim(long account, int share) {
         @SuppressWarnings("unchecked")
         List<Tuple> rows = em.createNativeQuery("""
                 with ranked as (
@@ -211,11 +257,11 @@ public class WebhookSender {
                                    and r.event_id = d.event_id
                      where d.account_id = :account and r.n <= :perEndpoint and d.status = 'pending'
                        and d.next_attempt_at <= now()
-                     order by r.next_attempt_at limit :batch
+                     order by r.next_attempt_at limit :share
                      for update of d skip locked
                 )
                 update webhook_delivery d
-                   set next_attempt_at = now() + interval '2 minutes', attempts = d.attempts + 1
+                   set next_attempt_at = now() + make_interval(secs => :claimSeconds), attempts = d.attempts + 1
                   from due
                   join webhook_endpoint w on w.account_id = due.account_id and w.endpoint_id = due.endpoint_id
                   join webhook_event e on e.account_id = due.account_id and e.event_id = due.event_id
@@ -224,9 +270,9 @@ public class WebhookSender {
                    and d.event_id = due.event_id
                 returning d.account_id, d.endpoint_id, d.event_id, d.attempts, w.url, w.secret_ciphertext, w.secret,
                           e.type, e.data::text as data, e.created_at, a.slug""", Tuple.class)
-                .setParameter("account", account).setParameter("busy", busyEndpoints())
-                .setParameter("perEndpoint", PER_ENDPOINT).setParameter("batch", Math.min(BATCH, room))
-                .getResultList();
+                .setParameter("account", account).setParameter("busy", array(endpoints.atLeast(1)))
+                .setParameter("perEndpoint", PER_ENDPOINT).setParameter("share", share)
+                .setParameter("claimSeconds", claimFor.toMillis() / 1000.0).getResultList();
         List<Claimed> claimed = new ArrayList<>();
         for (Tuple r : rows) {
             claimed.add(new Claimed(number(r.get("account_id")), (UUID) r.get("endpoint_id"), (UUID) r.get("event_id"),
@@ -237,21 +283,26 @@ public class WebhookSender {
         return claimed;
     }
 
-    /** Whatever goes wrong in starting a delivery is that delivery's failed attempt, so its slots come back. */
-    private CompletableFuture<Outcome> sendOrFail(Claimed delivery) {
+    /** Whatever goes wrong in starting an attempt is that delivery's failed attempt, so its slots come back. */
+    private static CompletableFuture<Outcome> orFailed(Claimed delivery, Supplier<CompletableFuture<Outcome>> step) {
         try {
-            return send(delivery);
+            return step.get();
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(new Outcome(delivery, null, e.getClass().getSimpleName()));
+            return failed(delivery, e.getClass().getSimpleName());
         }
     }
 
-    private CompletableFuture<Outcome> send(Claimed delivery) {
-        WebhookTargets.Target target;
+    private static CompletableFuture<Outcome> failed(Claimed delivery, String error) {
+        return CompletableFuture.completedFuture(new Outcome(delivery, null, error));
+    }
+
+    /** Encodes and signs the event, checks the target (its host resolved on the resolver's thread), then sends. */
+    private CompletableFuture<Outcome> attempt(Claimed delivery) {
+        URI uri;
         String body;
         String secret;
         try {
-            target = targets.check(delivery.url());
+            uri = targets.parse(delivery.url());
             secret = secrets.open(delivery.endpointId(), delivery.sealed(), delivery.clear());
             Map<String, Object> event = new LinkedHashMap<>();
             event.put("id", delivery.eventId());
@@ -261,13 +312,22 @@ public class WebhookSender {
             event.put("data", json.readTree(delivery.data()));
             body = json.writeValueAsString(event);
         } catch (SluiceException e) {
-            return CompletableFuture.completedFuture(new Outcome(delivery, null, e.getMessage()));
+            return failed(delivery, e.getMessage());
         } catch (IllegalStateException e) {
-            return CompletableFuture.completedFuture(new Outcome(delivery, null, "the endpoint secret does not "
-                    + "open with SECRETS_KEY or SECRETS_KEY_PREVIOUS"));
+            return failed(delivery, "the endpoint secret does not open with SECRETS_KEY or SECRETS_KEY_PREVIOUS");
         } catch (JsonProcessingException e) {
-            return CompletableFuture.completedFuture(new Outcome(delivery, null, "event could not be encoded"));
+            return failed(delivery, "event could not be encoded");
         }
+        return targets.check(uri).handle((target, failure) -> {
+            Throwable cause = failure instanceof CompletionException wrapped ? wrapped.getCause() : failure;
+            return cause == null ? orFailed(delivery, () -> send(delivery, target, secret, body))
+                    : failed(delivery, cause instanceof SluiceException refused ? refused.getMessage()
+                            : cause.getClass().getSimpleName());
+        }).thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<Outcome> send(Claimed delivery, WebhookTargets.Target target, String secret,
+            String body) {
         URI uri = target.uri();
         boolean https = "https".equals(uri.getScheme());
         int port = uri.getPort() != -1 ? uri.getPort() : https ? 443 : 80;
@@ -283,7 +343,7 @@ public class WebhookSender {
         AtomicReference<HttpClientRequest> exchange = new AtomicReference<>();
         Duration timeout = config.webhookTimeout();
         long deadline = vertx.setTimer(timeout.toMillis(), fired -> {
-            outcome.complete(new Outcome(delivery, null, "no answer within " + timeout.toSeconds() + " s"));
+            outcome.complete(new Outcome(delivery, null, "no answer within " + WebhookTargets.seconds(timeout)));
             HttpClientRequest request = exchange.get();
             if (request != null) {
                 request.reset();
@@ -332,7 +392,9 @@ public class WebhookSender {
      * Records one attempt in its own transaction, so one delivery's trouble never rolls back another's bookkeeping.
      * The endpoint may have been deleted while its delivery was in flight: the attempt row is written only while the
      * endpoint row exists, which {@code FOR KEY SHARE} holds until commit (a concurrent delete waits, or has already
-     * removed the endpoint and, by cascade, the delivery row, and then nothing is written).
+     * removed the endpoint and, by cascade, the delivery row, and then nothing is written). The delivery's state is
+     * written only while it is still this claim's (its attempt count unchanged): a record so late that its claim
+     * expired and another round claimed the delivery again leaves that round's claim alone.
      */
     private void record(Outcome outcome) {
         Claimed d = outcome.delivery();
@@ -362,11 +424,12 @@ public class WebhookSender {
             List<?> updated = em.createNativeQuery("""
                     update webhook_delivery set status = :status, next_attempt_at = :nextAttempt
                      where account_id = :account and endpoint_id = :endpoint and event_id = :event
+                       and attempts = :attempts
                     returning status""")
                     .setParameter("status", next).setParameter("nextAttempt", now.plusSeconds(backoffSeconds))
                     .setParameter("account", d.accountId()).setParameter("endpoint", d.endpointId())
-                    .setParameter("event", d.eventId()).getResultList();
-            return updated.isEmpty() ? "gone" : (String) updated.get(0);
+                    .setParameter("event", d.eventId()).setParameter("attempts", d.attempts()).getResultList();
+            return updated.isEmpty() ? "claimed again" : (String) updated.get(0);
         });
         if (!delivered) {
             LOG.infof("webhook delivery to endpoint %s failed (%s); status %s", d.endpointId(), error, status);

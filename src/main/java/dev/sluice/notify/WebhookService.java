@@ -2,6 +2,7 @@ package dev.sluice.notify;
 
 import static dev.sluice.SqlValues.instant;
 
+import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -9,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -16,13 +21,18 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.Tuple;
 import jakarta.transaction.Transactional;
 
+import org.eclipse.microprofile.context.ThreadContext;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.sluice.UtcNow;
 import dev.sluice.account.Account;
 import dev.sluice.account.Accounts;
 import dev.sluice.audit.AuditTrail;
+import dev.sluice.web.RequestFailure;
+import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /** An account's webhook endpoints and their delivery log. */
 @ApplicationScoped
@@ -31,6 +41,8 @@ public class WebhookService {
     public static final Set<String> EVENT_TYPES = Set.of("quota.warning_80pct", "quota.exceeded", "quota.recovered",
             "plan.downgraded", "tunnel.closed");
     static final int MAX_ENDPOINTS = 10;
+    /** Lookups of one account's webhook hosts in flight on a replica at once, at most. */
+    static final int LOOKUPS_PER_ACCOUNT = 4;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Returned once, at creation: the only time the secret is shown. */
@@ -61,32 +73,60 @@ public class WebhookService {
     AuditTrail audit;
     @Inject
     WebhookSecrets secrets;
+    @Inject
+    ThreadContext context;
 
-    @Transactional
-    public Created create(String slug, String url, List<String> events) {
+    private final InFlight<String> lookups = new InFlight<>();
+
+    /**
+     * Checks the target, then stores the endpoint. No thread waits while the host is resolved (see
+     * {@link HostResolver}); at most {@value #LOOKUPS_PER_ACCOUNT} of an account's lookups are in flight on a
+     * replica at once, and a creation beyond that is refused at once, naming {@code url} as a lookup that failed
+     * would. Only the storing, one short transaction, runs on a worker thread, in the request's scope.
+     */
+    public CompletionStage<Created> create(String slug, String url, List<String> events) {
         if (events == null || events.isEmpty() || events.contains(null) || !EVENT_TYPES.containsAll(events)) {
             throw SluiceException.validation("events", "'events' lists one or more of " + EVENT_TYPES + ".");
         }
-        targets.check(url);
-        Account account = Accounts.lock(slug);
-        if (count(account.accountId()) >= MAX_ENDPOINTS) {
-            throw SluiceException.validation("url", "An account has at most " + MAX_ENDPOINTS + " webhook endpoints.");
+        URI target = targets.parse(url);
+        if (!lookups.tryTake(slug, LOOKUPS_PER_ACCOUNT)) {
+            throw SluiceException.validation("url", "'url' cannot be checked now: " + LOOKUPS_PER_ACCOUNT
+                    + " webhook hosts of this account are being resolved already; retry once they are answered.");
         }
-        UUID id = UUID.randomUUID();
-        byte[] key = new byte[32];
-        RANDOM.nextBytes(key);
-        String secret = "whsec_" + HexFormat.of().formatHex(key);
-        Instant now = UtcNow.get();
-        List<String> distinct = events.stream().distinct().toList();
-        em.createNativeQuery("""
-                insert into webhook_endpoint (account_id, endpoint_id, url, events, secret_ciphertext, created_at)
-                values (:account, :id, :url, cast(:events as text[]), :secret, :now)""")
-                .setParameter("account", account.accountId()).setParameter("id", id).setParameter("url", url)
-                .setParameter("events", "{" + String.join(",", distinct) + "}")
-                .setParameter("secret", secrets.seal(id, secret))
-                .setParameter("now", now).executeUpdate();
-        audit.succeeded(slug, "webhook:" + id, "url=" + url + " events=" + distinct);
-        return new Created(id, url, distinct, secret, now);
+        String requestId = RequestIds.current();
+        Function<WebhookTargets.Target, Created> store = context.contextualFunction(checked -> {
+            AtomicReference<Created> created = new AtomicReference<>();
+            RequestIds.during(requestId, () -> created.set(store(slug, url, events)));
+            return created.get();
+        });
+        CompletableFuture<WebhookTargets.Target> checked = targets.check(target);
+        checked.whenComplete((done, failure) -> lookups.release(slug));
+        return RequestFailure.bind(requestId, checked.thenApplyAsync(store, Infrastructure.getDefaultWorkerPool()));
+    }
+
+    private Created store(String slug, String url, List<String> events) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Account account = Accounts.lock(slug);
+            if (count(account.accountId()) >= MAX_ENDPOINTS) {
+                throw SluiceException.validation("url", "An account has at most " + MAX_ENDPOINTS
+                        + " webhook endpoints.");
+            }
+            UUID id = UUID.randomUUID();
+            byte[] key = new byte[32];
+            RANDOM.nextBytes(key);
+            String secret = "whsec_" + HexFormat.of().formatHex(key);
+            Instant now = UtcNow.get();
+            List<String> distinct = events.stream().distinct().toList();
+            em.createNativeQuery("""
+                    insert into webhook_endpoint (account_id, endpoint_id, url, events, secret_ciphertext, created_at)
+                    values (:account, :id, :url, cast(:events as text[]), :secret, :now)""")
+                    .setParameter("account", account.accountId()).setParameter("id", id).setParameter("url", url)
+                    .setParameter("events", "{" + String.join(",", distinct) + "}")
+                    .setParameter("secret", secrets.seal(id, secret))
+                    .setParameter("now", now).executeUpdate();
+            audit.succeeded(slug, "webhook:" + id, "url=" + url + " events=" + distinct);
+            return new Created(id, url, distinct, secret, now);
+        });
     }
 
     public EndpointList list(String slug) {

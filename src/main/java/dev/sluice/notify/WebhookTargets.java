@@ -1,10 +1,15 @@
 package dev.sluice.notify;
 
+import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -14,7 +19,8 @@ import dev.sluice.web.SluiceException;
  * Refuses webhook targets on special-purpose addresses (private, loopback, link-local, documentation, NAT64 and
  * 6to4 spellings of those, ...) unless {@code WEBHOOK_ALLOW_PRIVATE=true}, judged on every address the host resolves
  * to, not on its spelling, and again before every delivery. The sender then connects to the address checked here
- * ({@link Target#address()}), so a DNS answer that changes between check and connect cannot point it inwards.
+ * ({@link Target#address()}), so a DNS answer that changes between check and connect cannot point it inwards. A host
+ * that does not resolve within {@code WEBHOOK_RESOLVE_TIMEOUT} is refused like one that does not resolve at all.
  */
 @ApplicationScoped
 public class WebhookTargets {
@@ -65,15 +71,17 @@ public class WebhookTargets {
     private static final Cidr SIX_TO_FOUR = Cidr.parse("2002::/16");
 
     private final boolean allowPrivate;
+    private final Duration resolveTimeout;
     private final HostResolver resolver;
 
     public WebhookTargets(WebhookConfig config, HostResolver resolver) {
         this.allowPrivate = config.webhookAllowPrivate();
+        this.resolveTimeout = config.webhookResolveTimeout();
         this.resolver = resolver;
     }
 
-    /** The URL and the address to connect to, if it is http(s) with a host that resolves to public addresses only. */
-    public Target check(String url) {
+    /** The URL, if it is http(s) with a host, no user info and a port in 1..65535: what {@link #check} resolves. */
+    public URI parse(String url) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -84,24 +92,45 @@ public class WebhookTargets {
                 || uri.getUserInfo() != null) {
             throw refused("'url' must be an http or https URL with a host.");
         }
-        InetAddress[] addresses;
-        try {
-            addresses = resolver.resolve(uri.getHost());
-        } catch (UnknownHostException e) {
-            throw refused("'url' names a host that does not resolve.");
+        // -1 is "no port"; URI itself refuses other negative ones.
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw refused("'url' names a port outside 1..65535.");
         }
-        if (addresses.length == 0) {
-            throw refused("'url' names a host that does not resolve.");
-        }
-        if (!allowPrivate) {
-            for (InetAddress address : addresses) {
-                if (isInternal(address)) {
-                    throw refused("'url' resolves to a private or special-purpose address; webhooks go to public "
-                            + "hosts.");
+        return uri;
+    }
+
+    /**
+     * The URL and the address to connect to, if its host resolves within {@code WEBHOOK_RESOLVE_TIMEOUT} to public
+     * addresses only; otherwise fails with the {@link SluiceException} to answer (400 naming {@code url}). Holds no
+     * thread while DNS answers: it completes on the resolver's.
+     */
+    public CompletableFuture<Target> check(URI uri) {
+        String host = uri.getHost();
+        // A URI keeps an IPv6 literal's brackets.
+        String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return resolver.resolve(name).handle((addresses, failure) -> {
+            Throwable cause = failure instanceof CompletionException wrapped ? wrapped.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+                throw refused("'url' names a host that did not resolve within " + seconds(resolveTimeout) + ".");
+            }
+            if (cause != null || addresses.isEmpty()) {
+                throw refused("'url' names a host that does not resolve.");
+            }
+            if (!allowPrivate) {
+                for (InetAddress address : addresses) {
+                    if (isInternal(address)) {
+                        throw refused("'url' resolves to a private or special-purpose address; webhooks go to "
+                                + "public hosts.");
+                    }
                 }
             }
-        }
-        return new Target(uri, addresses[0]);
+            return new Target(uri, addresses.get(0));
+        });
+    }
+
+    /** A duration as people read it in a message: "2 s", "0.5 s". */
+    static String seconds(Duration duration) {
+        return BigDecimal.valueOf(duration.toMillis()).movePointLeft(3).stripTrailingZeros().toPlainString() + " s";
     }
 
     static boolean isInternal(InetAddress address) {

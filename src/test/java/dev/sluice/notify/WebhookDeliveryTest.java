@@ -23,9 +23,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 import jakarta.inject.Inject;
 
@@ -219,13 +221,8 @@ class WebhookDeliveryTest {
         // decoy listens on the same port. Only the checked address may be reached, with the URL's Host.
         Receiver[] pair = checkedAndDecoy();
         try (Receiver checked = pair[0]; Receiver decoy = pair[1]) {
-            QuarkusMock.installMockForType(new HostResolver() {
-                @Override
-                public InetAddress[] resolve(String host) throws UnknownHostException {
-                    return "localhost".equals(host) ? new InetAddress[] { InetAddress.getByName("127.0.0.2") }
-                            : super.resolve(host);
-                }
-            }, HostResolver.class);
+            QuarkusMock.installMockForType(answering(host -> "localhost".equals(host) ? "127.0.0.2" : host),
+                    HostResolver.class);
             String slug = uniqueSlug("rebind");
             String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
             webhook(service, slug, "http://localhost:" + checked.port() + "/hook");
@@ -263,13 +260,8 @@ class WebhookDeliveryTest {
         System.setProperty("javax.net.ssl.trustStorePassword", TestCertificate.password());
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
         try (Receiver receiver = new Receiver(certificate.server())) {
-            QuarkusMock.installMockForType(new HostResolver() {
-                @Override
-                public InetAddress[] resolve(String host) throws UnknownHostException {
-                    return host.endsWith(".example") ? new InetAddress[] { InetAddress.getByName("127.0.0.1") }
-                            : super.resolve(host);
-                }
-            }, HostResolver.class);
+            QuarkusMock.installMockForType(answering(host -> host.endsWith(".example") ? "127.0.0.1" : host),
+                    HostResolver.class);
             String slug = uniqueSlug("tls");
             String service = createAccount(slug, Map.of("dayLimit", 1000, "plan", "pro")).path("serviceToken");
             webhook(service, slug, "https://hooks.example:" + receiver.port() + "/hook");
@@ -291,12 +283,26 @@ class WebhookDeliveryTest {
         }
     }
 
-    private static String webhook(String service, String slug, String url) {
+    /** A stand-in for DNS: each host answers the address literal {@code answer} gives it. */
+    static HostResolver answering(UnaryOperator<String> answer) {
+        return new HostResolver() {
+            @Override
+            public CompletableFuture<List<InetAddress>> resolve(String host) {
+                try {
+                    return CompletableFuture.completedFuture(List.of(InetAddress.getByName(answer.apply(host))));
+                } catch (UnknownHostException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+            }
+        };
+    }
+
+    static String webhook(String service, String slug, String url) {
         return as(service).body(Map.of("url", url, "events", List.of("tunnel.closed")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
     }
 
-    private static void closeATunnel(String service, String slug) {
+    static void closeATunnel(String service, String slug) {
         String api = Api.apiToken(slug, service);
         String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
         as(api).body(Map.of()).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
@@ -309,7 +315,7 @@ class WebhookDeliveryTest {
         }
     }
 
-    private static void await(BooleanSupplier condition) throws InterruptedException {
+    static void await(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

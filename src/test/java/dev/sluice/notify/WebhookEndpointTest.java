@@ -1,9 +1,11 @@
 package dev.sluice.notify;
 
 import static dev.sluice.Api.as;
+import static dev.sluice.Api.asRoot;
 import static dev.sluice.Api.serviceToken;
 import static dev.sluice.Api.uniqueSlug;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +31,9 @@ class WebhookEndpointTest {
                 // IPv4 inside IPv6 (v4-compatible, NAT64, 6to4) and the less familiar special-purpose ranges
                 "http://[::127.0.0.1]/x", "http://[64:ff9b::7f00:1]/x", "http://[2002:7f00:1::]/x",
                 "http://0.0.0.1/x", "http://198.18.0.1/x", "http://[::ffff:10.0.0.1]/x", "http://203.0.113.10/x",
-                "http://[2001:db8::1]/x", "http://[fec0::1]/x", "http://255.255.255.255/x", "http://240.0.0.1/x" }) {
+                "http://[2001:db8::1]/x", "http://[fec0::1]/x", "http://255.255.255.255/x", "http://240.0.0.1/x",
+                // ports outside 1..65535
+                "https://9.9.9.9:0/x", "https://9.9.9.9:65536/x", "https://9.9.9.9:99999999999/x" }) {
             as(service).body(Map.of("url", url, "events", List.of("quota.exceeded")))
                     .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("url"));
@@ -49,10 +53,24 @@ class WebhookEndpointTest {
     void aPublicTargetIsAcceptedAndCanBeDeleted() {
         String slug = uniqueSlug("public");
         String service = serviceToken(slug);
-        String id = as(service).body(Map.of("url", "https://9.9.9.9/hook", "events", List.of("plan.downgraded")))
+        String id = as(service).header("X-Request-Id", "hook-" + slug)
+                .body(Map.of("url", "https://9.9.9.9/hook", "events", List.of("plan.downgraded")))
                 .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(201).extract().path("id");
+        as(service).header("X-Request-Id", "private-" + slug)
+                .body(Map.of("url", "http://127.0.0.1/hook", "events", List.of("plan.downgraded")))
+                .post("/admin/accounts/" + slug + "/webhooks").then().statusCode(400);
         as(service).delete("/admin/accounts/" + slug + "/webhooks/" + id).then().statusCode(200)
                 .body("ok", equalTo(true));
+
+        // Stored after the lookup, on another thread, still under the request's id and caller; so is a refusal.
+        List<Map<String, Object>> entries = asRoot().queryParam("account", slug).get("/admin/audit").path("entries");
+        assertEquals(List.of("webhook.delete", "webhook.create", "webhook.create"),
+                entries.subList(0, 3).stream().map(e -> e.get("action")).toList());
+        assertEquals(List.of("VALIDATION_FAILED", "private-" + slug, "service"), List.of(entries.get(1).get("outcome"),
+                entries.get(1).get("requestId"), ((Map<?, ?>) entries.get(1).get("actor")).get("kind")));
+        assertEquals(List.of("ok", "hook-" + slug, "webhook:" + id, "service"), List.of(entries.get(2).get("outcome"),
+                entries.get(2).get("requestId"), entries.get(2).get("target"),
+                ((Map<?, ?>) entries.get(2).get("actor")).get("kind")));
     }
 
     @Test
