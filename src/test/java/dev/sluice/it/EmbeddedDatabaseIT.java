@@ -267,6 +267,23 @@ class EmbeddedDatabaseIT {
         }
     }
 
+    @Test
+    void aBadSettingStopsStartUpNamingIt() throws Exception {
+        List<String[]> bad = List.of(
+                new String[] { "SUBDOMAIN_COOLDOWN", "-PT1H", "SUBDOMAIN_COOLDOWN must not be negative" },
+                new String[] { "RESERVED_SUBDOMAINS", "www,,admin",
+                        "RESERVED_SUBDOMAINS must be a comma-separated list of DNS labels" },
+                new String[] { "WEBHOOK_RESOLVE_TIMEOUT", "PT0S",
+                        "WEBHOOK_RESOLVE_TIMEOUT must be a positive ISO-8601 duration" },
+                new String[] { "AUTH_FAILURE_LIMIT", "-1", "AUTH_FAILURE_LIMIT must be 0 (off) or more" });
+        for (String[] setting : bad) {
+            String log = refused("bad-" + setting[0].toLowerCase(), Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL,
+                    "SECRETS_KEY", TwoReplicasIT.SECRETS_KEY, "ROOT_TOKEN", ROOT, setting[0], setting[1]),
+                    "SLUICE_DATA_DIR");
+            assertTrue(log.contains(setting[2]), setting[0] + ": " + log);
+        }
+    }
+
     record Started(Process process, String url, String token, Path log) {
         void stop() throws InterruptedException {
             process.destroy();
