@@ -71,6 +71,7 @@ class HelmChartTest {
         JsonNode config = only(objects, "ConfigMap");
         assertEquals("jdbc:postgresql://postgresql:5432/sluice", config.at("/data/QUARKUS_DATASOURCE_JDBC_URL").asText());
         assertEquals("tunnel.example.com", config.at("/data/TUNNEL_DOMAIN").asText());
+        assertEquals("120", config.at("/data/AUTH_FAILURE_LIMIT").asText());
         assertTrue(config.at("/data/TUNNEL_SECRET").isMissingNode(), "secrets stay out of the ConfigMap");
         assertTrue(config.at("/data/SECRETS_KEY").isMissingNode());
         assertEquals(1, only(objects, "PodDisruptionBudget").at("/spec/minAvailable").asInt());
