@@ -26,6 +26,9 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
+import io.netty.resolver.dns.NoopAuthoritativeDnsServerCache;
+import io.netty.resolver.dns.NoopDnsCache;
+import io.netty.resolver.dns.NoopDnsCnameCache;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -59,7 +62,7 @@ public class HostResolver {
 
     @PostConstruct
     void open() {
-        timeout = requirePositive(config.webhookResolveTimeout());
+        timeout = requirePositive("WEBHOOK_RESOLVE_TIMEOUT", config.webhookResolveTimeout());
         DnsServerAddressStreamProvider servers = config.webhookNameservers()
                 .<DnsServerAddressStreamProvider>map(list -> new SequentialDnsServerAddressStreamProvider(
                         list.stream().map(HostResolver::nameserver).toList()))
@@ -69,8 +72,10 @@ public class HostResolver {
                 // Answers too large for UDP are asked again over TCP.
                 .socketChannelType(NioSocketChannel.class)
                 .nameServerProvider(servers).queryTimeoutMillis(timeout.toMillis())
-                // Answers are kept at most 30 s, as the JDK keeps them, so names a tenant makes up cannot pile up.
-                .ttl(0, 30)
+                // Nothing is cached: creations and deliveries resolve afresh anyway, and a cache would let names a
+                // tenant makes up (each answer up to 64 KiB over TCP) pile up in memory.
+                .resolveCache(NoopDnsCache.INSTANCE).cnameCache(NoopDnsCnameCache.INSTANCE)
+                .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
                 .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED).build();
     }
 
@@ -123,10 +128,11 @@ public class HostResolver {
         return false;
     }
 
-    static Duration requirePositive(Duration timeout) {
+    /** The duration, or the start-up failure naming {@code variable} when it is not positive. */
+    static Duration requirePositive(String variable, Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalStateException("WEBHOOK_RESOLVE_TIMEOUT must be a positive ISO-8601 duration (such as "
-                    + "PT2S), got " + timeout + ".");
+            throw new IllegalStateException(variable + " must be a positive ISO-8601 duration (such as PT2S), got "
+                    + timeout + ".");
         }
         return timeout;
     }

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -29,6 +30,7 @@ import java.util.function.Supplier;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.Tuple;
@@ -42,6 +44,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sluice.web.SluiceException;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -126,10 +129,20 @@ public class WebhookSender {
     @PostConstruct
     void open() {
         // Redirects are not followed (Vert.x follows none unless told): the target was checked, its redirect was not.
+        // The handshake and an idle pooled connection end within the delivery's deadline too, so a receiver that
+        // never finishes its TLS handshake cannot keep one of its endpoint's connections.
+        Duration timeout = HostResolver.requirePositive("WEBHOOK_TIMEOUT", config.webhookTimeout());
         http = vertx.createHttpClient(new HttpClientOptions()
-                .setConnectTimeout((int) config.webhookTimeout().toMillis())
+                .setConnectTimeout((int) timeout.toMillis())
+                .setSslHandshakeTimeout(timeout.toMillis()).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setIdleTimeout((int) timeout.toMillis()).setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setMaxPoolSize(PER_ENDPOINT));
         claimFor = config.webhookResolveTimeout().plus(config.webhookTimeout()).plus(START_WITHIN.multipliedBy(2));
+    }
+
+    /** Opening the client checks {@code WEBHOOK_TIMEOUT}; observing start-up does it before the first round. */
+    void checkAtStartup(@Observes StartupEvent event) {
+        // nothing more: open() has run
     }
 
     @PreDestroy
@@ -351,8 +364,12 @@ public class WebhookSender {
         });
         http.request(options).compose(request -> {
             exchange.set(request);
-            return outcome.isDone() ? Future.failedFuture("past the deadline")
-                    : request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name()));
+            if (outcome.isDone()) {
+                // Connected after the deadline: the connection goes, rather than staying leased from the pool.
+                request.reset();
+                return Future.failedFuture("past the deadline");
+            }
+            return request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name()));
         }).onSuccess(response -> {
             outcome.complete(new Outcome(delivery, response.statusCode(), null));
             drain(response, exchange.get(), deadline);

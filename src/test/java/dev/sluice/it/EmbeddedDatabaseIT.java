@@ -275,6 +275,7 @@ class EmbeddedDatabaseIT {
                         "RESERVED_SUBDOMAINS must be a comma-separated list of DNS labels" },
                 new String[] { "WEBHOOK_RESOLVE_TIMEOUT", "PT0S",
                         "WEBHOOK_RESOLVE_TIMEOUT must be a positive ISO-8601 duration" },
+                new String[] { "WEBHOOK_TIMEOUT", "-PT1S", "WEBHOOK_TIMEOUT must be a positive ISO-8601 duration" },
                 new String[] { "AUTH_FAILURE_LIMIT", "-1", "AUTH_FAILURE_LIMIT must be 0 (off) or more" });
         for (String[] setting : bad) {
             String log = refused("bad-" + setting[0].toLowerCase(), Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL,

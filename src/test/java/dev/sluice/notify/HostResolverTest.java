@@ -15,11 +15,12 @@ class HostResolverTest {
     void aResolveTimeoutThatIsNotPositiveStopsStartUp() {
         for (Duration bad : new Duration[] { Duration.ZERO, Duration.ofSeconds(-2) }) {
             IllegalStateException refused = assertThrows(IllegalStateException.class,
-                    () -> HostResolver.requirePositive(bad));
+                    () -> HostResolver.requirePositive("WEBHOOK_RESOLVE_TIMEOUT", bad));
             assertTrue(refused.getMessage().startsWith("WEBHOOK_RESOLVE_TIMEOUT must be a positive ISO-8601 "
                     + "duration"), refused.getMessage());
         }
-        assertEquals(Duration.ofMillis(500), HostResolver.requirePositive(Duration.ofMillis(500)));
+        assertEquals(Duration.ofMillis(500),
+                HostResolver.requirePositive("WEBHOOK_RESOLVE_TIMEOUT", Duration.ofMillis(500)));
     }
 
     @Test
