@@ -60,9 +60,16 @@ public class Caller {
         }
     }
 
+    /**
+     * The client's address as Quarkus resolved it; a forwarded value that is no IP literal (a proxy's
+     * {@code unknown}) has no {@code hostAddress}, and counts as itself.
+     */
     private String clientHost() {
         SocketAddress remote = request.remoteAddress();
-        return remote == null ? null : remote.hostAddress();
+        if (remote == null) {
+            return null;
+        }
+        return remote.hostAddress() != null ? remote.hostAddress() : remote.host();
     }
 
     private void adopt(Principal authenticated) {

@@ -1,7 +1,5 @@
 package dev.sluice.money;
 
-import java.util.Locale;
-
 /** Why a tunnel closed: the {@code tunnel_close_reason} domain's values, and the contract's {@code reason}. */
 public enum CloseReason {
     /** The relay closed it. */
@@ -19,10 +17,10 @@ public enum CloseReason {
 
     /** The value as the database and the contract spell it. */
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireValues.wire(this);
     }
 
     static CloseReason of(String column) {
-        return column == null ? null : valueOf(column.toUpperCase(Locale.ROOT));
+        return WireValues.of(CloseReason.class, column);
     }
 }

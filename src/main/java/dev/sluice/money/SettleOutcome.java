@@ -1,7 +1,5 @@
 package dev.sluice.money;
 
-import java.util.Locale;
-
 /** What {@code settle_tunnels} decided for one call (its {@code outcome} column). */
 public enum SettleOutcome {
     /** Settled; a lease may have granted credits. */
@@ -18,6 +16,6 @@ public enum SettleOutcome {
     IDEMPOTENCY_CONFLICT;
 
     static SettleOutcome of(String column) {
-        return valueOf(column.toUpperCase(Locale.ROOT));
+        return WireValues.of(SettleOutcome.class, column);
     }
 }

@@ -1,7 +1,5 @@
 package dev.sluice.money;
 
-import java.util.Locale;
-
 /** An account's usage level: the {@code usage_level_name} domain's values, and the contract's {@code level}. */
 public enum UsageLevel {
     OK,
@@ -12,10 +10,10 @@ public enum UsageLevel {
 
     /** The value as the database and the contract spell it. */
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireValues.wire(this);
     }
 
     static UsageLevel of(String column) {
-        return column == null ? null : valueOf(column.toUpperCase(Locale.ROOT));
+        return WireValues.of(UsageLevel.class, column);
     }
 }
