@@ -67,7 +67,13 @@ CREATE TABLE public.account_usage (
     level public.usage_level_name DEFAULT 'ok'::text NOT NULL,
     day_overshoot bigint DEFAULT 0 NOT NULL,
     day_unbilled bigint DEFAULT 0 NOT NULL,
-    month_unbilled bigint DEFAULT 0 NOT NULL
+    month_unbilled bigint DEFAULT 0 NOT NULL,
+    balance bigint DEFAULT 0 NOT NULL,
+    ledger_seq bigint DEFAULT 0 NOT NULL,
+    grants_due_at timestamp with time zone,
+    balance_alert_below bigint,
+    balance_low_sent boolean DEFAULT false NOT NULL,
+    balance_depleted_sent boolean DEFAULT true NOT NULL
 );
 
 -- Name: account; Type: TABLE; Schema: public; Owner: -
@@ -89,9 +95,11 @@ CREATE TABLE public.account (
     stripe_subscription_id text,
     grace_until timestamp with time zone,
     stripe_subscription_created bigint,
+    funding text DEFAULT 'postpaid'::text NOT NULL,
     CONSTRAINT account_check CHECK (((status = 'active'::text) = (suspended_by IS NULL))),
     CONSTRAINT account_concurrent_max_check CHECK ((concurrent_max >= 1)),
     CONSTRAINT account_day_limit_check CHECK ((day_limit >= 0)),
+    CONSTRAINT account_funding_check CHECK ((funding = ANY (ARRAY['postpaid'::text, 'prepaid'::text]))),
     CONSTRAINT account_lease_chunk_check CHECK ((lease_chunk >= 1)),
     CONSTRAINT account_month_limit_check CHECK ((month_limit >= 0)),
     CONSTRAINT account_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
@@ -175,6 +183,49 @@ CREATE SEQUENCE public.audit_entry_id_seq
 -- Name: audit_entry_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
 
 ALTER SEQUENCE public.audit_entry_id_seq OWNED BY public.audit_entry.entry_id;
+
+-- Name: credit_grant; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.credit_grant (
+    account_id bigint NOT NULL,
+    grant_id uuid NOT NULL,
+    credits bigint NOT NULL,
+    remaining bigint NOT NULL,
+    category text NOT NULL,
+    priority smallint NOT NULL,
+    effective_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone,
+    voided_at timestamp with time zone,
+    state text DEFAULT 'pending'::text NOT NULL,
+    source text NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    idempotency_key text,
+    request_fingerprint text,
+    stripe_invoice_id text,
+    stripe_amount_paid bigint,
+    CONSTRAINT credit_grant_category_check CHECK ((category = ANY (ARRAY['paid'::text, 'promotional'::text]))),
+    CONSTRAINT credit_grant_credits_check CHECK (((credits >= 0) AND (credits <= '1000000000000000'::bigint))),
+    CONSTRAINT credit_grant_expiry_check CHECK ((expires_at > effective_at)),
+    CONSTRAINT credit_grant_priority_check CHECK (((priority >= 0) AND (priority <= 100))),
+    CONSTRAINT credit_grant_remaining_check CHECK (((remaining >= 0) AND (remaining <= credits))),
+    CONSTRAINT credit_grant_source_check CHECK ((source = ANY (ARRAY['root'::text, 'stripe'::text]))),
+    CONSTRAINT credit_grant_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'active'::text, 'expired'::text, 'voided'::text])))
+);
+
+-- Name: credit_ledger; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.credit_ledger (
+    account_id bigint NOT NULL,
+    seq bigint NOT NULL,
+    at timestamp with time zone NOT NULL,
+    kind text NOT NULL,
+    grant_id uuid,
+    credits bigint NOT NULL,
+    balance bigint NOT NULL,
+    request_id text,
+    CONSTRAINT credit_ledger_kind_check CHECK ((kind = ANY (ARRAY['grant'::text, 'consume'::text, 'expire'::text, 'void'::text])))
+);
 
 -- Name: global_allocation; Type: TABLE; Schema: public; Owner: -
 
@@ -440,6 +491,26 @@ ALTER TABLE ONLY public.api_token
 ALTER TABLE ONLY public.audit_entry
     ADD CONSTRAINT audit_entry_pkey PRIMARY KEY (account_id, entry_id);
 
+-- Name: credit_grant credit_grant_idempotency_key; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_grant
+    ADD CONSTRAINT credit_grant_idempotency_key UNIQUE (account_id, idempotency_key);
+
+-- Name: credit_grant credit_grant_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_grant
+    ADD CONSTRAINT credit_grant_pkey PRIMARY KEY (account_id, grant_id);
+
+-- Name: credit_grant credit_grant_stripe_invoice; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_grant
+    ADD CONSTRAINT credit_grant_stripe_invoice UNIQUE (account_id, stripe_invoice_id);
+
+-- Name: credit_ledger credit_ledger_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_ledger
+    ADD CONSTRAINT credit_ledger_pkey PRIMARY KEY (account_id, seq);
+
 -- Name: global_allocation global_allocation_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 
 ALTER TABLE ONLY public.global_allocation
@@ -541,6 +612,10 @@ CREATE INDEX audit_entry_account ON public.audit_entry USING btree (account_slug
 
 CREATE INDEX audit_entry_newest ON public.audit_entry USING btree (entry_id);
 
+-- Name: credit_grant_drawable; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX credit_grant_drawable ON public.credit_grant USING btree (account_id, priority, expires_at) WHERE ((state = 'active'::text) AND (remaining > 0));
+
 -- Name: idempotency_key_created; Type: INDEX; Schema: public; Owner: -
 
 CREATE INDEX idempotency_key_created ON public.idempotency_key USING btree (created_at);
@@ -592,6 +667,16 @@ ALTER TABLE ONLY public.account_usage
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
+
+-- Name: credit_grant credit_grant_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_grant
+    ADD CONSTRAINT credit_grant_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
+
+-- Name: credit_ledger credit_ledger_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.credit_ledger
+    ADD CONSTRAINT credit_ledger_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
 
 -- Name: idempotency_key idempotency_key_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 

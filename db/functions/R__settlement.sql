@@ -4,7 +4,7 @@
 
 -- The credit a registration costs: one credit, charged on committed numbers under the credit lock, with the usage
 -- the answer reports. decided_at is the database's time, which the tunnel's timestamps use.
-create or replace function charge_registration(p_account bigint)
+create or replace function charge_registration(p_account bigint, p_request_id text)
  RETURNS TABLE(outcome text, scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint, day_unbilled bigint, month_used bigint, month_leased bigint, month_limit bigint, month_unbilled bigint, resets_at timestamp with time zone, decided_at timestamp with time zone)
  LANGUAGE plpgsql
 AS $function$
@@ -17,14 +17,26 @@ declare
 begin
     u := lock_usage(p_account);
     v_previous := u.level;
-    select x.day_limit, x.month_limit into a from account x where x.account_id = p_account;
+    select x.day_limit, x.month_limit, x.funding = 'prepaid' as prepaid, x.lease_chunk * x.concurrent_max as bound
+      into a from account x where x.account_id = p_account;
+    if u.grants_due_at <= now() then
+        u := apply_grant_events(p_account, u);
+    end if;
     if least(a.day_limit::numeric - u.day_used - u.day_leased, a.month_limit::numeric - u.month_used - u.month_leased) <= 0 then
         v_scope := case when a.day_limit::numeric - u.day_used - u.day_leased
                              <= a.month_limit::numeric - u.month_used - u.month_leased then 'day' else 'month' end;
-    else
+    end if;
+    v_scope := spent_scope(u, v_scope, a.prepaid);
+    if v_scope is null then
         u.day_used := sat_add(u.day_used, 1);
         u.month_used := sat_add(u.month_used, 1);
         u.day_tunnels := sat_add(u.day_tunnels, 1);
+        if a.prepaid then
+            u := draw_credits(p_account, u, 1, a.bound, p_request_id);
+        end if;
+    end if;
+    if a.prepaid then
+        u := balance_alerts(p_account, u);
     end if;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
@@ -56,7 +68,11 @@ end $function$;
 --   plus one lease chunk in all (for a stale tunnel, whose held lease was charged when it was reaped, only
 --   consumption beyond that lease, up to one chunk), the part beyond what it held counting as overshoot under the
 --   same window bound; then the outcome is 'closed'. What is not charged is unbilled, and late_refused says so, for
---   the audit log.
+--   the audit log;
+-- * on a prepaid account what a call charges is drawn from the grants (draw_credits, in R__prepaid_credit.sql), at
+--   most down to a balance of -leaseChunk x concurrentMax, the rest unbilled; and a lease also grants no more than
+--   is available (balance less held), else 429 with scope balance. Grant moments that have passed (grants_due_at)
+--   are written first, and the balance alerts after the batch.
 -- What changes nothing on the common call is skipped: the level webhook's helper is called only when the level
 -- moved from a known one, the reset time only for a 429, and a batch of one call finds its tunnel without a query.
 --
@@ -105,14 +121,20 @@ declare
     v_charge bigint;
     v_unbilled bigint;
     v_counted boolean;
+    v_available bigint;
+    v_balance bigint;
+    v_cut bigint;
 begin
     if n = 0 then
         return;
     end if;
     u := lock_usage(p_account);
     select x.day_limit, x.month_limit, x.lease_chunk, x.plan, p.bytes_per_7d, p.session_seconds_per_24h,
-           x.lease_chunk * x.concurrent_max as overshoot_bound into a
+           x.lease_chunk * x.concurrent_max as overshoot_bound, x.funding = 'prepaid' as prepaid into a
       from account x join plan p on p.plan_id = x.plan where x.account_id = p_account;
+    if u.grants_due_at <= now() then
+        u := apply_grant_events(p_account, u);
+    end if;
     -- The batch's tunnels once, and for each call the position of its tunnel among them.
     select coalesce(array_agg(row(x.*)::tunnel order by x.tunnel_id), '{}') into tunnels
       from tunnel x where x.account_id = p_account and x.tunnel_id = any (p_tunnels);
@@ -242,10 +264,6 @@ begin
                     v_charge := least(v_after, v_cap) - least(v_before, v_cap) - v_over + v_over_billed;
                 end if;
                 v_unbilled := v_after - v_before - v_charge;
-                r.late_refused := v_unbilled > 0;
-                u.day_used := sat_add(u.day_used, v_charge);
-                u.month_used := sat_add(u.month_used, v_charge);
-                u.day_ops := sat_add(u.day_ops, v_charge);
                 r.outcome := 'closed';
                 r.close_reason := t.close_reason;
             else
@@ -256,14 +274,29 @@ begin
                     v_over_billed := least(v_over, a.lease_chunk,
                         greatest(least(a.overshoot_bound - u.day_overshoot, a.overshoot_bound - u.month_overshoot), 0));
                     v_unbilled := v_over - v_over_billed;
-                    if v_unbilled > 0 and t.capped_on is distinct from (r.decided_at at time zone 'utc')::date then
-                        r.capped := true;
-                        t.capped_on := (r.decided_at at time zone 'utc')::date;
-                    end if;
                 end if;
                 v_charge := v_commit + v_over_billed;
-                u.day_used := sat_add(u.day_used, v_charge);
-                u.month_used := sat_add(u.month_used, v_charge);
+            end if;
+            -- A prepaid account's charge is drawn from its grants; what would take the balance below the overshoot
+            -- bound is unbilled, overshoot first.
+            if a.prepaid and v_charge > 0 then
+                v_balance := u.balance;
+                u := draw_credits(p_account, u, v_charge, a.overshoot_bound, p_request_ids[i]);
+                v_cut := v_charge - (v_balance - u.balance);
+                v_over_billed := v_over_billed - least(v_cut, v_over_billed);
+                v_charge := v_charge - v_cut;
+                v_unbilled := v_unbilled + v_cut;
+            end if;
+            u.day_used := sat_add(u.day_used, v_charge);
+            u.month_used := sat_add(u.month_used, v_charge);
+            if t.closed_at is not null then
+                r.late_refused := v_unbilled > 0;
+                u.day_ops := sat_add(u.day_ops, v_charge);
+            else
+                if v_unbilled > 0 and t.capped_on is distinct from (r.decided_at at time zone 'utc')::date then
+                    r.capped := true;
+                    t.capped_on := (r.decided_at at time zone 'utc')::date;
+                end if;
                 u.day_leased := u.day_leased - v_commit;
                 u.month_leased := u.month_leased - v_commit;
                 u.day_ops := sat_add(u.day_ops, p_consumed[i]);
@@ -280,10 +313,15 @@ begin
                     elsif a.session_seconds_per_24h > 0 and u.session_seconds_used >= a.session_seconds_per_24h then
                         r.scope := 'sessionSeconds';
                     else
+                        -- least() passes over the null of a postpaid account.
+                        v_available := case when a.prepaid then u.balance - u.day_leased end;
                         v_granted := greatest(0, least(coalesce(p_want[i], a.lease_chunk), a.lease_chunk,
-                                                       v_day_left, v_month_left));
-                        if v_granted = 0 and least(v_day_left, v_month_left) <= 0 then
-                            r.scope := case when v_day_left <= v_month_left then 'day' else 'month' end;
+                                                       v_day_left, v_month_left, v_available));
+                        if v_granted = 0 then
+                            if least(v_day_left, v_month_left) <= 0 then
+                                r.scope := case when v_day_left <= v_month_left then 'day' else 'month' end;
+                            end if;
+                            r.scope := spent_scope(u, r.scope, a.prepaid);
                         end if;
                     end if;
                     if r.scope is not null then
@@ -367,6 +405,9 @@ begin
     end loop;
 
     if settled then
+        if a.prepaid then
+            u := balance_alerts(p_account, u);
+        end if;
         perform store_usage(u);
         -- Each tunnel the batch changed, once, by its key (a batch's calls are mostly on a few tunnels).
         for m in 1 .. cardinality(tunnels) loop
@@ -429,6 +470,7 @@ declare
     v_held bigint[];
     v_total bigint;
     v_previous text;
+    v_balance bigint;
 begin
     if u.account_id is null then -- (a row with some null columns is neither "is null" nor "is not null")
         return;
@@ -457,11 +499,26 @@ begin
     end if;
     u.day_leased := u.day_leased - v_total;
     u.month_leased := u.month_leased - v_total;
+    select x.day_limit, x.month_limit, x.funding = 'prepaid' as prepaid, x.lease_chunk * x.concurrent_max as bound
+      into a from account x where x.account_id = p_account;
+    if p_charge_held and a.prepaid then
+        -- Drawn from the grants like any charge; what the balance could not take is unbilled.
+        if u.grants_due_at <= now() then
+            u := apply_grant_events(p_account, u);
+        end if;
+        v_balance := u.balance;
+        u := draw_credits(p_account, u, v_total, a.bound, null);
+        u.day_unbilled := sat_add(u.day_unbilled, v_total - (v_balance - u.balance));
+        u.month_unbilled := sat_add(u.month_unbilled, v_total - (v_balance - u.balance));
+        v_total := v_balance - u.balance;
+    end if;
     if p_charge_held then
         u.day_used := sat_add(u.day_used, v_total);
         u.month_used := sat_add(u.month_used, v_total);
     end if;
-    select x.day_limit, x.month_limit into a from account x where x.account_id = p_account;
+    if a.prepaid then
+        u := balance_alerts(p_account, u);
+    end if;
     v_previous := u.level;
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);

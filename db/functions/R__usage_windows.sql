@@ -40,7 +40,9 @@ language sql stable as $function$
            case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_overshoot end,
            case when u.day_start < (now() at time zone 'utc')::date then 0 else u.day_unbilled end,
            case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
-                else u.month_unbilled end)::account_usage
+                else u.month_unbilled end,
+           u.balance, u.ledger_seq, u.grants_due_at, u.balance_alert_below, u.balance_low_sent,
+           u.balance_depleted_sent)::account_usage
 $function$;
 
 -- The account's credit lock: its account_usage row, FOR UPDATE. Every credit movement (registration, lease, close,
@@ -88,7 +90,9 @@ begin
         month_overshoot = u.month_overshoot, day_overshoot = u.day_overshoot, day_unbilled = u.day_unbilled,
         month_unbilled = u.month_unbilled, bytes_window_start = u.bytes_window_start, bytes_used = u.bytes_used,
         session_window_start = u.session_window_start, session_seconds_used = u.session_seconds_used,
-        level = u.level
+        level = u.level, balance = u.balance, ledger_seq = u.ledger_seq, grants_due_at = u.grants_due_at,
+        balance_alert_below = u.balance_alert_below, balance_low_sent = u.balance_low_sent,
+        balance_depleted_sent = u.balance_depleted_sent
      where account_id = u.account_id;
 end $function$;
 
@@ -113,7 +117,8 @@ begin
     return 'ok';
 end $function$;
 
--- When the window named by a 429's scope opens again (null for no scope).
+-- When the window named by a 429's scope opens again (null for no scope); for the balance, when the next grant
+-- takes effect, or in an hour when none is scheduled.
 create or replace function window_reset(u account_usage, p_scope text)
  RETURNS timestamp with time zone
  LANGUAGE plpgsql
@@ -125,6 +130,9 @@ begin
         when 'month' then ((u.month_start + interval '1 month') at time zone 'utc')
         when 'bytes' then u.bytes_window_start + interval '7 days'
         when 'sessionSeconds' then u.session_window_start + interval '24 hours'
+        when 'balance' then coalesce((select min(g.effective_at) from credit_grant g
+                                       where g.account_id = u.account_id and g.state = 'pending'),
+                                     now() + interval '1 hour')
     end;
 end $function$;
 

@@ -33,6 +33,8 @@ public class Account extends PanacheEntityBase {
     /** {@code root} or {@code service}: who suspended it, so a service token cannot lift a root suspension. */
     private String suspendedBy;
     private String plan;
+    /** {@code postpaid} (limits only) or {@code prepaid} (limits and the balance of its grants). */
+    private String funding;
     private long dayLimit;
     private long monthLimit;
     private int concurrentMax;
@@ -59,6 +61,7 @@ public class Account extends PanacheEntityBase {
         account.name = name;
         account.email = email;
         account.plan = planId;
+        account.funding = Funding.POSTPAID.wire();
         return account;
     }
 
@@ -129,6 +132,11 @@ public class Account extends PanacheEntityBase {
         suspendedBy = null;
     }
 
+    /** Postpaid or prepaid from the next settlement on; what its tunnels hold stays as it is. */
+    public void changeFunding(Funding newFunding) {
+        funding = newFunding.wire();
+    }
+
     /** Only the plan-change path calls this: it reconciles the account in the same transaction. */
     public void changePlan(String planId) {
         plan = planId;
@@ -191,6 +199,10 @@ public class Account extends PanacheEntityBase {
 
     public String plan() {
         return plan;
+    }
+
+    public String funding() {
+        return funding;
     }
 
     public long dayLimit() {

@@ -58,8 +58,8 @@ public class AccountStore {
     }
 
     public AccountView view(Account a) {
-        return new AccountView(a.slug(), a.name(), a.email(), a.status(), a.suspendedBy(), a.plan(), a.dayLimit(),
-                a.monthLimit(), a.concurrentMax(), a.leaseChunk(),
+        return new AccountView(a.slug(), a.name(), a.email(), a.status(), a.suspendedBy(), a.plan(), a.funding(),
+                a.dayLimit(), a.monthLimit(), a.concurrentMax(), a.leaseChunk(),
                 new AccountViews.Usd(credits.toUsd(a.dayLimit()), credits.toUsd(a.monthLimit())),
                 a.stripeCustomerId(), a.createdAt());
     }

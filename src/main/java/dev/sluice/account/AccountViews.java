@@ -60,6 +60,7 @@ public final class AccountViews {
         private String email;
         @Size(max = 255)
         private String stripeCustomerId;
+        private String funding;
         /** Not a JSON property (so sending it is an unknown field, 400); hidden from the API description. */
         @Schema(hidden = true)
         private boolean setsStripeCustomer;
@@ -78,6 +79,15 @@ public final class AccountViews {
 
         public void setEmail(String email) {
             this.email = email;
+        }
+
+        /** {@code postpaid} or {@code prepaid}; null leaves it. */
+        public String funding() {
+            return funding;
+        }
+
+        public void setFunding(String funding) {
+            this.funding = funding;
         }
 
         /** The customer to link; null unlinks (when {@link #setsStripeCustomer()}). */
@@ -109,7 +119,7 @@ public final class AccountViews {
     }
 
     public record AccountView(String slug, String name, String email, String status, String suspendedBy, String plan,
-            long dayLimit, long monthLimit, int concurrentMax, long leaseChunk, Usd usd, String stripeCustomerId,
+            String funding, long dayLimit, long monthLimit, int concurrentMax, long leaseChunk, Usd usd, String stripeCustomerId,
             Instant createdAt) {
     }
 

@@ -15,6 +15,7 @@ import dev.sluice.account.AccountViews.AccountView;
 import dev.sluice.account.AccountViews.LimitChange;
 import dev.sluice.account.AccountViews;
 import dev.sluice.account.Accounts;
+import dev.sluice.account.Funding;
 import dev.sluice.account.OperatorNames;
 import dev.sluice.audit.AuditTrail;
 import dev.sluice.auth.Principal;
@@ -138,9 +139,17 @@ public class AccountService {
             account.changeEmail(request.email());
         }
         String detail = null;
+        if (request.funding() != null) {
+            Funding funding = Funding.of(request.funding());
+            if (!funding.wire().equals(account.funding())) {
+                detail = "funding " + account.funding() + "->" + funding.wire();
+                account.changeFunding(funding);
+            }
+        }
         if (request.setsStripeCustomer() && !Objects.equals(customer, account.stripeCustomerId())) {
             requireCustomerFree(slug, customer);
-            detail = "stripeCustomerId " + account.stripeCustomerId() + "->" + customer;
+            detail = (detail == null ? "" : detail + " ") + "stripeCustomerId " + account.stripeCustomerId() + "->"
+                    + customer;
             stripeLinks.relink(account, customer);
         }
         audit.succeeded(slug, "account:" + slug, detail);

@@ -141,6 +141,18 @@ public class ApiDescriptionFilter implements OASFilter {
                 "Daily totals of the last closed UTC days");
         op("GET /v1/memberships", "listMemberships", "team", Tier.ANY_TOKEN, 200,
                 "The owners whose usage the caller's account may read with X-Account");
+        op("POST /admin/accounts/{slug}/grants", "createGrant", "credit", Tier.ROOT, 201,
+                "Grant prepaid credits (in credits or dollars), effective now or later, optionally expiring", 409);
+        op("GET /admin/accounts/{slug}/grants", "listGrants", "credit", Tier.MANAGER, 200,
+                "The account's grants, oldest first: those not ended (status=active, the default) or all");
+        op("POST /admin/accounts/{slug}/grants/{id}/void", "voidGrant", "credit", Tier.ROOT, 200,
+                "Void what a grant still holds (409 GRANT_VOIDED if it was voided or has expired)", 409);
+        op("GET /admin/accounts/{slug}/ledger", "listLedgerEntries", "credit", Tier.MANAGER, 200,
+                "The append-only ledger of the account's balance: grant, consume, expire and void entries");
+        op("GET /admin/accounts/{slug}/balance-alert", "getBalanceAlert", "credit", Tier.MANAGER, 200,
+                "The balance below which balance.low is sent (null: none)");
+        op("PUT /admin/accounts/{slug}/balance-alert", "setBalanceAlert", "credit", Tier.MANAGER, 200,
+                "Set (or, with neither field, clear) the balance below which balance.low is sent");
     }
 
     static final Map<String, String> TAGS = new LinkedHashMap<>();
@@ -157,6 +169,7 @@ public class ApiDescriptionFilter implements OASFilter {
         TAGS.put("tunnels", "The data plane: register, lease, close, read tunnels; grant keys");
         TAGS.put("subdomains", "Reserved subdomains");
         TAGS.put("workers", "Workers");
+        TAGS.put("credit", "Prepaid credit: grants, the ledger, the balance alert");
     }
 
     /** Response fields that can be null (and request fields that accept null), by schema. */
@@ -164,7 +177,7 @@ public class ApiDescriptionFilter implements OASFilter {
 
     static {
         NULLABLE.put("AccountView", Set.of("name", "email", "suspendedBy", "stripeCustomerId"));
-        NULLABLE.put("PatchRequest", Set.of("name", "email", "stripeCustomerId"));
+        NULLABLE.put("PatchRequest", Set.of("name", "email", "stripeCustomerId", "funding"));
         NULLABLE.put("Page", Set.of("nextCursor"));
         NULLABLE.put("AuditPage", Set.of("nextCursor"));
         NULLABLE.put("Actor", Set.of("tokenId"));
@@ -179,6 +192,14 @@ public class ApiDescriptionFilter implements OASFilter {
         NULLABLE.put("TunnelView", Set.of("lastActivityAt", "closedAt", "closeReason"));
         NULLABLE.put("WorkerView", Set.of("quarantinedAt"));
         NULLABLE.put("Attempt", Set.of("statusCode", "error"));
+        NULLABLE.put("View", Set.of("balance"));
+        NULLABLE.put("Balance", Set.of("nextExpiry"));
+        NULLABLE.put("GrantRequest", Set.of("credits", "usd", "priority", "effectiveAt", "expiresAt", "note"));
+        NULLABLE.put("Grant", Set.of("expiresAt", "voidedAt", "note"));
+        NULLABLE.put("LedgerEntry", Set.of("grantId", "requestId"));
+        NULLABLE.put("LedgerPage", Set.of("nextCursor"));
+        NULLABLE.put("BalanceAlert", Set.of("belowCredits", "belowUsd"));
+        NULLABLE.put("BalanceAlertRequest", Set.of("belowCredits", "belowUsd"));
     }
 
     /** The contract's error codes, as the service answers them. */
@@ -189,7 +210,7 @@ public class ApiDescriptionFilter implements OASFilter {
 
     private static final String BEARER = "bearer";
     private static final Set<String> IDEMPOTENT = Set.of("POST /v1/tunnels", "POST /v1/tunnels/{id}/lease",
-            "POST /v1/tunnels/{id}/close");
+            "POST /v1/tunnels/{id}/close", "POST /admin/accounts/{slug}/grants");
     private static final Set<String> RATE_LIMITED = Set.of("POST /v1/tunnels", "POST /v1/tunnels/{id}/lease");
 
     @Override
@@ -261,7 +282,7 @@ public class ApiDescriptionFilter implements OASFilter {
         }
         if (IDEMPOTENT.contains(key)) {
             description += " Safe to retry with an `Idempotency-Key`: the first answer is replayed with "
-                    + "`Idempotent-Replayed: true` and charged once.";
+                    + "`Idempotent-Replayed: true`, and it takes effect once.";
         }
         operation.setDescription(description);
         if (op.tier() == Tier.PUBLIC || op.tier() == Tier.STRIPE) {
@@ -333,8 +354,8 @@ public class ApiDescriptionFilter implements OASFilter {
     private static void describeParameter(Parameter parameter) {
         switch (parameter.getName()) {
             case "Idempotency-Key" -> {
-                parameter.setDescription("1–255 printable ASCII characters. Registration keys are remembered per "
-                        + "account for 24 h; lease and close keys per tunnel, for its latest report.");
+                parameter.setDescription("1–255 printable ASCII characters. Registration and grant keys are "
+                        + "remembered per account for 24 h; lease and close keys per tunnel, for its latest report.");
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).minLength(1).maxLength(255)
                         .pattern("^[\\x20-\\x7E]+$"));
             }
@@ -346,7 +367,7 @@ public class ApiDescriptionFilter implements OASFilter {
             }
             case "limit" -> {
                 parameter.setDescription("Page size: 1..500 for accounts (default 50), 1..1000 for the audit log "
-                        + "(default 100).");
+                        + "and the ledger (default 100).");
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.INTEGER).minimum(
                         java.math.BigDecimal.ONE));
             }
@@ -362,6 +383,9 @@ public class ApiDescriptionFilter implements OASFilter {
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING).maxLength(200));
             }
             case "plan" -> parameter.setDescription("The plan id to preview (free, starter, pro).");
+            case "status" -> parameter.setDescription("`active` (the default: grants not expired or voided) or "
+                    + "`all`.");
+            case "order" -> parameter.setDescription("`desc` (the default: newest first) or `asc`.");
             case "account" -> parameter.setDescription("Only this account's entries (a service token: its own).");
             // Path parameters: the formatted ones are refused as 400 when malformed (FORMATTED_PATH_PARAMETERS).
             case "slug", "member" -> {
@@ -471,7 +495,7 @@ public class ApiDescriptionFilter implements OASFilter {
                         Stream.of(CloseReason.values()).map(CloseReason::wire).toArray(String[]::new)))
                 .addProperty("error", oneOf("QUOTA_EXCEEDED: Volter-compatible marker.", "quota_exceeded"))
                 .addProperty("scope", oneOf("QUOTA_EXCEEDED: the binding window.", "day", "month", "bytes",
-                        "sessionSeconds"))
+                        "sessionSeconds", "balance"))
                 .addProperty("retryAfter", credits("QUOTA_EXCEEDED: seconds until the window resets."));
         components.addSchema("Error", error);
     }
@@ -501,8 +525,9 @@ public class ApiDescriptionFilter implements OASFilter {
                             + "." + field);
                 }
                 if (property.getRef() != null) {
-                    throw new IllegalStateException(schemaName + "." + field + " is a reference; 3.0 cannot mark it "
-                            + "nullable");
+                    // 3.0 ignores siblings of a $ref: the referenced object (used only here) is what may be null.
+                    property = components.getSchemas().get(property.getRef().substring(property.getRef()
+                            .lastIndexOf('/') + 1));
                 }
                 property.addType(SchemaType.NULL);
             }

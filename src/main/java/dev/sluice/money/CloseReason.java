@@ -1,5 +1,7 @@
 package dev.sluice.money;
 
+import dev.sluice.WireValues;
+
 /** Why a tunnel closed: the {@code tunnel_close_reason} domain's values, and the contract's {@code reason}. */
 public enum CloseReason {
     /** The relay closed it. */

@@ -1,5 +1,7 @@
 package dev.sluice.money;
 
+import dev.sluice.WireValues;
+
 /** What {@code settle_tunnels} decided for one call (its {@code outcome} column). */
 public enum SettleOutcome {
     /** Settled; a lease may have granted credits. */

@@ -17,6 +17,7 @@ import jakarta.transaction.Transactional;
 
 import dev.sluice.SqlValues;
 import dev.sluice.account.Account;
+import dev.sluice.web.RequestIds;
 import io.agroal.api.AgroalDataSource;
 
 /**
@@ -105,8 +106,9 @@ public class Settlements {
 
     @Transactional(Transactional.TxType.MANDATORY)
     RegistrationCharge chargeRegistration(long accountId) {
-        Tuple charged = (Tuple) em.createNativeQuery("select * from charge_registration(:account)", Tuple.class)
-                .setParameter("account", accountId).getSingleResult();
+        Tuple charged = (Tuple) em.createNativeQuery("select * from charge_registration(:account, :request)",
+                Tuple.class).setParameter("account", accountId).setParameter("request", RequestIds.current())
+                .getSingleResult();
         return new RegistrationCharge(charged.get("scope", String.class),
                 UsageLevel.of(charged.get("level", String.class)),
                 new UsageWindows.Counters(number(charged, "day_used"), number(charged, "day_leased"),

@@ -1,5 +1,7 @@
 package dev.sluice.money;
 
+import dev.sluice.WireValues;
+
 /** An account's usage level: the {@code usage_level_name} domain's values, and the contract's {@code level}. */
 public enum UsageLevel {
     OK,

@@ -111,8 +111,9 @@ public final class UsageWindows {
             extras.put("retryAfter", retryAfter);
             Map<String, String> headers = headers(now);
             headers.put("Retry-After", Long.toString(retryAfter));
-            return new SluiceException(429, ErrorCode.QUOTA_EXCEEDED, "No credits remain in the " + scope + " window.",
-                    extras, headers);
+            String message = "balance".equals(scope) ? "The prepaid balance has no credits available."
+                    : "No credits remain in the " + scope + " window.";
+            return new SluiceException(429, ErrorCode.QUOTA_EXCEEDED, message, extras, headers);
         }
     }
 

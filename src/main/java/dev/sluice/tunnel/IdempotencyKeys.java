@@ -28,25 +28,10 @@ import dev.sluice.web.SluiceException;
 @ApplicationScoped
 public class IdempotencyKeys {
 
-    /** Stripe's bound on a key's length. */
-    static final int MAX_KEY_LENGTH = 255;
-
     @Inject
     EntityManager em;
     @Inject
     ObjectMapper json;
-
-    /** The header's value if it is a usable key (1-255 printable ASCII characters), null if absent. */
-    static String requireValid(String key) {
-        if (key == null) {
-            return null;
-        }
-        if (key.isEmpty() || key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
-            throw SluiceException.validation("Idempotency-Key",
-                    "An Idempotency-Key is 1 to 255 printable ASCII characters.");
-        }
-        return key;
-    }
 
     /** The request as parsed, defaults filled in, so {@code {}} and {@code {"password":false}} are one request. */
     static String fingerprint(TunnelViews.RegisterRequest request) {

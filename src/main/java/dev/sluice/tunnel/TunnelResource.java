@@ -17,6 +17,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.web.IdempotencyKey;
 import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
 import io.smallrye.common.annotation.Blocking;
@@ -25,8 +26,6 @@ import io.smallrye.common.annotation.Blocking;
 @Path("/v1/tunnels")
 @Produces(MediaType.APPLICATION_JSON)
 public class TunnelResource {
-
-    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     @Inject
     Caller caller;
@@ -37,11 +36,11 @@ public class TunnelResource {
     @POST
     @Access(Access.Who.API)
     @Blocking
-    public CompletionStage<RestResponse<TunnelViews.Registered>> register(@HeaderParam(IDEMPOTENCY_KEY) String key,
+    public CompletionStage<RestResponse<TunnelViews.Registered>> register(@HeaderParam(IdempotencyKey.HEADER) String key,
             @Valid TunnelViews.RegisterRequest request) {
         return answered(RestResponse.Status.CREATED, () -> tunnels.register(caller.principal(),
                 request == null ? new TunnelViews.RegisterRequest(null, null, null) : request,
-                IdempotencyKeys.requireValid(key)));
+                IdempotencyKey.requireValid(key)));
     }
 
     /**
@@ -54,10 +53,10 @@ public class TunnelResource {
     @Access(Access.Who.REPORT)
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Leased>> lease(@PathParam("id") String id,
-            @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.LeaseRequest request) {
+            @HeaderParam(IdempotencyKey.HEADER) String key, @Valid TunnelViews.LeaseRequest request) {
         return answered(RestResponse.Status.OK, () -> tunnels.lease(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.LeaseRequest(null, null, null, null) : request,
-                IdempotencyKeys.requireValid(key)));
+                IdempotencyKey.requireValid(key)));
     }
 
     @POST
@@ -65,10 +64,10 @@ public class TunnelResource {
     @Access(Access.Who.REPORT)
     @Blocking
     public CompletionStage<RestResponse<TunnelViews.Closed>> close(@PathParam("id") String id,
-            @HeaderParam(IDEMPOTENCY_KEY) String key, @Valid TunnelViews.CloseRequest request) {
+            @HeaderParam(IdempotencyKey.HEADER) String key, @Valid TunnelViews.CloseRequest request) {
         return answered(RestResponse.Status.OK, () -> tunnels.close(caller.reportingPrincipal(), id,
                 request == null ? new TunnelViews.CloseRequest(null, null, null) : request,
-                IdempotencyKeys.requireValid(key)));
+                IdempotencyKey.requireValid(key)));
     }
 
     @GET

@@ -21,6 +21,7 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.Tuple;
 
 import dev.sluice.UtcNow;
+import dev.sluice.account.Funding;
 import dev.sluice.limit.Credits;
 import dev.sluice.money.UsageWindows;
 import dev.sluice.web.SluiceException;
@@ -33,8 +34,8 @@ import io.agroal.api.AgroalDataSource;
  * which PostgreSQL inlines down to that field's own expression; in {@code FROM} it would be a function scan per
  * row. Written so that Citus sends one account's view to one shard: the stored row is passed as
  * {@code row(stored.*)::account_usage}, not as {@code stored} (on a shard a bare whole-row reference has the shard's
- * own row type), and open tunnels are counted by a join on {@code account_id}, not by a correlated subquery (which
- * Citus would send to every shard).
+ * own row type), and open tunnels are counted (and a prepaid account's next expiring grant found) by a join on
+ * {@code account_id}, not by a correlated subquery (which Citus would send to every shard).
  */
 @ApplicationScoped
 public class UsageService {
@@ -48,12 +49,18 @@ public class UsageService {
                    %1$s.bytes_window_start + interval '7 days' as bytes_reset_at,
                    %1$s.session_seconds_used as session_seconds_used,
                    %1$s.session_window_start + interval '24 hours' as session_reset_at,
-                   p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0) as open_tunnels
+                   p.bytes_per_7d, p.session_seconds_per_24h, coalesce(open_tunnels.tunnels, 0) as open_tunnels,
+                   a.funding, stored.balance, next_expiry.remaining as expiring_credits,
+                   next_expiry.expires_at as expiring_at
               from account a
               join account_usage stored on stored.account_id = a.account_id
               join plan p on p.plan_id = a.plan
               left join (select t.account_id, count(*) as tunnels from tunnel t where t.closed_at is null
                           group by t.account_id) open_tunnels on open_tunnels.account_id = a.account_id
+              left join (select distinct on (g.account_id) g.account_id, g.remaining, g.expires_at
+                           from credit_grant g
+                          where g.state = 'active' and g.remaining > 0 and g.expires_at is not null
+                          order by g.account_id, g.expires_at) next_expiry on next_expiry.account_id = a.account_id
             """.formatted("(rolled_usage(row(stored.*)::account_usage))");
 
     static final int DEFAULT_SERIES_DAYS = 30;
@@ -171,7 +178,22 @@ public class UsageService {
                 new UsageViews.Meter(r.getLong("bytes_used"), r.getLong("bytes_per_7d"), instant(r, "bytes_reset_at")),
                 new UsageViews.Meter(r.getLong("session_seconds_used"), r.getLong("session_seconds_per_24h"),
                         instant(r, "session_reset_at")),
-                r.getLong("open_tunnels"), r.getInt("concurrent_max"));
+                r.getLong("open_tunnels"), r.getInt("concurrent_max"), balance(r, counters));
+    }
+
+    /**
+     * A prepaid account's balance: what its grants hold ({@code remaining}, the sum of its ledger), what its
+     * tunnels hold, what is left to lease (never below 0), and the soonest expiry; null for a postpaid account.
+     */
+    private static UsageViews.Balance balance(ResultSet r, UsageWindows.Counters counters) throws SQLException {
+        if (!Funding.PREPAID.wire().equals(r.getString("funding"))) {
+            return null;
+        }
+        long remaining = r.getLong("balance");
+        long held = counters.dayLeased();
+        Instant expiringAt = instant(r, "expiring_at");
+        return new UsageViews.Balance(Math.max(0, remaining - held), held, remaining,
+                expiringAt == null ? null : new UsageViews.Expiry(r.getLong("expiring_credits"), expiringAt));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

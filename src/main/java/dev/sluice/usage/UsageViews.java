@@ -25,7 +25,15 @@ public final class UsageViews {
 
     public record View(String slug, String plan, String status, String level, UsageWindows.Window day,
             UsageWindows.Window month, Usd usd, Meter bytes, Meter sessionSeconds, long openTunnels,
-            int concurrentMax) {
+            int concurrentMax, Balance balance) {
+    }
+
+    /** A prepaid account's balance (contract §11); {@code remaining} is the sum of its ledger. */
+    public record Balance(long available, long held, long remaining, Expiry nextExpiry) {
+    }
+
+    /** The credits the soonest expiring grant still holds, and when it expires. */
+    public record Expiry(long credits, Instant at) {
     }
 
     public record Totals(long accounts, UsageWindows.Window day, UsageWindows.Window month, Usd usd) {

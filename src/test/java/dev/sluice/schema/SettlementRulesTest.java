@@ -225,7 +225,7 @@ class SettlementRulesTest {
     @Test
     void aRegistrationCostsOneCreditUnderTheSameLock() throws SQLException {
         long account = account(1_000, 100_000, 50);
-        try (PreparedStatement s = connection.prepareStatement("select * from charge_registration(?)")) {
+        try (PreparedStatement s = connection.prepareStatement("select * from charge_registration(?, null)")) {
             s.setLong(1, account);
             try (ResultSet r = s.executeQuery()) {
                 assertTrue(r.next());
