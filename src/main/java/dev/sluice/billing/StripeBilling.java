@@ -19,7 +19,8 @@ import dev.sluice.plan.PlanLimits;
 import dev.sluice.reconcile.PlanService;
 
 /**
- * What a subscription or invoice event does to the account its customer is linked to: it acts only on the
+ * What a subscription, invoice or credit note event does to the account its customer is linked to: prepaid credit
+ * bought or refunded ({@link StripeTopUps}) stands on its own; otherwise it acts only on the
  * linked subscription (or on a newer active one of the same customer, which takes over), an event not newer than
  * the newest applied one of its subscription and kind is {@code stale}, and the rest moves plans and grace.
  * Every method runs with the account's row lock held by the caller, which serialises it with every other change
@@ -41,11 +42,18 @@ class StripeBilling {
     AuditLog audit;
     @Inject
     StripeConfig config;
+    @Inject
+    StripeTopUps topUps;
 
     /** Applies a subscription or invoice event of the account's customer; returns its outcome. */
     @Transactional(Transactional.TxType.MANDATORY)
     StripeOutcome apply(Account account, StripeEvent event) {
         String subscription = event.subscription();
+        // A top-up invoice has no subscription, so its credit is outside the subscription and stale rules.
+        Optional<StripeOutcome> topUp = topUps.apply(account, event);
+        if (topUp.isPresent() && subscription == null) {
+            return topUp.get();
+        }
         boolean linked = subscription != null && subscription.equals(account.stripeSubscriptionId());
         long since = event.object().path("created").asLong();
         boolean switching = !linked && subscription != null && startsLiveSubscription(event)

@@ -9,6 +9,7 @@ record StripeEvent(String id, String type, long created, JsonNode object) {
     /** The two kinds whose order is tracked separately: subscription events and invoice events. */
     static final String SUBSCRIPTION = "subscription";
     static final String INVOICE = "invoice";
+    static final String CREDIT_NOTE = "credit_note";
 
     static StripeEvent of(JsonNode event) {
         return new StripeEvent(event.path("id").asText(""), event.path("type").asText(""),
@@ -19,12 +20,18 @@ record StripeEvent(String id, String type, long created, JsonNode object) {
         return type.equals(CHECKOUT);
     }
 
-    /** {@code subscription}, {@code invoice}, or null for a type that is not about a subscription. */
+    /**
+     * {@code subscription}, {@code invoice}, {@code credit_note} (a top-up's refund), or null for a type that is
+     * not about an account's billing.
+     */
     String kind() {
         if (type.startsWith("customer.subscription.")) {
             return SUBSCRIPTION;
         }
-        return type.startsWith("invoice.") ? INVOICE : null;
+        if (type.startsWith("invoice.")) {
+            return INVOICE;
+        }
+        return type.startsWith("credit_note.") ? CREDIT_NOTE : null;
     }
 
     String customer() {

@@ -25,6 +25,14 @@ record StripeOutcome(Kind kind, String planId) {
         /** Not newer than the newest event applied to the subscription. */
         STALE(false),
         UNKNOWN_PRICE(false),
+        /** An invoice's credit prices became a paid grant (prepaid credit). */
+        CREDIT_GRANTED(false),
+        /** The invoice's grant exists already: another event of the same invoice. */
+        CREDIT_REPLAYED(false),
+        /** A credit note voided its share of the invoice's grant. */
+        CREDIT_VOIDED(false),
+        /** A credit note of an invoice that granted no credit (or whose grant has ended). */
+        NO_TOP_UP(false),
         IGNORED_STATUS(false),
         IGNORED_TYPE(false),
         UNKNOWN_ACCOUNT(false),
