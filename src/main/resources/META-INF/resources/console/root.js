@@ -3,6 +3,7 @@ import { api, decodedOr, enc } from './api.js';
 import { h, clear, field, table } from './dom.js';
 import { attempt, credits, gauge, learnPrice, say, shownOnce, usageGauges, usd, when } from './ui.js';
 import { PLANS, planSection, tokensSection } from './shared.js';
+import { creditSection } from './credit.js';
 
 export const rootNav = [['#/accounts', 'Accounts'], ['#/audit', 'Audit log'], ['#/stripe', 'Stripe events'], ['#/usage', 'Usage']];
 
@@ -116,6 +117,7 @@ async function accountPage(main, slug) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Status'), h('dd', {}, suspended ? `suspended by ${a.suspendedBy ?? 'unknown'}` : 'active'),
       h('dt', {}, 'Plan'), h('dd', {}, a.plan),
+      h('dt', {}, 'Funding'), h('dd', {}, a.funding === 'prepaid' ? 'prepaid: spends what its grants hold, within its limits' : 'postpaid: its limits alone'),
       h('dt', {}, 'Email'), h('dd', {}, a.email ?? '—'),
       h('dt', {}, 'Limits'), h('dd', {}, `${usd(a.usd.dayLimit)} a day (${credits(a.dayLimit)}), ${usd(a.usd.monthLimit)} a month (${credits(a.monthLimit)})`),
       h('dt', {}, 'Stripe customer'), h('dd', {}, a.stripeCustomerId ?? '—'),
@@ -126,6 +128,12 @@ async function accountPage(main, slug) {
         await accountPage(main, slug);
         say(`${r.slug} is now ${r.status}.`);
       }) }, suspended ? 'Resume account' : 'Suspend account'),
+      h('button', { type: 'button', onclick: () => attempt(async () => {
+        const funding = a.funding === 'prepaid' ? 'postpaid' : 'prepaid';
+        await api('PATCH', `/admin/accounts/${enc(slug)}`, { funding });
+        await accountPage(main, slug);
+        say(`${slug} is now ${funding}.`);
+      }) }, a.funding === 'prepaid' ? 'Switch to postpaid' : 'Switch to prepaid'),
       h('a', { href: '#/audit/' + enc(slug) }, 'Audit log of this account')),
     h('section', { 'aria-labelledby': 'usage-h' }, h('h2', { id: 'usage-h' }, 'Usage'), usageBox),
     limits,
@@ -134,6 +142,7 @@ async function accountPage(main, slug) {
       await accountPage(main, slug);
       say(`${slug} is now on the ${plan} plan.`);
     } }),
+    creditSection(slug, { root: true }),
     tokensSection(slug, { root: true }));
 }
 

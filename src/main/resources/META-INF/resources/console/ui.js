@@ -50,6 +50,15 @@ export function usageGauges(view) {
         ? gauge('Session time (24 h)', view.sessionSeconds.used, view.sessionSeconds.limit,
           `${view.sessionSeconds.used} s of ${view.sessionSeconds.limit} s · resets ${when(view.sessionSeconds.resetAt)}`) : null),
   ];
+  if (view.balance) {
+    const b = view.balance;
+    const expiry = b.nextExpiry ? ` · ${credits(b.nextExpiry.credits)} expire ${when(b.nextExpiry.at)}` : '';
+    out[1].append(h('div', { class: 'gauge' },
+      h('div', { class: 'gauge-head' }, h('strong', {}, 'Prepaid balance'), h('span', {}, credits(b.available) + ' available')),
+      h('meter', { min: 0, max: Math.max(1, Number(b.remaining)), value: Math.max(0, Number(b.available)), low: Number(b.remaining) * 0.2,
+        high: Number(b.remaining) * 0.5, optimum: Number(b.remaining), 'aria-label': 'Prepaid balance available' }),
+      h('p', { class: 'gauge-detail' }, `${credits(b.remaining)} in the balance, ${credits(b.held)} of it held by open tunnels${expiry}`)));
+  }
   if (!(view.bytes && view.bytes.limit > 0) && !(view.sessionSeconds && view.sessionSeconds.limit > 0)) {
     out.push(h('p', { class: 'muted' }, 'Bytes and session time are not metered on this plan.'));
   }

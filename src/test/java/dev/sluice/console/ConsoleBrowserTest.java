@@ -331,10 +331,77 @@ class ConsoleBrowserTest {
         assertThat(page.locator("tbody")).hasText("None.");
     }
 
+    @Test
+    void rootFundsAPrepaidAccountAndTheOwnerReadsItsCredit() {
+        String slug = uniqueSlug("console-credit");
+        String service = createAccount(slug, Map.of("name", "Prepaid Co")).path("serviceToken");
+        // 26 small grants first, so the ledger has a second page.
+        for (int i = 0; i < 26; i++) {
+            asRoot().body(Map.of("credits", 1, "category", "paid")).post("/admin/accounts/" + slug + "/grants").then()
+                    .statusCode(201);
+        }
+
+        signIn(Api.ROOT);
+        openAccount(slug);
+        assertThat(page.locator("dl.facts")).containsText("postpaid");
+        role(AriaRole.BUTTON, "Switch to prepaid").click();
+        assertThat(status()).containsText(slug + " is now prepaid.");
+        label("Credits").fill("500");
+        label("Category").selectOption("promotional");
+        label("Note").fill(MARKUP);
+        role(AriaRole.BUTTON, "Add grant").click();
+        assertThat(status()).containsText("Granted 500 credits to " + slug + ".");
+        label("Credits").fill("300");
+        role(AriaRole.BUTTON, "Add grant").click();
+        assertThat(status()).containsText("Granted 300 credits");
+        Locator grants = page.locator("table", new Page.LocatorOptions().setHasText("Grants, oldest first"));
+        assertThat(grants).containsText(MARKUP);
+        grants.locator("tr", new Locator.LocatorOptions().setHasText("300 credits"))
+                .getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Void")).click();
+        assertThat(status()).containsText("voided.");
+        assertThat(grants.locator("tr", new Locator.LocatorOptions().setHasText("300 credits"))).containsText("voided");
+
+        // the ledger, newest first, one page and then the next
+        Locator ledger = page.locator("table", new Page.LocatorOptions().setHasText("Ledger, newest first"));
+        assertThat(ledger.locator("tbody tr")).hasCount(25);
+        assertThat(ledger.locator("tbody tr").first()).containsText("void");
+        assertThat(ledger.locator("tbody tr").first()).containsText("-300 credits");
+        role(AriaRole.BUTTON, "Older entries").click();
+        assertThat(ledger.locator("tbody tr")).hasCount(29);
+        role(AriaRole.LINK, "← Accounts").click();
+        openAccount(slug);
+        assertThat(page.locator(".gauge", new Page.LocatorOptions().setHasText("Prepaid balance")))
+                .containsText("526 credits available");
+        screenshot("account-credit.png");
+
+        // the owner reads it, cannot void, and sets the balance.low threshold
+        page.evaluate("sessionStorage.clear()");
+        signIn(service);
+        assertThat(page.locator(".gauge", new Page.LocatorOptions().setHasText("Prepaid balance")))
+                .containsText("526 credits in the balance");
+        role(AriaRole.LINK, "Credit").click();
+        assertThat(role(AriaRole.HEADING, "Prepaid credit").first()).isVisible();
+        assertThat(page.locator("table").first()).containsText("500 credits");
+        assertEquals(0, role(AriaRole.BUTTON, "Void").count());
+        assertEquals(0, role(AriaRole.BUTTON, "Add grant").count());
+        label("Alert below (credits)").fill("100");
+        role(AriaRole.BUTTON, "Save alert").click();
+        assertThat(status()).containsText("Balance alert saved.");
+        assertThat(page.locator("main")).containsText("falls below 100 credits");
+    }
+
     private void signIn(String token) {
         page.navigate(console.toString());
         label("Token").fill(token);
         role(AriaRole.BUTTON, "Open console").click();
+    }
+
+    /** From the accounts page, as root finds an account among many. */
+    private void openAccount(String slug) {
+        assertThat(role(AriaRole.HEADING, "Accounts")).isVisible();
+        label("Search by slug, name or email (prefix)").fill(slug);
+        role(AriaRole.BUTTON, "Search").click();
+        role(AriaRole.LINK, slug).click();
     }
 
     /** Exact names: "Slug" must not find "Search by slug…". */
