@@ -199,9 +199,11 @@ declare
     u account_usage;
     g credit_grant;
     v_take bigint;
+    -- A variable, not now() in the update's CASE: Citus refuses a non-immutable function there.
+    v_now timestamp with time zone := now();
 begin
     u := lock_usage(p_account);
-    if u.grants_due_at <= now() then
+    if u.grants_due_at <= v_now then
         u := apply_grant_events(p_account, u);
     end if;
     select * into g from credit_grant x where x.account_id = p_account and x.grant_id = p_grant;
@@ -219,10 +221,10 @@ begin
        set remaining = x.remaining - v_take,
            credits = case when g.state = 'pending' then x.credits - v_take else x.credits end,
            state = case when v_take = g.remaining then 'voided' else x.state end,
-           voided_at = case when v_take = g.remaining then now() end
+           voided_at = case when v_take = g.remaining then v_now end
      where x.account_id = p_account and x.grant_id = p_grant;
     if g.state = 'active' and v_take > 0 then
-        u := ledger_append(p_account, u, now(), 'void', p_grant, -v_take, p_request_id);
+        u := ledger_append(p_account, u, v_now, 'void', p_grant, -v_take, p_request_id);
     end if;
     if v_take = g.remaining then
         u.grants_due_at := next_grant_moment(p_account);
