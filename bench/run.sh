@@ -3,6 +3,8 @@
 # next to the single statement PostgreSQL runs in its place (pgbench, same server, same run):
 #   - leases on one hot account            vs the best hot-row UPDATE ... RETURNING at 1, 8 and 64 clients;
 #   - leases spread over ACCOUNTS accounts vs the same UPDATE spread over ACCOUNTS rows;
+#   - the same two lease phases on prepaid accounts (contract §11: each lease draws from grants and writes a
+#     ledger entry), the hot one holding 5 active grants, against the postpaid figures of the same run;
 #   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, on the management
 #                                          port, no database);
 #   - the service's peak resident memory; then bench/reconcile.sh (the mass downgrade).
@@ -52,6 +54,29 @@ request = function()
 end
 LUA
 } > "$WORK/spread.lua"
+# Prepaid: the hot account holds 5 active grants (drawn in priority order), each spread account one; grants large
+# enough that no phase runs out.
+prepaid_account() { # slug usd grants -> "token tunnel service-token"
+  local seeded; seeded=$(account "$1" "$2")
+  curl -sf -X PATCH "$BASE/admin/accounts/$1" -H "Authorization: Bearer $ROOT" -H 'Content-Type: application/json' \
+    -d '{"funding":"prepaid"}' >/dev/null
+  for g in $(seq 1 "$3"); do
+    post "/admin/accounts/$1/grants" "$ROOT" "{\"credits\":1000000000000,\"category\":\"paid\",\"priority\":$((g * 10))}" >/dev/null
+  done
+  echo "$seeded"
+}
+read -r PREPAID_API PREPAID_TUNNEL _ <<< "$(prepaid_account prepaid-hot 100000 5)"
+cat > "$WORK/prepaid.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/v1/tunnels/$PREPAID_TUNNEL/lease"
+wrk.headers["Authorization"] = "Bearer $PREPAID_API"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"consumed":50}'
+LUA
+for i in $(seq 1 "$ACCOUNTS"); do
+  read -r token tunnel _ <<< "$(prepaid_account "prepaid-$i" 1000 1)"
+  echo "  {path = '/v1/tunnels/$tunnel/lease', auth = 'Bearer $token'},"
+done | { echo "local targets = {"; cat; sed -n '/^}$/,$p' "$WORK/spread.lua"; } > "$WORK/prepaid-spread.lua"
 cat > "$WORK/lease.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $API"
@@ -91,9 +116,10 @@ source bench/jit.sh
 for WARM_ROUNDS in $(seq 1 20); do
   before=$(compile_seconds)
   leases 5s lease >/dev/null; leases 5s spread >/dev/null; usage 5s >/dev/null
+  leases 5s prepaid >/dev/null; leases 5s prepaid-spread >/dev/null
   compiler_settled "$before" 1 && break
 done
-WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 15 s, $(compiler_total)"
+WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 25 s, $(compiler_total)"
 # With PROFILE=1, each lease phase and the usage phase are recorded by Java Flight Recorder into
 # /tmp/sluice-<phase>.jfr (hot, spread, usage).
 # JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
@@ -111,6 +137,9 @@ leases "$DURATION" lease > "$WORK/lease.txt"; HOT_CPU=$(cpu_split "$T0" "$(ticks
 stats_reset; record spread; T0=$(ticks)
 leases "$DURATION" spread > "$WORK/spread.txt"; SPREAD_CPU=$(cpu_split "$T0" "$(ticks)"); recorded spread
 stats > "$WORK/spread.stats"
+stats_reset; record prepaid
+leases "$DURATION" prepaid > "$WORK/prepaid.txt"; recorded prepaid; stats > "$WORK/prepaid.stats"
+leases "$DURATION" prepaid-spread > "$WORK/prepaid-spread.txt"
 for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
 pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
 settle_table spread-
@@ -147,6 +176,8 @@ row "  pgbench UPDATE over $ACCOUNTS rows, $CONNECTIONS clients" "$(tps pgspread
 row "  pgbench settle_tunnels, 1 lease a call, $CONNECTIONS clients" "$(tps pgsettle.txt)" "" ""
 row "  the same, $POOL clients (the pool), prepared" "$(tps pgsettle-pool.txt)" "" ""
 row "  its statements alone, no rules, the same way" "$(tps pgstatements-pool.txt)" "" ""
+row "POST lease, one hot prepaid account (5 grants)" "$(rps prepaid.txt)" "$(pct prepaid.txt 50%)" "$(pct prepaid.txt 99%)"
+row "POST lease, $ACCOUNTS prepaid accounts" "$(rps prepaid-spread.txt)" "$(pct prepaid-spread.txt 50%)" "$(pct prepaid-spread.txt 99%)"
 row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
 row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
 row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"
@@ -154,9 +185,13 @@ python3 - <<PY
 hot, hot_clients = "$HOT_BEST".split()
 print("ratios: hot lease / best hot UPDATE (%s clients) %.2f;  spread lease / spread UPDATE %.2f;  usage / PK SELECT %.2f"
       % (hot_clients, $(rps lease.txt) / float(hot), $(rps spread.txt) / $(tps pgspread.txt), $(rps usage.txt) / $(tps select.txt)))
+print("prepaid / postpaid leases: hot %.2f (best hot UPDATE %.2f);  spread %.2f (spread UPDATE %.2f)"
+      % ($(rps prepaid.txt) / $(rps lease.txt), $(rps prepaid.txt) / float(hot),
+         $(rps prepaid-spread.txt) / $(rps spread.txt), $(rps prepaid-spread.txt) / $(tps pgspread.txt)))
 PY
 echo "$WARM_UP; service peak resident memory: ${RSS_MB} MB"
-echo "non-2xx lease answers: hot $(non2xx lease.txt || true) spread $(non2xx spread.txt || true);" \
+echo "non-2xx lease answers: hot $(non2xx lease.txt || true) spread $(non2xx spread.txt || true)" \
+  "prepaid $(non2xx prepaid.txt || true) prepaid spread $(non2xx prepaid-spread.txt || true);" \
   "credits used on the hot account: $(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $API" | json '["day"]["used"]')"
 echo "while leasing on one hot account $HOT_CPU; on $ACCOUNTS accounts $SPREAD_CPU"
 if [ -s "$WORK/lease.stats" ]; then
@@ -164,6 +199,8 @@ if [ -s "$WORK/lease.stats" ]; then
   cat "$WORK/lease.stats"
   echo "  $ACCOUNTS accounts:"
   cat "$WORK/spread.stats"
+  echo "  hot prepaid account:"
+  cat "$WORK/prepaid.stats"
 fi
 stop_service
 if [ "$RECONCILE" = 1 ]; then
