@@ -303,6 +303,63 @@ class TwoReplicasIT {
         }
     }
 
+    @Test
+    @Order(8)
+    void bothReplicasDrawOnePrepaidBalanceAndItsLedgerSumsToIt() throws Exception {
+        lowerEveryDayLimitToZero();
+        JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"prepaid\",\"plan\":\"pro\",\"dayLimit\":1000000,\"leaseChunk\":10}"));
+        String service = created.get("serviceToken").asText();
+        assertEquals(200, call(urls.get(1), "PATCH", "/admin/accounts/prepaid", ROOT, "{\"funding\":\"prepaid\"}")
+                .statusCode());
+        assertEquals(201, call(urls.get(1), "POST", "/admin/accounts/prepaid/grants", ROOT,
+                "{\"credits\":2000,\"category\":\"paid\"}").statusCode());
+        String api = json(call(urls.get(0), "POST", "/admin/accounts/prepaid/tokens", service, "{}")).get("token")
+                .asText();
+        List<String> tunnels = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
+        }
+        // Leases on both replicas until the balance binds; one worker adds a promotional grant meanwhile.
+        List<Integer> granted = Race.run(16, t -> () -> {
+            String url = urls.get(t % 2);
+            String tunnel = tunnels.get(t % tunnels.size());
+            int total = 0;
+            int refusals = 0;
+            while (refusals < 3) {
+                HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+                if (lease.statusCode() == 429) {
+                    assertEquals("balance", json(lease).get("scope").asText(), lease.body());
+                    refusals++;
+                    continue;
+                }
+                assertEquals(200, lease.statusCode(), lease.body());
+                int got = json(lease).get("granted").asInt();
+                total += got;
+                if (t == 0 && total == got) {
+                    assertEquals(201, call(url, "POST", "/admin/accounts/prepaid/grants", ROOT,
+                            "{\"credits\":500,\"category\":\"promotional\"}").statusCode());
+                }
+                int spent = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api,
+                        "{\"consumed\":" + got + ",\"want\":0}").statusCode();
+                assertTrue(spent == 200 || spent == 429);
+            }
+            return total;
+        });
+        long total = granted.stream().mapToLong(Integer::longValue).sum();
+        assertTrue(total <= 2_500 - tunnels.size(), "granted " + total);
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
+                select u.balance, u.day_used, u.day_leased,
+                       (select sum(l.credits) from credit_ledger l where l.account_id = u.account_id) as ledger
+                  from account_usage u join account a using (account_id) where a.slug = 'prepaid'""")) {
+            r.next();
+            assertEquals(r.getLong("ledger"), r.getLong("balance"), "the ledger sums to the balance");
+            assertEquals(2_500 - r.getLong("day_used"), r.getLong("balance"), "what was billed was drawn, once");
+            assertEquals(tunnels.size() + total, r.getLong("day_used") + r.getLong("day_leased"));
+            assertTrue(r.getLong("balance") >= 0, "every lease was within what was available");
+        }
+    }
+
     private static void lowerEveryDayLimitToZero() throws SQLException, IOException, InterruptedException {
         List<String> slugs = new ArrayList<>();
         try (Connection c = jdbc(); Statement s = c.createStatement();
