@@ -132,6 +132,19 @@ begin
     return u;
 end $function$;
 
+-- Writes back a grant call's or a scheduled run's change of the usage row, with the balance alerts it crossed if
+-- the account is prepaid (a settlement, which has read the account already, calls balance_alerts itself).
+create or replace function store_credit_change(p_account bigint, u account_usage)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    if (select a.funding from account a where a.account_id = p_account) = 'prepaid' then
+        u := balance_alerts(p_account, u);
+    end if;
+    perform store_usage(u);
+end $function$;
+
 -- A new grant. Idempotent by key for 24 hours (the same fingerprint replays the first grant, another is a
 -- conflict; an older key is forgotten) and by Stripe invoice for ever. It enters the balance now if it is already
 -- effective. Outcomes: created, replayed, conflict, not_found.
@@ -180,10 +193,7 @@ begin
     if u.grants_due_at <= now() then
         u := apply_grant_events(p_account, u);
     end if;
-    if (select a.funding from account a where a.account_id = p_account) = 'prepaid' then
-        u := balance_alerts(p_account, u);
-    end if;
-    perform store_usage(u);
+    perform store_credit_change(p_account, u);
     return query select 'created', v_id;
 end $function$;
 
@@ -229,10 +239,7 @@ begin
     if v_take = g.remaining then
         u.grants_due_at := next_grant_moment(p_account);
     end if;
-    if (select a.funding from account a where a.account_id = p_account) = 'prepaid' then
-        u := balance_alerts(p_account, u);
-    end if;
-    perform store_usage(u);
+    perform store_credit_change(p_account, u);
     return query select 'ok';
 end $function$;
 
@@ -247,10 +254,7 @@ begin
     u := lock_usage(p_account);
     if u.grants_due_at <= now() then
         u := apply_grant_events(p_account, u);
-        if (select a.funding from account a where a.account_id = p_account) = 'prepaid' then
-            u := balance_alerts(p_account, u);
-        end if;
-        perform store_usage(u);
+        perform store_credit_change(p_account, u);
     end if;
 end $function$;
 

@@ -129,26 +129,8 @@ class TwoReplicasIT {
         for (int i = 0; i < 5; i++) {
             tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
         }
-        List<Integer> granted = Race.run(32, t -> () -> {
-            String url = urls.get(t % 2);
-            String tunnel = tunnels.get(t % tunnels.size());
-            int total = 0;
-            int refusals = 0;
-            while (refusals < 3) {
-                HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
-                if (lease.statusCode() == 429) {
-                    refusals++;
-                    continue;
-                }
-                assertEquals(200, lease.statusCode(), lease.body());
-                int got = json(lease).get("granted").asInt();
-                total += got;
-                int spent = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api,
-                        "{\"consumed\":" + got + ",\"want\":0}").statusCode();
-                assertTrue(spent == 200 || spent == 429);
-            }
-            return total;
-        });
+        List<Integer> granted = Race.run(32, t -> () -> leaseUntilRefused(urls.get(t % 2),
+                tunnels.get(t % tunnels.size()), api, null, () -> { }));
         long total = granted.stream().mapToLong(Integer::longValue).sum();
         assertTrue(total <= limit - tunnels.size(), "granted " + total);
         try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(
@@ -321,31 +303,13 @@ class TwoReplicasIT {
             tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
         }
         // Leases on both replicas until the balance binds; one worker adds a promotional grant meanwhile.
-        List<Integer> granted = Race.run(16, t -> () -> {
-            String url = urls.get(t % 2);
-            String tunnel = tunnels.get(t % tunnels.size());
-            int total = 0;
-            int refusals = 0;
-            while (refusals < 3) {
-                HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
-                if (lease.statusCode() == 429) {
-                    assertEquals("balance", json(lease).get("scope").asText(), lease.body());
-                    refusals++;
-                    continue;
-                }
-                assertEquals(200, lease.statusCode(), lease.body());
-                int got = json(lease).get("granted").asInt();
-                total += got;
-                if (t == 0 && total == got) {
-                    assertEquals(201, call(url, "POST", "/admin/accounts/prepaid/grants", ROOT,
-                            "{\"credits\":500,\"category\":\"promotional\"}").statusCode());
-                }
-                int spent = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api,
-                        "{\"consumed\":" + got + ",\"want\":0}").statusCode();
-                assertTrue(spent == 200 || spent == 429);
-            }
-            return total;
-        });
+        List<Integer> granted = Race.run(16, t -> () -> leaseUntilRefused(urls.get(t % 2),
+                tunnels.get(t % tunnels.size()), api, "balance", () -> {
+                    if (t == 0) {
+                        assertEquals(201, call(urls.get(0), "POST", "/admin/accounts/prepaid/grants", ROOT,
+                                "{\"credits\":500,\"category\":\"promotional\"}").statusCode());
+                    }
+                }));
         long total = granted.stream().mapToLong(Integer::longValue).sum();
         assertTrue(total <= 2_500 - tunnels.size(), "granted " + total);
         try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
@@ -358,6 +322,43 @@ class TwoReplicasIT {
             assertEquals(tunnels.size() + total, r.getLong("day_used") + r.getLong("day_leased"));
             assertTrue(r.getLong("balance") >= 0, "every lease was within what was available");
         }
+    }
+
+    /** Something a worker does once, after its first lease. */
+    interface AfterFirstLease {
+        void run() throws Exception;
+    }
+
+    /**
+     * Leases on the tunnel and reports each grant as consumed, until three leases are refused (429, with {@code scope}
+     * when it is not null); answers what was granted in all.
+     */
+    private static int leaseUntilRefused(String url, String tunnel, String api, String scope, AfterFirstLease then)
+            throws Exception {
+        int total = 0;
+        int refusals = 0;
+        boolean first = true;
+        while (refusals < 3) {
+            HttpResponse<String> lease = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api, "{}");
+            if (lease.statusCode() == 429) {
+                if (scope != null) {
+                    assertEquals(scope, json(lease).get("scope").asText(), lease.body());
+                }
+                refusals++;
+                continue;
+            }
+            assertEquals(200, lease.statusCode(), lease.body());
+            int got = json(lease).get("granted").asInt();
+            total += got;
+            if (first) {
+                then.run();
+                first = false;
+            }
+            int spent = call(url, "POST", "/v1/tunnels/" + tunnel + "/lease", api,
+                    "{\"consumed\":" + got + ",\"want\":0}").statusCode();
+            assertTrue(spent == 200 || spent == 429);
+        }
+        return total;
     }
 
     private static void lowerEveryDayLimitToZero() throws SQLException, IOException, InterruptedException {
