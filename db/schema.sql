@@ -31,7 +31,9 @@ CREATE TYPE public.settlement AS (
 	day_unbilled bigint,
 	month_unbilled bigint,
 	unbilled bigint,
-	capped boolean
+	capped boolean,
+	budget_id uuid,
+	budget_remaining bigint
 );
 
 -- Name: tunnel_close_reason; Type: DOMAIN; Schema: public; Owner: -
@@ -43,6 +45,49 @@ CREATE DOMAIN public.tunnel_close_reason AS text
 
 CREATE DOMAIN public.usage_level_name AS text
 	CONSTRAINT usage_level_name_check CHECK ((VALUE = ANY (ARRAY['ok'::text, 'warn'::text, 'exceeded'::text])));
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+-- Name: budget; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.budget (
+    account_id bigint NOT NULL,
+    budget_id uuid NOT NULL,
+    name text,
+    token_id uuid,
+    rolled_from uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    period text NOT NULL,
+    limit_credits bigint NOT NULL,
+    action text NOT NULL,
+    thresholds jsonb DEFAULT '[]'::jsonb NOT NULL,
+    spent bigint DEFAULT 0 NOT NULL,
+    window_start date NOT NULL,
+    thresholds_sent text[] DEFAULT '{}'::text[] NOT NULL,
+    next_alert bigint,
+    first_alert bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT budget_action_check CHECK ((action = ANY (ARRAY['notify'::text, 'block'::text]))),
+    CONSTRAINT budget_limit_check CHECK (((limit_credits >= 1) AND (limit_credits <= '1000000000000000'::bigint))),
+    CONSTRAINT budget_period_check CHECK ((period = ANY (ARRAY['day'::text, 'month'::text])))
+);
+
+-- Name: token_daily; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.token_daily (
+    account_id bigint NOT NULL,
+    day date NOT NULL,
+    token_id uuid NOT NULL,
+    credit bigint DEFAULT 0 NOT NULL,
+    op bigint DEFAULT 0 NOT NULL,
+    byte_in bigint DEFAULT 0 NOT NULL,
+    byte_out bigint DEFAULT 0 NOT NULL,
+    session_second bigint DEFAULT 0 NOT NULL,
+    tunnel bigint DEFAULT 0 NOT NULL,
+    unbilled bigint DEFAULT 0 NOT NULL
+);
 
 -- Name: account_usage; Type: TABLE; Schema: public; Owner: -
 
@@ -73,7 +118,8 @@ CREATE TABLE public.account_usage (
     grants_due_at timestamp with time zone,
     balance_alert_below bigint,
     balance_low_sent boolean DEFAULT false NOT NULL,
-    balance_depleted_sent boolean DEFAULT true NOT NULL
+    balance_depleted_sent boolean DEFAULT true NOT NULL,
+    budget_count integer DEFAULT 0 NOT NULL
 );
 
 -- Name: account; Type: TABLE; Schema: public; Owner: -
@@ -491,6 +537,11 @@ ALTER TABLE ONLY public.api_token
 ALTER TABLE ONLY public.audit_entry
     ADD CONSTRAINT audit_entry_pkey PRIMARY KEY (account_id, entry_id);
 
+-- Name: budget budget_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.budget
+    ADD CONSTRAINT budget_pkey PRIMARY KEY (account_id, budget_id);
+
 -- Name: credit_grant credit_grant_idempotency_key; Type: CONSTRAINT; Schema: public; Owner: -
 
 ALTER TABLE ONLY public.credit_grant
@@ -555,6 +606,11 @@ ALTER TABLE ONLY public.subdomain_claim
 
 ALTER TABLE ONLY public.subdomain_release
     ADD CONSTRAINT subdomain_release_pkey PRIMARY KEY (account_id, name);
+
+-- Name: token_daily token_daily_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.token_daily
+    ADD CONSTRAINT token_daily_pkey PRIMARY KEY (account_id, day, token_id);
 
 -- Name: tunnel tunnel_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 
@@ -668,6 +724,11 @@ ALTER TABLE ONLY public.account_usage
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
 
+-- Name: budget budget_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.budget
+    ADD CONSTRAINT budget_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
+
 -- Name: credit_grant credit_grant_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 
 ALTER TABLE ONLY public.credit_grant
@@ -697,6 +758,11 @@ ALTER TABLE ONLY public.stripe_subscription
 
 ALTER TABLE ONLY public.subdomain_release
     ADD CONSTRAINT subdomain_release_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
+
+-- Name: token_daily token_daily_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+
+ALTER TABLE ONLY public.token_daily
+    ADD CONSTRAINT token_daily_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.account(account_id) ON DELETE CASCADE;
 
 -- Name: tunnel tunnel_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 

@@ -2,10 +2,12 @@
 -- (lock_usage, in R__usage_windows.sql). docs/architecture.md tells a lease's path; the rules are stated here, next
 -- to the code that applies them.
 
--- The credit a registration costs: one credit, charged on committed numbers under the credit lock, with the usage
--- the answer reports. decided_at is the database's time, which the tunnel's timestamps use.
-create or replace function charge_registration(p_account bigint, p_request_id text)
- RETURNS TABLE(outcome text, scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint, day_unbilled bigint, month_used bigint, month_leased bigint, month_limit bigint, month_unbilled bigint, resets_at timestamp with time zone, decided_at timestamp with time zone)
+-- The credit a registration costs: one credit, charged on committed numbers under the credit lock to the token that
+-- registers (p_token; null for TUNNEL_SECRET), with the usage the answer reports. Refused (scope) when a window, the
+-- prepaid balance or a blocking budget of that token has nothing left. decided_at is the database's time, which the
+-- tunnel's timestamps use.
+create or replace function charge_registration(p_account bigint, p_token uuid, p_request_id text)
+ RETURNS TABLE(outcome text, scope text, level text, previous_level text, day_used bigint, day_leased bigint, day_limit bigint, day_unbilled bigint, month_used bigint, month_leased bigint, month_limit bigint, month_unbilled bigint, resets_at timestamp with time zone, decided_at timestamp with time zone, budget_id uuid, budget_remaining bigint)
  LANGUAGE plpgsql
 AS $function$
 #variable_conflict use_column
@@ -14,6 +16,12 @@ declare
     a record;
     v_previous text;
     v_scope text;
+    v_token uuid := tunnel_token(p_token);
+    budgets budget[] := '{}';
+    binding record;
+    v_budget uuid;
+    v_budget_left bigint;
+    v_resets_at timestamp with time zone;
 begin
     u := lock_usage(p_account);
     v_previous := u.level;
@@ -27,6 +35,18 @@ begin
                              <= a.month_limit::numeric - u.month_used - u.month_leased then 'day' else 'month' end;
     end if;
     v_scope := spent_scope(u, v_scope, a.prepaid);
+    if u.budget_count > 0 then
+        budgets := account_budgets(p_account);
+        binding := binding_budget(budgets, budgets_held(p_account, u, budgets), v_token);
+        v_budget_left := binding.remaining;
+        if v_budget_left is not null then
+            v_scope := budget_scope(u, v_scope, v_budget_left, binding.resets_at);
+        end if;
+        if v_scope = 'budget' then
+            v_budget := binding.budget_id;
+            v_resets_at := binding.resets_at;
+        end if;
+    end if;
     if v_scope is null then
         u.day_used := sat_add(u.day_used, 1);
         u.month_used := sat_add(u.month_used, 1);
@@ -34,6 +54,11 @@ begin
         if a.prepaid then
             u := draw_credits(p_account, u, 1, a.bound, p_request_id);
         end if;
+        if cardinality(budgets) > 0 then
+            perform store_budgets(p_account, budgets_spend(p_account, budgets, v_token, 1));
+        end if;
+        perform add_token_usage(p_account, array[row(p_account, null, v_token, 1, 0, 0, 0, 0, 1, 0)::token_daily]);
+        v_budget_left := v_budget_left - 1;
     end if;
     if a.prepaid then
         u := balance_alerts(p_account, u);
@@ -41,9 +66,13 @@ begin
     u.level := usage_level(u, a.day_limit, a.month_limit);
     perform store_usage(u);
     perform notify_level(p_account, v_previous, u, a.day_limit, a.month_limit);
+    if v_scope is distinct from 'budget' then
+        v_resets_at := window_reset(u, v_scope);
+    end if;
     return query select case when v_scope is null then 'ok' else 'quota' end, v_scope, u.level::text, v_previous,
         u.day_used, u.day_leased::bigint, a.day_limit, u.day_unbilled, u.month_used, u.month_leased::bigint,
-        a.month_limit, u.month_unbilled, window_reset(u, v_scope), now();
+        a.month_limit, u.month_unbilled, v_resets_at, now(), v_budget,
+        case when v_budget_left < 0 then 0 else v_budget_left end;
 end $function$;
 
 -- Leases, closes and late reports of one account, in the order given, in one statement. Safe with any number of
@@ -73,6 +102,12 @@ end $function$;
 --   most down to a balance of -leaseChunk x concurrentMax, the rest unbilled; and a lease also grants no more than
 --   is available (balance less held), else 429 with scope balance. Grant moments that have passed (grants_due_at)
 --   are written first, and the balance alerts after the batch.
+-- * an account's budgets (R__budgets.sql) are read once per batch, with what the open tunnels in each one's scope
+--   hold: a charge is billed only as far as every blocking budget that counts the tunnel's token stays within its
+--   limit plus leaseChunk x concurrentMax (the rest unbilled, overshoot first); a lease grants no more than any of
+--   them leaves (limit - spent - held in its scope), else 429 with scope budget; each charge is added to the budgets
+--   that count the token (their threshold webhooks) and to the token's totals of the day (token_daily). Both are
+--   written once, after the batch.
 -- What changes nothing on the common call is skipped: the level webhook's helper is called only when the level
 -- moved from a known one, the reset time only for a 429, and a batch of one call finds its tunnel without a query.
 --
@@ -124,6 +159,15 @@ declare
     v_available bigint;
     v_balance bigint;
     v_cut bigint;
+    budgets budget[] := '{}';
+    budget_held bigint[];
+    binding record;
+    v_billable bigint;
+    v_token uuid;
+    token_totals token_daily[] := '{}';
+    total_tokens uuid[] := '{}';
+    v_total_slot integer;
+    v_held_before bigint;
 begin
     if n = 0 then
         return;
@@ -134,6 +178,10 @@ begin
       from account x join plan p on p.plan_id = x.plan where x.account_id = p_account;
     if u.grants_due_at <= now() then
         u := apply_grant_events(p_account, u);
+    end if;
+    if u.budget_count > 0 then
+        budgets := account_budgets(p_account);
+        budget_held := budgets_held(p_account, u, budgets);
     end if;
     -- The batch's tunnels once, and for each call the position of its tunnel among them.
     select coalesce(array_agg(row(x.*)::tunnel order by x.tunnel_id), '{}') into tunnels
@@ -188,6 +236,8 @@ begin
                 exit settle;
             end if;
             t := tunnels[j];
+            v_token := tunnel_token(t.token_id);
+            v_held_before := t.held;
 
             v_kind := case when p_close[i] then 'close' else 'lease' end;
             if p_keys[i] is not null then
@@ -277,8 +327,17 @@ begin
                 end if;
                 v_charge := v_commit + v_over_billed;
             end if;
-            -- A prepaid account's charge is drawn from its grants; what would take the balance below the overshoot
-            -- bound is unbilled, overshoot first.
+            -- What the blocking budgets of the tunnel's token cannot bill, and what would take a prepaid balance
+            -- below the overshoot bound, is unbilled, overshoot first.
+            if cardinality(budgets) > 0 then
+                v_billable := budgets_billable(budgets, v_token, a.overshoot_bound);
+                if v_charge > v_billable then
+                    v_cut := v_charge - v_billable;
+                    v_over_billed := v_over_billed - least(v_cut, v_over_billed);
+                    v_charge := v_billable;
+                    v_unbilled := v_unbilled + v_cut;
+                end if;
+            end if;
             if a.prepaid and v_charge > 0 then
                 v_balance := u.balance;
                 u := draw_credits(p_account, u, v_charge, a.overshoot_bound, p_request_ids[i]);
@@ -286,6 +345,9 @@ begin
                 v_over_billed := v_over_billed - least(v_cut, v_over_billed);
                 v_charge := v_charge - v_cut;
                 v_unbilled := v_unbilled + v_cut;
+            end if;
+            if v_charge > 0 and cardinality(budgets) > 0 then
+                budgets := budgets_spend(p_account, budgets, v_token, v_charge);
             end if;
             u.day_used := sat_add(u.day_used, v_charge);
             u.month_used := sat_add(u.month_used, v_charge);
@@ -313,16 +375,31 @@ begin
                     elsif a.session_seconds_per_24h > 0 and u.session_seconds_used >= a.session_seconds_per_24h then
                         r.scope := 'sessionSeconds';
                     else
-                        -- least() passes over the null of a postpaid account.
+                        -- least() passes over the null of a postpaid account, and of no blocking budget. What
+                        -- the budgets' scopes hold still counts this tunnel's lease before the commit.
                         v_available := case when a.prepaid then u.balance - u.day_leased end;
+                        if cardinality(budgets) > 0 then
+                            binding := binding_budget(budgets, budget_held, v_token);
+                            r.budget_remaining := binding.remaining + v_commit;
+                        end if;
                         v_granted := greatest(0, least(coalesce(p_want[i], a.lease_chunk), a.lease_chunk,
-                                                       v_day_left, v_month_left, v_available));
+                                                       v_day_left, v_month_left, v_available, r.budget_remaining));
                         if v_granted = 0 then
                             if least(v_day_left, v_month_left) <= 0 then
                                 r.scope := case when v_day_left <= v_month_left then 'day' else 'month' end;
                             end if;
                             r.scope := spent_scope(u, r.scope, a.prepaid);
+                            if r.budget_remaining is not null then
+                                r.scope := budget_scope(u, r.scope, r.budget_remaining, binding.resets_at);
+                                if r.scope = 'budget' then
+                                    r.budget_id := binding.budget_id;
+                                end if;
+                            end if;
                         end if;
+                        -- (greatest() would turn the null of no blocking budget into 0)
+                        r.budget_remaining := case when r.budget_remaining > v_granted
+                                                   then r.budget_remaining - v_granted
+                                                   when r.budget_remaining is not null then 0 end;
                     end if;
                     if r.scope is not null then
                         r.outcome := 'quota';
@@ -389,8 +466,37 @@ begin
             r.month_unbilled := u.month_unbilled;
             r.unbilled := v_unbilled;
             r.plan := a.plan;
-            if r.scope is not null then
+            if r.scope = 'budget' then
+                r.resets_at := binding.resets_at;
+            elsif r.scope is not null then
                 r.resets_at := window_reset(u, r.scope);
+            end if;
+            -- What the budgets' scopes hold follows the tunnel; the token's day totals add up what was billed.
+            if cardinality(budgets) > 0 and r.held <> v_held_before then
+                for m in 1 .. cardinality(budgets) loop
+                    if budget_covers(budgets[m], v_token) then
+                        budget_held[m] := budget_held[m] + r.held - v_held_before;
+                    end if;
+                end loop;
+            end if;
+            if v_charge > 0 or v_unbilled > 0 or (v_counted and (p_consumed[i] > 0 or v_bytes > 0 or v_seconds > 0)) then
+                v_total_slot := array_position(total_tokens, v_token);
+                if v_total_slot is null then
+                    total_tokens := total_tokens || v_token;
+                    token_totals := token_totals || row(p_account, null, v_token, 0, 0, 0, 0, 0, 0, 0)::token_daily;
+                    v_total_slot := cardinality(total_tokens);
+                end if;
+                token_totals[v_total_slot].credit := sat_add(token_totals[v_total_slot].credit, v_charge);
+                token_totals[v_total_slot].unbilled := sat_add(token_totals[v_total_slot].unbilled, v_unbilled);
+                if v_counted then
+                    token_totals[v_total_slot].op := sat_add(token_totals[v_total_slot].op,
+                        case when t.closed_at is null then p_consumed[i] else v_charge end);
+                    token_totals[v_total_slot].byte_in := sat_add(token_totals[v_total_slot].byte_in, p_bytes_in[i]);
+                    token_totals[v_total_slot].byte_out := sat_add(token_totals[v_total_slot].byte_out,
+                                                                   p_bytes_out[i]);
+                    token_totals[v_total_slot].session_second := sat_add(token_totals[v_total_slot].session_second,
+                                                                         v_seconds);
+                end if;
             end if;
             if p_keys[i] is not null then
                 r.request_id := p_request_ids[i];
@@ -409,6 +515,12 @@ begin
             u := balance_alerts(p_account, u);
         end if;
         perform store_usage(u);
+        if cardinality(budgets) > 0 then
+            perform store_budgets(p_account, budgets);
+        end if;
+        if cardinality(token_totals) > 0 then
+            perform add_token_usage(p_account, token_totals);
+        end if;
         -- Each tunnel the batch changed, once, by its key (a batch's calls are mostly on a few tunnels).
         for m in 1 .. cardinality(tunnels) loop
             if changed[m] then
@@ -457,7 +569,8 @@ end $function$;
 -- transaction; nothing is done when the account has no usage row): one UPDATE closes the tunnels (each remembering
 -- what it held, for its late reports), and their tunnel.closed events are enqueued in one statement rather than one
 -- per tunnel; the usage row is written once. What the tunnels held goes back to the pool, or is charged as used when
--- p_charge_held (a stale relay may have spent it: fail closed).
+-- p_charge_held (a stale relay may have spent it: fail closed), token by token: each token's share is billed as far
+-- as its blocking budgets and a prepaid balance allow, the rest unbilled.
 create or replace function close_tunnels_locked(p_account bigint, u account_usage, p_tunnels uuid[], p_token uuid, p_reason text, p_charge_held boolean, p_idle_seconds bigint)
  RETURNS TABLE(tunnel_id uuid, subdomain text, held bigint)
  LANGUAGE plpgsql
@@ -468,9 +581,14 @@ declare
     v_ids uuid[];
     v_subdomains text[];
     v_held bigint[];
+    v_tokens uuid[];
     v_total bigint;
     v_previous text;
     v_balance bigint;
+    v_charge bigint;
+    budgets budget[] := '{}';
+    totals token_daily[] := '{}';
+    share record;
 begin
     if u.account_id is null then -- (a row with some null columns is neither "is null" nor "is not null")
         return;
@@ -487,10 +605,12 @@ begin
         update tunnel x set closed_at = now(), close_reason = p_reason, held = 0, held_at_close = old.held
           from old
          where x.account_id = p_account and x.tunnel_id = old.tunnel_id
-        returning x.tunnel_id as closed_id, x.subdomain as closed_subdomain, old.held as was_held
+        returning x.tunnel_id as closed_id, x.subdomain as closed_subdomain, x.token_id as closed_token,
+                  old.held as was_held
     )
-    select array_agg(c.closed_id), array_agg(c.closed_subdomain), array_agg(c.was_held), coalesce(sum(c.was_held), 0)
-      into v_ids, v_subdomains, v_held, v_total
+    select array_agg(c.closed_id), array_agg(c.closed_subdomain), array_agg(c.was_held),
+           array_agg(c.closed_token), coalesce(sum(c.was_held), 0)
+      into v_ids, v_subdomains, v_held, v_tokens, v_total
       from closed c;
     if v_ids is not null then
         perform enqueue_events(p_account, 'tunnel.closed',
@@ -501,20 +621,35 @@ begin
     u.month_leased := u.month_leased - v_total;
     select x.day_limit, x.month_limit, x.funding = 'prepaid' as prepaid, x.lease_chunk * x.concurrent_max as bound
       into a from account x where x.account_id = p_account;
-    if p_charge_held and a.prepaid then
-        -- Drawn from the grants like any charge; what the balance could not take is unbilled.
-        if u.grants_due_at <= now() then
+    if p_charge_held and v_total > 0 then
+        if a.prepaid and u.grants_due_at <= now() then
             u := apply_grant_events(p_account, u);
         end if;
-        v_balance := u.balance;
-        u := draw_credits(p_account, u, v_total, a.bound, null);
-        u.day_unbilled := sat_add(u.day_unbilled, v_total - (v_balance - u.balance));
-        u.month_unbilled := sat_add(u.month_unbilled, v_total - (v_balance - u.balance));
-        v_total := v_balance - u.balance;
-    end if;
-    if p_charge_held then
-        u.day_used := sat_add(u.day_used, v_total);
-        u.month_used := sat_add(u.month_used, v_total);
+        if u.budget_count > 0 then
+            budgets := account_budgets(p_account);
+        end if;
+        for share in
+            select tunnel_token(x.token) as token, sum(x.held)::bigint as held
+              from unnest(v_tokens, v_held) x(token, held) group by 1 order by 1
+        loop
+            v_charge := least(share.held, budgets_billable(budgets, share.token, a.bound));
+            if a.prepaid then
+                v_balance := u.balance;
+                u := draw_credits(p_account, u, v_charge, a.bound, null);
+                v_charge := v_balance - u.balance;
+            end if;
+            budgets := budgets_spend(p_account, budgets, share.token, v_charge);
+            u.day_used := sat_add(u.day_used, v_charge);
+            u.month_used := sat_add(u.month_used, v_charge);
+            u.day_unbilled := sat_add(u.day_unbilled, share.held - v_charge);
+            u.month_unbilled := sat_add(u.month_unbilled, share.held - v_charge);
+            totals := totals
+                || row(p_account, null, share.token, v_charge, 0, 0, 0, 0, 0, share.held - v_charge)::token_daily;
+        end loop;
+        if cardinality(budgets) > 0 then
+            perform store_budgets(p_account, budgets);
+        end if;
+        perform add_token_usage(p_account, totals);
     end if;
     if a.prepaid then
         u := balance_alerts(p_account, u);

@@ -42,7 +42,7 @@ language sql stable as $function$
            case when u.month_start < date_trunc('month', now() at time zone 'utc')::date then 0
                 else u.month_unbilled end,
            u.balance, u.ledger_seq, u.grants_due_at, u.balance_alert_below, u.balance_low_sent,
-           u.balance_depleted_sent)::account_usage
+           u.balance_depleted_sent, u.budget_count)::account_usage
 $function$;
 
 -- The account's credit lock: its account_usage row, FOR UPDATE. Every credit movement (registration, lease, close,
@@ -92,7 +92,7 @@ begin
         session_window_start = u.session_window_start, session_seconds_used = u.session_seconds_used,
         level = u.level, balance = u.balance, ledger_seq = u.ledger_seq, grants_due_at = u.grants_due_at,
         balance_alert_below = u.balance_alert_below, balance_low_sent = u.balance_low_sent,
-        balance_depleted_sent = u.balance_depleted_sent
+        balance_depleted_sent = u.balance_depleted_sent, budget_count = u.budget_count
      where account_id = u.account_id;
 end $function$;
 

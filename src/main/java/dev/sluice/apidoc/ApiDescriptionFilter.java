@@ -153,6 +153,16 @@ public class ApiDescriptionFilter implements OASFilter {
                 "The balance below which balance.low is sent (null: none)");
         op("PUT /admin/accounts/{slug}/balance-alert", "setBalanceAlert", "credit", Tier.MANAGER, 200,
                 "Set (or, with neither field, clear) the balance below which balance.low is sent");
+        op("POST /admin/accounts/{slug}/budgets", "createBudget", "budgets", Tier.MANAGER, 201,
+                "Add a budget for the account or one token: a day or month limit that notifies or blocks, with "
+                + "alert thresholds (409 BUDGET_LIMIT_REACHED past 50)", 409);
+        op("GET /admin/accounts/{slug}/budgets", "listBudgets", "budgets", Tier.MANAGER, 200,
+                "The account's budgets with what each has spent in its window, oldest first");
+        op("GET /admin/accounts/{slug}/budgets/{id}", "getBudget", "budgets", Tier.MANAGER, 200, "One budget");
+        op("PATCH /admin/accounts/{slug}/budgets/{id}", "updateBudget", "budgets", Tier.MANAGER, 200,
+                "Change a budget's name, limit, action or thresholds");
+        op("DELETE /admin/accounts/{slug}/budgets/{id}", "deleteBudget", "budgets", Tier.MANAGER, 200,
+                "Delete a budget (what it counted stays billed)");
     }
 
     static final Map<String, String> TAGS = new LinkedHashMap<>();
@@ -170,6 +180,7 @@ public class ApiDescriptionFilter implements OASFilter {
         TAGS.put("subdomains", "Reserved subdomains");
         TAGS.put("workers", "Workers");
         TAGS.put("credit", "Prepaid credit: grants, the ledger, the balance alert");
+        TAGS.put("budgets", "Budgets: spending caps and alert thresholds per account or token");
     }
 
     /** Response fields that can be null (and request fields that accept null), by schema. */
@@ -200,6 +211,11 @@ public class ApiDescriptionFilter implements OASFilter {
         NULLABLE.put("LedgerPage", Set.of("nextCursor"));
         NULLABLE.put("BalanceAlert", Set.of("belowCredits", "belowUsd"));
         NULLABLE.put("BalanceAlertRequest", Set.of("belowCredits", "belowUsd"));
+        NULLABLE.put("BudgetRequest", Set.of("name", "tokenId", "limitUsd", "limitCredits", "thresholds"));
+        NULLABLE.put("BudgetChange", Set.of("name", "limitUsd", "limitCredits", "action", "thresholds"));
+        NULLABLE.put("ThresholdRequest", Set.of("pct", "usd"));
+        NULLABLE.put("Threshold", Set.of("pct", "usd"));
+        NULLABLE.put("Budget", Set.of("name", "tokenId"));
     }
 
     /** The contract's error codes, as the service answers them. */
@@ -386,6 +402,14 @@ public class ApiDescriptionFilter implements OASFilter {
             case "status" -> parameter.setDescription("`active` (the default: grants not expired or voided) or "
                     + "`all`.");
             case "order" -> parameter.setDescription("`desc` (the default: newest first) or `asc`.");
+            case "token" -> parameter.setDescription("Only the tunnels this token registered: an api token's id, "
+                    + "or `tunnel-secret`; limits, remaining, level and balance stay the account's.");
+            case "by" -> {
+                parameter.setDescription("`token`: each bucket also carries `tokens`, the credits billed to each "
+                        + "token's tunnels that day.");
+                parameter.setSchema(OASFactory.createSchema().addType(SchemaType.STRING)
+                        .enumeration(new ArrayList<>(List.of("token"))));
+            }
             case "account" -> parameter.setDescription("Only this account's entries (a service token: its own).");
             // Path parameters: the formatted ones are refused as 400 when malformed (FORMATTED_PATH_PARAMETERS).
             case "slug", "member" -> {
@@ -495,7 +519,9 @@ public class ApiDescriptionFilter implements OASFilter {
                         Stream.of(CloseReason.values()).map(CloseReason::wire).toArray(String[]::new)))
                 .addProperty("error", oneOf("QUOTA_EXCEEDED: Volter-compatible marker.", "quota_exceeded"))
                 .addProperty("scope", oneOf("QUOTA_EXCEEDED: the binding window.", "day", "month", "bytes",
-                        "sessionSeconds", "balance"))
+                        "sessionSeconds", "balance", "budget"))
+                .addProperty("budgetId", string("QUOTA_EXCEEDED with scope budget: the budget that has nothing "
+                        + "left.").format("uuid"))
                 .addProperty("retryAfter", credits("QUOTA_EXCEEDED: seconds until the window resets."));
         components.addSchema("Error", error);
     }

@@ -31,9 +31,12 @@ public final class CreditLock {
         return settlements.lockCredits(of(account));
     }
 
-    /** Charges a registration's credit under the lock, in the caller's transaction. */
-    public RegistrationCharge chargeRegistration(long account) {
-        return settlements.chargeRegistration(of(account));
+    /**
+     * Charges a registration's credit under the lock to the token that registers ({@code tokenId}; null for
+     * TUNNEL_SECRET), in the caller's transaction.
+     */
+    public RegistrationCharge chargeRegistration(long account, UUID tokenId) {
+        return settlements.chargeRegistration(of(account), tokenId);
     }
 
     /**

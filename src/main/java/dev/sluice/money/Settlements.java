@@ -105,17 +105,19 @@ public class Settlements {
     }
 
     @Transactional(Transactional.TxType.MANDATORY)
-    RegistrationCharge chargeRegistration(long accountId) {
-        Tuple charged = (Tuple) em.createNativeQuery("select * from charge_registration(:account, :request)",
-                Tuple.class).setParameter("account", accountId).setParameter("request", RequestIds.current())
-                .getSingleResult();
+    RegistrationCharge chargeRegistration(long accountId, UUID tokenId) {
+        Tuple charged = (Tuple) em.createNativeQuery(
+                "select * from charge_registration(:account, cast(:token as uuid), :request)", Tuple.class)
+                .setParameter("account", accountId).setParameter("token", tokenId)
+                .setParameter("request", RequestIds.current()).getSingleResult();
         return new RegistrationCharge(charged.get("scope", String.class),
                 UsageLevel.of(charged.get("level", String.class)),
                 new UsageWindows.Counters(number(charged, "day_used"), number(charged, "day_leased"),
                         number(charged, "day_unbilled"), number(charged, "day_limit"), number(charged, "month_used"),
                         number(charged, "month_leased"), number(charged, "month_unbilled"),
                         number(charged, "month_limit")),
-                SqlValues.instant(charged.get("resets_at")), SqlValues.instant(charged.get("decided_at")));
+                SqlValues.instant(charged.get("resets_at")), SqlValues.instant(charged.get("decided_at")),
+                charged.get("budget_id", UUID.class), nullableNumber(charged, "budget_remaining"));
     }
 
     @Transactional(Transactional.TxType.MANDATORY)
@@ -156,11 +158,16 @@ public class Settlements {
                 UsageLevel.of(row.getString("level")), row.getString("plan"), instant(row.getTimestamp("resets_at")),
                 instant(row.getTimestamp("decided_at")), row.getString("request_id"), row.getBoolean("replayed"),
                 row.getBoolean("late_refused"), row.getLong("unbilled"), row.getBoolean("capped"),
-                UsageWindows.Counters.of(row));
+                UsageWindows.Counters.of(row), row.getObject("budget_id", UUID.class),
+                row.getObject("budget_remaining", Long.class));
     }
 
     private static long number(Tuple tuple, String column) {
         return SqlValues.number(tuple.get(column));
+    }
+
+    private static Long nullableNumber(Tuple tuple, String column) {
+        return tuple.get(column) == null ? null : number(tuple, column);
     }
 
     private static Instant instant(Timestamp timestamp) {

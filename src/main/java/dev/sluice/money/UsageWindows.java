@@ -9,6 +9,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 import dev.sluice.web.ErrorCode;
 import dev.sluice.web.SluiceException;
@@ -96,23 +97,43 @@ public final class UsageWindows {
         }
 
         public Map<String, String> headers(Instant now) {
+            return headers(now, null);
+        }
+
+        /**
+         * The {@code RateLimit-*} headers; {@code budgetRemaining} (null: no blocking budget in the call's scope) is
+         * what the tightest blocking budget leaves, and {@code RateLimit-Remaining} the smaller of it and the window's.
+         */
+        public Map<String, String> headers(Instant now, Long budgetRemaining) {
+            long remaining = budgetRemaining == null ? remaining() : Math.min(remaining(), budgetRemaining);
             Map<String, String> headers = new LinkedHashMap<>();
             headers.put("RateLimit-Limit", Long.toString(dayLimit));
-            headers.put("RateLimit-Remaining", Long.toString(remaining()));
+            headers.put("RateLimit-Remaining", Long.toString(remaining));
             headers.put("RateLimit-Reset", Long.toString(secondsUntil(now, nextDay(now))));
             return headers;
         }
 
-        public SluiceException quotaExceeded(String scope, Instant resetsAt, Instant now) {
+        /**
+         * The 429 for a refusal whose {@code scope} names what has nothing left; a budget's names it
+         * ({@code budgetId}).
+         */
+        public SluiceException quotaExceeded(String scope, Instant resetsAt, Instant now, UUID budgetId,
+                Long budgetRemaining) {
             long retryAfter = secondsUntil(now, resetsAt == null ? nextDay(now) : resetsAt);
             Map<String, Object> extras = new LinkedHashMap<>();
             extras.put("error", "quota_exceeded");
             extras.put("scope", scope);
             extras.put("retryAfter", retryAfter);
-            Map<String, String> headers = headers(now);
+            if (budgetId != null) {
+                extras.put("budgetId", budgetId);
+            }
+            Map<String, String> headers = headers(now, budgetRemaining);
             headers.put("Retry-After", Long.toString(retryAfter));
-            String message = "balance".equals(scope) ? "The prepaid balance has no credits available."
-                    : "No credits remain in the " + scope + " window.";
+            String message = switch (scope) {
+                case "balance" -> "The prepaid balance has no credits available.";
+                case "budget" -> "The budget " + budgetId + " has no credits left in its window.";
+                default -> "No credits remain in the " + scope + " window.";
+            };
             return new SluiceException(429, ErrorCode.QUOTA_EXCEEDED, message, extras, headers);
         }
     }

@@ -39,7 +39,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 public class WebhookService {
 
     public static final Set<String> EVENT_TYPES = Set.of("quota.warning_80pct", "quota.exceeded", "quota.recovered",
-            "plan.downgraded", "tunnel.closed", "balance.low", "balance.depleted", "grant.expired");
+            "plan.downgraded", "tunnel.closed", "balance.low", "balance.depleted", "grant.expired",
+            "budget.threshold");
     static final int MAX_ENDPOINTS = 10;
     /** Lookups of one account's webhook hosts in flight on a replica at once, at most. */
     static final int LOOKUPS_PER_ACCOUNT = 4;

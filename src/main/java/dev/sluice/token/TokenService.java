@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
@@ -47,6 +48,8 @@ public class TokenService implements TokenStore {
     TokenCache cache;
     @Inject
     AgroalDataSource db;
+    @Inject
+    Event<TokenRolled> rolled;
 
     /**
      * The account's slug and the token's hash looked up ({@link #find}), then checks that cost nothing; what it finds
@@ -213,6 +216,7 @@ public class TokenService implements TokenStore {
             Instant end = now.plusSeconds(overlap);
             old.expiresAt = old.expiresAt == null || old.expiresAt.isAfter(end) ? end : old.expiresAt;
         }
+        rolled.fire(new TokenRolled(old.accountId, old.tokenId, successor.id()));
         audit.succeeded(slug, "token:" + old.tokenId, "successor=" + successor.id() + " overlapSeconds=" + overlap);
         return successor;
     }

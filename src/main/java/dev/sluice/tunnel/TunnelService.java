@@ -105,11 +105,11 @@ public class TunnelService {
         String subdomain = request.subdomain() == null ? randomSubdomain(accountId, account.slug())
                 : claimSubdomain(caller, account, plan, request.subdomain());
 
-        RegistrationCharge charge = lock.chargeRegistration(accountId);
+        RegistrationCharge charge = lock.chargeRegistration(accountId, caller.tokenId());
         // The database's clock: reapers compare these timestamps with now() there, never with a replica's clock.
         Instant now = charge.decidedAt();
         if (!charge.charged()) {
-            throw charge.counters().quotaExceeded(charge.scope(), charge.resetsAt(), now);
+            throw charge.quotaExceeded();
         }
         Tunnel tunnel = new Tunnel();
         tunnel.tunnelId = UUID.randomUUID();
@@ -126,7 +126,7 @@ public class TunnelService {
                 subdomain, plan.requestsPerMinute(), password), now);
         TunnelViews.Registered body = new TunnelViews.Registered(tunnel.tunnelId, subdomain, url(subdomain), password,
                 now, charge.counters().snapshot(account.slug(), plan.id(), charge.level().wire(), now), grant);
-        WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, charge.counters().headers(now));
+        WithHeaders<TunnelViews.Registered> answer = new WithHeaders<>(body, charge.headers());
         if (key != null) {
             idempotency.rememberRegistration(accountId, key, fingerprint, tunnel.tunnelId, answer);
         }
@@ -140,13 +140,12 @@ public class TunnelService {
                 false, key).thenApply(settled -> {
                     Instant at = settled.decidedAt();
                     if (settled.outcome() == SettleOutcome.QUOTA) {
-                        throw asAnswered(settled,
-                                settled.counters().quotaExceeded(settled.scope(), settled.resetsAt(), at));
+                        throw asAnswered(settled, settled.quotaExceeded());
                     }
                     String level = settled.level().wire();
                     TunnelViews.Leased body = new TunnelViews.Leased(settled.granted(), settled.held(), level,
                             settled.counters().snapshot(caller.slug(), settled.plan(), level, at));
-                    return new WithHeaders<>(body, replayHeader(settled, settled.counters().headers(at)));
+                    return new WithHeaders<>(body, replayHeader(settled, settled.headers()));
                 });
     }
 

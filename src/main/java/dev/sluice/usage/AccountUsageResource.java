@@ -5,6 +5,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 import dev.sluice.account.Accounts;
@@ -20,7 +21,8 @@ public class AccountUsageResource {
 
     @GET
     @Access(Access.Who.MANAGER)
-    public UsageViews.View ofAccount(@PathParam("slug") String slug) {
-        return usage.of(Accounts.require(slug).accountId());
+    public UsageViews.View ofAccount(@PathParam("slug") String slug, @QueryParam("token") String token) {
+        long accountId = Accounts.require(slug).accountId();
+        return token == null ? usage.of(accountId) : usage.ofToken(accountId, token);
     }
 }

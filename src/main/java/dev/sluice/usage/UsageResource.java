@@ -10,8 +10,10 @@ import jakarta.ws.rs.core.MediaType;
 
 import dev.sluice.auth.Access;
 import dev.sluice.auth.Caller;
+import dev.sluice.auth.Principal;
 import dev.sluice.team.MemberService;
 import dev.sluice.web.QueryParams;
+import dev.sluice.web.SluiceException;
 
 /** An account's own usage, read with any of its tokens, or an owner's with {@code X-Account} as a team member. */
 @Path("/v1/usage")
@@ -27,14 +29,23 @@ public class UsageResource {
 
     @GET
     @Access(Access.Who.ACCOUNT_TOKEN)
-    public UsageViews.View view(@HeaderParam("X-Account") String account) {
+    public UsageViews.View view(@HeaderParam("X-Account") String account, @QueryParam("token") String token) {
+        if (token != null) {
+            // One token's share of its own account, for the account's owner.
+            if (caller.principal().kind() != Principal.Kind.SERVICE || account != null) {
+                throw SluiceException.forbidden("Only the account's service token reads one token's usage.");
+            }
+            return usage.ofToken(caller.principal().accountId(), token);
+        }
         return usage.of(members.readableAccount(caller.principal(), account));
     }
 
     @GET
     @Path("/series")
     @Access(Access.Who.ACCOUNT_TOKEN)
-    public UsageViews.Series series(@HeaderParam("X-Account") String account, @QueryParam("days") String days) {
-        return usage.series(members.readableAccount(caller.principal(), account), QueryParams.integer("days", days));
+    public UsageViews.Series series(@HeaderParam("X-Account") String account, @QueryParam("days") String days,
+            @QueryParam("by") String by) {
+        return usage.series(members.readableAccount(caller.principal(), account), QueryParams.integer("days", days),
+                by);
     }
 }

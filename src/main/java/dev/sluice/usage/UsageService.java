@@ -9,11 +9,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -24,6 +29,7 @@ import dev.sluice.UtcNow;
 import dev.sluice.account.Funding;
 import dev.sluice.limit.Credits;
 import dev.sluice.money.UsageWindows;
+import dev.sluice.token.TokenAttribution;
 import dev.sluice.web.SluiceException;
 import io.agroal.api.AgroalDataSource;
 
@@ -63,6 +69,27 @@ public class UsageService {
                           order by g.account_id, g.expires_at) next_expiry on next_expiry.account_id = a.account_id
             """.formatted("(rolled_usage(row(stored.*)::account_usage))");
 
+    /**
+     * One token's numbers: its token_daily rows of this month (its day, month, and the days of the account's byte
+     * and session windows, which last at most 7 days and may begin in the month before), and its open tunnels.
+     */
+    private static final String TOKEN_VIEW = """
+            select coalesce(sum(d.credit) filter (where d.day = today.day), 0) as day_used,
+                   coalesce(sum(d.unbilled) filter (where d.day = today.day), 0) as day_unbilled,
+                   coalesce(sum(d.credit) filter (where d.day >= today.month), 0) as month_used,
+                   coalesce(sum(d.unbilled) filter (where d.day >= today.month), 0) as month_unbilled,
+                   coalesce(sum(d.byte_in + d.byte_out) filter (where d.day >= :bytes_from), 0) as bytes_used,
+                   coalesce(sum(d.session_second) filter (where d.day >= :session_from), 0) as session_seconds_used,
+                   min(open.tunnels) as open_tunnels, min(open.held) as held
+              from (select (now() at time zone 'utc')::date as day,
+                           date_trunc('month', now() at time zone 'utc')::date as month) today
+              cross join (select count(*) as tunnels, coalesce(sum(x.held), 0) as held from tunnel x
+                           where x.account_id = :account and x.closed_at is null
+                             and tunnel_token(x.token_id) = :token) open
+              left join token_daily d on d.account_id = :account and d.token_id = :token
+                                     and d.day >= least(today.month, today.day - 7)
+            """;
+    static final String BY_TOKEN = "token";
     static final int DEFAULT_SERIES_DAYS = 30;
     static final int MAX_SERIES_DAYS = 90;
 
@@ -131,10 +158,13 @@ public class UsageService {
      * The last {@code days} closed UTC days (1..90, default 30), right-aligned on yesterday, in one query: archived
      * days from usage_daily, plus the account's live bucket when its day has ended but not yet rolled.
      */
-    public UsageViews.Series series(long accountId, Integer days) {
+    public UsageViews.Series series(long accountId, Integer days, String by) {
         int span = days == null ? DEFAULT_SERIES_DAYS : days;
         if (span < 1 || span > MAX_SERIES_DAYS) {
             throw SluiceException.validation("days", "'days' must be between 1 and " + MAX_SERIES_DAYS + ".");
+        }
+        if (by != null && !BY_TOKEN.equals(by)) {
+            throw SluiceException.validation("by", "'by' must be \"" + BY_TOKEN + "\".");
         }
         LocalDate to = LocalDate.now(ZoneOffset.UTC).minusDays(1);
         LocalDate from = to.minusDays(span - 1L);
@@ -160,11 +190,77 @@ public class UsageService {
                  order by days.day""", Tuple.class)
                 .setParameter("account", accountId).setParameter("from", from).setParameter("to", to)
                 .getResultList();
+        Map<LocalDate, Map<String, Long>> byToken = by == null ? Map.of() : tokenCredits(accountId, from, to);
         List<UsageViews.Bucket> buckets = rows.stream().map(r -> new UsageViews.Bucket(date(r.get("day")),
                 new UsageViews.DayTotals(number(r.get("credits")), number(r.get("ops")), number(r.get("bytes_in")),
-                        number(r.get("bytes_out")), number(r.get("session_seconds")), number(r.get("tunnels")))))
+                        number(r.get("bytes_out")), number(r.get("session_seconds")), number(r.get("tunnels"))),
+                by == null ? null : byToken.getOrDefault(date(r.get("day")), Map.of())))
                 .toList();
         return new UsageViews.Series(from, to, buckets);
+    }
+
+    /** Credits billed to each token's tunnels per day, from token_daily (which outlives the tunnels). */
+    private Map<LocalDate, Map<String, Long>> tokenCredits(long accountId, LocalDate from, LocalDate to) {
+        @SuppressWarnings("unchecked")
+        List<Tuple> rows = em.createNativeQuery("""
+                select day, token_id, credit from token_daily
+                 where account_id = :account and day between cast(:from as date) and cast(:to as date) and credit > 0
+                 order by day, token_id""", Tuple.class)
+                .setParameter("account", accountId).setParameter("from", from).setParameter("to", to)
+                .getResultList();
+        Map<LocalDate, Map<String, Long>> credits = new HashMap<>();
+        for (Tuple r : rows) {
+            credits.computeIfAbsent(date(r.get("day")), day -> new LinkedHashMap<>())
+                    .put(TokenAttribution.wire(r.get("token_id", UUID.class)), number(r.get("credit")));
+        }
+        return credits;
+    }
+
+    /**
+     * The usage view restricted to one token's tunnels (an api token of the account, or {@code tunnel-secret}):
+     * what they used, hold and were not billed, their bytes and session seconds in the account's running windows
+     * (counted by UTC day), and how many are open. The limits, what remains, the level and the balance stay the
+     * account's: a token spends from them.
+     */
+    public UsageViews.View ofToken(long accountId, String tokenId) {
+        UUID token = TokenAttribution.resolve(accountId, tokenId)
+                .orElseThrow(() -> SluiceException.validation("token", "'token' must name an api token of this "
+                        + "account, or \"" + TokenAttribution.TUNNEL_SECRET + "\"."));
+        UsageViews.View account = of(accountId);
+        Instant bytesFrom = account.bytes().resetAt() == null ? null
+                : account.bytes().resetAt().minus(Duration.ofDays(7));
+        Instant sessionFrom = account.sessionSeconds().resetAt() == null ? null
+                : account.sessionSeconds().resetAt().minus(Duration.ofHours(24));
+        Tuple t = (Tuple) em.unwrap(org.hibernate.Session.class).createNativeQuery(TOKEN_VIEW, Tuple.class)
+                .setParameter("account", accountId).setParameter("token", token)
+                .setParameter("bytes_from", utcDate(bytesFrom), LocalDate.class)
+                .setParameter("session_from", utcDate(sessionFrom), LocalDate.class)
+                .getSingleResult();
+        long held = number(t.get("held"));
+        long dayUsed = number(t.get("day_used"));
+        long monthUsed = number(t.get("month_used"));
+        return new UsageViews.View(account.slug(), account.plan(), account.status(), account.level(),
+                share(account.day(), dayUsed, held, number(t.get("day_unbilled"))),
+                share(account.month(), monthUsed, held, number(t.get("month_unbilled"))),
+                new UsageViews.Usd(credits.toUsd(dayUsed), account.usd().dayLimit(), credits.toUsd(monthUsed),
+                        account.usd().monthLimit()),
+                new UsageViews.Meter(bytesFrom == null ? 0 : number(t.get("bytes_used")), account.bytes().limit(),
+                        account.bytes().resetAt()),
+                new UsageViews.Meter(sessionFrom == null ? 0 : number(t.get("session_seconds_used")),
+                        account.sessionSeconds().limit(), account.sessionSeconds().resetAt()),
+                number(t.get("open_tunnels")), account.concurrentMax(), account.balance());
+    }
+
+    /** One token's part of an account's window: its own used, leased and unbilled; the account's limit and remaining. */
+    private static UsageWindows.Window share(UsageWindows.Window account, long used, long leased, long unbilled) {
+        UsageWindows.Window own = UsageWindows.Window.of(BigInteger.valueOf(used), BigInteger.valueOf(leased),
+                BigInteger.valueOf(unbilled), account.limit(), account.resetAt());
+        return new UsageWindows.Window(own.used(), own.leased(), own.unbilled(), account.limit(), account.remaining(),
+                own.pct(), account.resetAt());
+    }
+
+    private static LocalDate utcDate(Instant at) {
+        return at == null ? null : LocalDate.ofInstant(at, ZoneOffset.UTC);
     }
 
     private UsageViews.View view(ResultSet r, Instant now) throws SQLException {

@@ -3,6 +3,9 @@ package dev.sluice.usage;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -46,7 +49,9 @@ public final class UsageViews {
     public record DayTotals(long credit, long op, long byte_in, long byte_out, long session_second, long tunnel) {
     }
 
-    public record Bucket(java.time.LocalDate date, DayTotals totals) {
+    /** {@code tokens}: credits billed to each token's tunnels that day, with {@code by=token} only. */
+    public record Bucket(java.time.LocalDate date, DayTotals totals,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Long> tokens) {
     }
 
     public record Series(java.time.LocalDate fromDate, java.time.LocalDate toDate, List<Bucket> buckets) {

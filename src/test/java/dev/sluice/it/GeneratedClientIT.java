@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -25,10 +26,13 @@ import org.junit.jupiter.api.Test;
 import dev.sluice.client.ApiClient;
 import dev.sluice.client.ApiException;
 import dev.sluice.client.api.AccountsApi;
+import dev.sluice.client.api.BudgetsApi;
 import dev.sluice.client.api.PlansApi;
 import dev.sluice.client.api.TokensApi;
 import dev.sluice.client.api.TunnelsApi;
 import dev.sluice.client.api.UsageApi;
+import dev.sluice.client.model.Budget;
+import dev.sluice.client.model.BudgetRequest;
 import dev.sluice.client.model.CreateRequest;
 import dev.sluice.client.model.Created;
 import dev.sluice.client.model.Error;
@@ -39,6 +43,7 @@ import dev.sluice.client.model.Minted;
 import dev.sluice.client.model.Plan;
 import dev.sluice.client.model.RegisterRequest;
 import dev.sluice.client.model.Registered;
+import dev.sluice.client.model.ThresholdRequest;
 import dev.sluice.client.model.View;
 
 /**
@@ -106,10 +111,19 @@ class GeneratedClientIT {
                 new LeaseRequest().consumed(50L).bytesIn(2048L).bytesOut(512L), "walkthrough-lease-2");
         assertEquals("ok", second.getLevel());
 
-        View usage = new UsageApi(client(api)).getUsage(null);
+        View usage = new UsageApi(client(api)).getUsage(null, null);
         assertEquals(slug, usage.getSlug());
         assertEquals(51L, usage.getDay().getUsed(), "registration (1) and the 50 consumed");
         assertEquals(2560L, usage.getBytes().getUsed());
+        assertEquals(51L, new UsageApi(client(service)).getUsage(minted.getId().toString(), null).getDay().getUsed(),
+                "all of it the edge-1 token's");
+
+        Budget budget = new BudgetsApi(client(service)).createBudget(slug, new BudgetRequest()
+                .tokenId(minted.getId().toString()).window("day").limitUsd(new java.math.BigDecimal("0.0001"))
+                .action("block").thresholds(List.of(new ThresholdRequest().pct(50))));
+        assertEquals(100L, budget.getLimit());
+        assertEquals(51L, budget.getSpent());
+        assertEquals(50L, budget.getThresholds().get(0).getCredits());
         assertFalse(new PlansApi(client(null)).listPlans().getPlans().isEmpty());
     }
 

@@ -324,6 +324,49 @@ class TwoReplicasIT {
         }
     }
 
+
+    @Test
+    @Order(9)
+    void bothReplicasStopATokenAtItsBudgetWhileAnotherTokenLeases() throws Exception {
+        lowerEveryDayLimitToZero();
+        JsonNode created = json(call(urls.get(0), "POST", "/admin/accounts", ROOT,
+                "{\"slug\":\"budgeted\",\"plan\":\"pro\",\"dayLimit\":1000000,\"leaseChunk\":10}"));
+        String service = created.get("serviceToken").asText();
+        JsonNode capped = json(call(urls.get(0), "POST", "/admin/accounts/budgeted/tokens", service, "{}"));
+        String other = json(call(urls.get(1), "POST", "/admin/accounts/budgeted/tokens", service, "{}")).get("token")
+                .asText();
+        HttpResponse<String> budget = call(urls.get(1), "POST", "/admin/accounts/budgeted/budgets", service,
+                "{\"tokenId\":\"" + capped.get("id").asText() + "\",\"window\":\"day\",\"limitCredits\":500,"
+                        + "\"action\":\"block\"}");
+        assertEquals(201, budget.statusCode(), budget.body());
+        String api = capped.get("token").asText();
+        List<String> tunnels = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            tunnels.add(json(call(urls.get(i % 2), "POST", "/v1/tunnels", api, "{}")).get("id").asText());
+        }
+        // Leases of the capped token on both replicas until its budget binds.
+        List<Integer> granted = Race.run(16, t -> () -> leaseUntilRefused(urls.get(t % 2),
+                tunnels.get(t % tunnels.size()), api, "budget", () -> {
+                }));
+        long total = granted.stream().mapToLong(Integer::longValue).sum();
+        assertTrue(total <= 500 - tunnels.size(), "granted " + total);
+        String otherTunnel = json(call(urls.get(1), "POST", "/v1/tunnels", other, "{}")).get("id").asText();
+        HttpResponse<String> lease = call(urls.get(0), "POST", "/v1/tunnels/" + otherTunnel + "/lease", other, "{}");
+        assertEquals(200, lease.statusCode(), lease.body());
+        try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("""
+                select b.spent, u.day_used,
+                       (select sum(d.credit) from token_daily d
+                         where d.account_id = b.account_id and d.token_id = b.token_id) as attributed
+                  from budget b join account a using (account_id) join account_usage u using (account_id)
+                 where a.slug = 'budgeted'""")) {
+            r.next();
+            assertEquals(tunnels.size() + total, r.getLong("spent"), "every credit granted was spent, once");
+            assertTrue(r.getLong("spent") <= 500, "spent " + r.getLong("spent"));
+            assertEquals(r.getLong("spent"), r.getLong("attributed"));
+            assertEquals(r.getLong("spent") + 1, r.getLong("day_used"), "and the other token's registration");
+        }
+    }
+
     /** Something a worker does once, after its first lease. */
     interface AfterFirstLease {
         void run() throws Exception;

@@ -225,7 +225,7 @@ class SettlementRulesTest {
     @Test
     void aRegistrationCostsOneCreditUnderTheSameLock() throws SQLException {
         long account = account(1_000, 100_000, 50);
-        try (PreparedStatement s = connection.prepareStatement("select * from charge_registration(?, null)")) {
+        try (PreparedStatement s = connection.prepareStatement("select * from charge_registration(?, null::uuid, null)")) {
             s.setLong(1, account);
             try (ResultSet r = s.executeQuery()) {
                 assertTrue(r.next());
@@ -258,6 +258,80 @@ class SettlementRulesTest {
     }
 
     /** An account with limits in credits, and its usage row as account creation writes it. */
+    @Test
+    void aBatchKeepsWhatABudgetsScopeHoldsCallByCall() throws SQLException {
+        long account = account(100_000, 1_000_000, 50);
+        UUID capped = token(account);
+        UUID free = token(account);
+        UUID first = tunnel(account, capped);
+        UUID second = tunnel(account, capped);
+        UUID other = tunnel(account, free);
+        UUID budget = budget(account, capped, 120, "block");
+        List<Settlement> batch = settle(account, Call.lease(first, 0, null).by(capped),
+                Call.lease(second, 0, null).by(capped), Call.lease(other, 0, null).by(free),
+                Call.lease(first, 0, null).by(capped), Call.lease(second, 0, null).by(capped));
+        assertEquals(List.of(50L, 50L, 50L, 20L, 0L), batch.stream().map(Settlement::granted).toList(),
+                "120 less what the token's two tunnels already hold, call by call");
+        assertEquals("budget", batch.get(4).scope());
+        assertEquals(budget, batch.get(4).budgetId());
+        assertEquals(0L, batch.get(4).budgetRemaining());
+        assertEquals(null, batch.get(2).budgetRemaining(), "the other token has no blocking budget");
+        // Reports that stay within what was held bill exactly the limit, and no further.
+        settle(account, Call.lease(first, 70, 0L).by(capped), Call.lease(second, 50, 0L).by(capped));
+        assertEquals(120, longOf("budget", "spent", account));
+        assertEquals(SettleOutcome.QUOTA, settle(account, Call.lease(first, 0, null).by(capped)).get(0).outcome());
+        assertEquals(120, tokenCredits(account, capped));
+    }
+
+    @Test
+    void aStaleTunnelsHeldLeaseIsChargedToItsTokensBudgetsAndDayTotals() throws SQLException {
+        long account = account(100_000, 1_000_000, 50);
+        UUID token = token(account);
+        UUID tunnel = tunnel(account, token);
+        budget(account, token, 1_000, "notify");
+        settle(account, Call.lease(tunnel, 0, null).by(token));
+        update("update tunnel set last_seen_at = now() - interval '1 hour' where account_id = ?", account);
+        try (PreparedStatement s = connection.prepareStatement(
+                "select count(*) from close_tunnels(?, null, null, 'stale', true, 60)")) {
+            s.setLong(1, account);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                assertEquals(1, r.getInt(1));
+            }
+        }
+        assertEquals(50, longOf("budget", "spent", account), "the held lease, charged as used");
+        assertEquals(50, tokenCredits(account, token));
+        assertEquals(50, longOf("account_usage", "day_used", account));
+    }
+
+    private static UUID budget(long account, UUID token, long limit, String action) throws SQLException {
+        UUID id = UUID.randomUUID();
+        try (PreparedStatement s = connection.prepareStatement(
+                "select budget_id from add_budget(?, ?, null, ?, 'day', ?, ?, '[]', 50)")) {
+            s.setLong(1, account);
+            s.setObject(2, id);
+            s.setObject(3, token);
+            s.setLong(4, limit);
+            s.setString(5, action);
+            try (ResultSet r = s.executeQuery()) {
+                assertTrue(r.next(), "the budget was not created");
+            }
+        }
+        return id;
+    }
+
+    private static long tokenCredits(long account, UUID token) throws SQLException {
+        try (PreparedStatement s = connection.prepareStatement(
+                "select coalesce(sum(credit), 0) from token_daily where account_id = ? and token_id = ?")) {
+            s.setLong(1, account);
+            s.setObject(2, token);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        }
+    }
+
     private static long account(long dayLimit, long monthLimit, long leaseChunk) throws SQLException {
         long id = NEXT_ACCOUNT.incrementAndGet();
         String slug = "rules-" + id;
