@@ -5,11 +5,12 @@ import { h, clear, field, table } from './dom.js';
 import { attempt, bytes, credits, say, seriesChart, shownOnce, usageGauges, when } from './ui.js';
 import { planSection, tokensSection } from './shared.js';
 import { creditSection } from './credit.js';
+import { budgetsPage } from './budget.js';
 
 export function ownerNav(service) {
   return service
     ? [['#/overview', 'Overview'], ['#/tunnels', 'Tunnels'], ['#/tokens', 'Tokens'], ['#/webhooks', 'Webhooks'],
-      ['#/team', 'Team'], ['#/credit', 'Credit'], ['#/subdomains', 'Subdomains'], ['#/workers', 'Workers'], ['#/plan', 'Plan'], ['#/memberships', 'Shared with me']]
+      ['#/team', 'Team'], ['#/budgets', 'Budgets'], ['#/credit', 'Credit'], ['#/subdomains', 'Subdomains'], ['#/workers', 'Workers'], ['#/plan', 'Plan'], ['#/memberships', 'Shared with me']]
     : [['#/overview', 'Overview'], ['#/tunnels', 'Tunnels'], ['#/memberships', 'Shared with me']];
 }
 
@@ -22,6 +23,7 @@ export function ownerRoute(main, parts, slug, service) {
     if (page === 'tokens') return clear(main, h('h1', {}, 'API tokens'), tokensSection(slug, { root: false }));
     if (page === 'webhooks') return webhooks(main, slug);
     if (page === 'team') return team(main, slug);
+    if (page === 'budgets') return budgetsPage(main, slug);
     if (page === 'credit') return clear(main, h('h1', {}, 'Prepaid credit'), creditSection(slug, { root: false }));
     if (page === 'subdomains') return subdomains(main);
     if (page === 'workers') return workers(main);
@@ -66,7 +68,7 @@ async function webhooks(main, slug) {
   const base = `/admin/accounts/${enc(slug)}/webhooks`;
   const url = field('Endpoint URL', { type: 'url', required: true, placeholder: 'https://example.com/hooks/sluice' });
   const types = ['quota.warning_80pct', 'quota.exceeded', 'quota.recovered', 'plan.downgraded', 'tunnel.closed',
-    'balance.low', 'balance.depleted', 'grant.expired'];
+    'balance.low', 'balance.depleted', 'grant.expired', 'budget.threshold'];
   const boxes = types.map((t) => {
     const id = 'ev-' + t.replace(/\W/g, '-');
     const input = h('input', { type: 'checkbox', id, value: t, checked: true });

@@ -5,6 +5,7 @@ import static dev.sluice.Api.as;
 import static dev.sluice.Api.asRoot;
 import static dev.sluice.Api.createAccount;
 import static dev.sluice.Api.uniqueSlug;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +32,7 @@ import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.options.AriaRole;
+import com.microsoft.playwright.options.SelectOption;
 
 import dev.sluice.Api;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -388,6 +390,49 @@ class ConsoleBrowserTest {
         role(AriaRole.BUTTON, "Save alert").click();
         assertThat(status()).containsText("Balance alert saved.");
         assertThat(page.locator("main")).containsText("falls below 100 credits");
+    }
+
+    @Test
+    void anOwnerSetsABudgetForOneTokenAndReadsUsageByToken() {
+        String slug = uniqueSlug("console-budget");
+        String service = createAccount(slug, Map.of("plan", "pro", "leaseChunk", 10)).path("serviceToken");
+        String api = as(service).body(Map.of("kind", "api", "name", "edge-a"))
+                .post("/admin/accounts/" + slug + "/tokens").then().statusCode(201).extract().path("token");
+        String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+        as(api).body(Map.of()).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
+        as(api).body(Map.of("consumed", 10)).post("/v1/tunnels/" + tunnel + "/lease").then().statusCode(200);
+
+        signIn(service);
+        role(AriaRole.LINK, "Budgets").click();
+        assertThat(role(AriaRole.HEADING, "Budgets")).isVisible();
+        label("Name").fill(MARKUP);
+        label("Counts").selectOption(new SelectOption().setLabel("edge-a …" + api.substring(api.length() - 4)));
+        label("Window").selectOption("day");
+        label("Limit (USD)").fill("0.0001");
+        label("When reached").selectOption("block");
+        role(AriaRole.BUTTON, "Add budget").click();
+        assertThat(status()).containsText("added.");
+        Locator budgets = page.locator("table", new Page.LocatorOptions().setHasText("Budgets: spent"));
+        assertThat(budgets).containsText(MARKUP);
+        assertThat(budgets).containsText("edge-a");
+        assertThat(budgets).containsText("11 credits of 100 credits");
+        assertThat(budgets).containsText("50 %, 80 %, 100 %");
+        Locator byToken = page.locator("table", new Page.LocatorOptions().setHasText("Credits billed to each token"));
+        assertThat(byToken.locator("tr", new Locator.LocatorOptions().setHasText("edge-a"))).containsText("11 credits");
+        screenshot("owner-budgets.png");
+
+        role(AriaRole.BUTTON, "Edit").click();
+        label("Limit (USD)").fill("0.0002");
+        label("Alert at (% of the limit, or $amount; comma-separated)").fill("25, $0.0001");
+        role(AriaRole.BUTTON, "Save budget").click();
+        assertThat(status()).containsText("saved.");
+        assertThat(budgets).containsText("11 credits of 200 credits");
+        assertThat(budgets).containsText("25 %, $0.0001");
+        as(service).get("/admin/accounts/" + slug + "/budgets").then().body("budgets[0].limit", equalTo(200));
+
+        role(AriaRole.BUTTON, "Delete").click();
+        assertThat(status()).containsText("deleted.");
+        assertThat(budgets.locator("tbody")).hasText("None.");
     }
 
     private void signIn(String token) {
