@@ -57,14 +57,15 @@ AS $function$
                b.first_alert, b.created_at)::budget
 $function$;
 
--- The account's budgets, rolled to now, in the order they were created.
+-- The account's budgets, rolled to now, in the order they were created. (row(b.*)::budget, not b: on a Citus shard
+-- a bare whole-row reference has the shard's own row type.)
 create or replace function account_budgets(p_account bigint)
  RETURNS budget[]
  LANGUAGE plpgsql
  STABLE
 AS $function$
 begin
-    return (select coalesce(array_agg(rolled_budget(b) order by b.created_at, b.budget_id), '{}')
+    return (select coalesce(array_agg(rolled_budget(row(b.*)::budget) order by b.created_at, b.budget_id), '{}')
               from budget b where b.account_id = p_account);
 end $function$;
 
@@ -295,7 +296,8 @@ declare
     b budget;
 begin
     perform lock_usage(p_account);
-    select (rolled_budget(x)).* into b from budget x where x.account_id = p_account and x.budget_id = p_budget;
+    select (rolled_budget(row(x.*)::budget)).* into b
+      from budget x where x.account_id = p_account and x.budget_id = p_budget;
     if not found then
         return;
     end if;

@@ -51,9 +51,9 @@ public class BudgetService {
     /** What a view shows of a budget row x; {@code thresholds} as text, which any mapping reads alike. */
     private static final String COLUMNS = "select x.budget_id, x.name, x.token_id, x.period, x.limit_credits, "
             + "x.action, x.thresholds::text as thresholds_text, x.spent, x.created_at from ";
-    /** Budgets rolled to now. */
-    private static final String SELECT_ROLLED = COLUMNS + "(select (rolled_budget(b)).* from budget b "
-            + "where b.account_id = :account";
+    /** Budgets rolled to now; on a Citus shard a bare {@code b} would have the shard's row type, hence row(b.*). */
+    private static final String SELECT_ROLLED = COLUMNS + "(select (rolled_budget(row(b.*)::budget)).* "
+            + "from budget b where b.account_id = :account";
 
     @Inject
     EntityManager em;
