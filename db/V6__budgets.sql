@@ -2,16 +2,18 @@
 --
 -- A budget narrows one account's spending in a day or month window, for the whole account (token_id null) or for the
 -- tunnels one token registered (token_id; rolled_from holds the tokens it was rolled from, whose tunnels still count;
--- the nil uuid stands for TUNNEL_SECRET). Its spent, window_start, thresholds_sent and next_alert change under the
--- account's credit lock, in the same statement that bills, and the budget count on the usage row lets a settlement
--- of an account without budgets skip the table.
+-- the nil uuid stands for TUNNEL_SECRET). What a budget has spent is not stored: it is what its scope was billed
+-- since the window's start, the usage row's day or month for the whole account, token_daily's rows for tokens, both
+-- written by the same statements that bill. The alert state (window_start, thresholds_sent, next_alert) changes under
+-- the account's credit lock when a threshold is sent, and the budget count on the usage row lets a settlement of an
+-- account without budgets skip the table.
 alter table account_usage
     add column budget_count integer default 0 not null;
 
 -- thresholds: [{pct|usd, credits, key}] in the owner's order; key names a threshold across edits of the limit, and
--- thresholds_sent holds the keys already sent in the current window; next_alert is the smallest credits of a
--- threshold not sent yet (null: none), so a charge that crosses nothing costs one comparison, and first_alert the
--- smallest of all, which next_alert becomes when a window starts.
+-- thresholds_sent holds the keys already sent in the window that starts at window_start; next_alert is the smallest
+-- credits of a threshold not sent yet (null: none), so a charge that crosses nothing costs one comparison, and
+-- first_alert the smallest of all, which next_alert becomes when a window starts.
 CREATE TABLE budget (
     account_id bigint NOT NULL,
     budget_id uuid NOT NULL,
@@ -22,7 +24,6 @@ CREATE TABLE budget (
     limit_credits bigint NOT NULL,
     action text NOT NULL,
     thresholds jsonb DEFAULT '[]' NOT NULL,
-    spent bigint DEFAULT 0 NOT NULL,
     window_start date NOT NULL,
     thresholds_sent text[] DEFAULT '{}' NOT NULL,
     next_alert bigint,
@@ -55,6 +56,21 @@ ALTER TABLE ONLY token_daily
     ADD CONSTRAINT token_daily_pkey PRIMARY KEY (account_id, day, token_id);
 ALTER TABLE ONLY token_daily
     ADD CONSTRAINT token_daily_account_id_fkey FOREIGN KEY (account_id) REFERENCES account(account_id) ON DELETE CASCADE;
+
+-- What a settlement keeps of an account's budgets while it bills, as arrays in the budgets' order: one element per
+-- budget, scalars only, so a call reads no budget row; covers says which budgets count token's tunnels (the token of
+-- the call at hand).
+create type budget_book as (
+    budget_id uuid[],
+    blocking boolean[],
+    limit_credits bigint[],
+    spent bigint[],
+    held bigint[],
+    next_alert bigint[],
+    resets_at timestamp with time zone[],
+    token uuid,
+    covers boolean[]
+);
 
 -- A refusal by a budget names it; the smallest remaining of the budgets in a call's scope goes to RateLimit-Remaining.
 alter type settlement add attribute budget_id uuid, add attribute budget_remaining bigint;

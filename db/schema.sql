@@ -1,5 +1,19 @@
 -- The schema as the migrations leave it (pg_dump, functions left out: db/functions holds them). Checked by SchemaLayoutTest.
 
+-- Name: budget_book; Type: TYPE; Schema: public; Owner: -
+
+CREATE TYPE public.budget_book AS (
+	budget_id uuid[],
+	blocking boolean[],
+	limit_credits bigint[],
+	spent bigint[],
+	held bigint[],
+	next_alert bigint[],
+	resets_at timestamp with time zone[],
+	token uuid,
+	covers boolean[]
+);
+
 -- Name: leased_credits; Type: DOMAIN; Schema: public; Owner: -
 
 CREATE DOMAIN public.leased_credits AS bigint
@@ -51,44 +65,6 @@ SET default_tablespace = '';
 
 SET default_table_access_method = heap;
 
--- Name: budget; Type: TABLE; Schema: public; Owner: -
-
-CREATE TABLE public.budget (
-    account_id bigint NOT NULL,
-    budget_id uuid NOT NULL,
-    name text,
-    token_id uuid,
-    rolled_from uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-    period text NOT NULL,
-    limit_credits bigint NOT NULL,
-    action text NOT NULL,
-    thresholds jsonb DEFAULT '[]'::jsonb NOT NULL,
-    spent bigint DEFAULT 0 NOT NULL,
-    window_start date NOT NULL,
-    thresholds_sent text[] DEFAULT '{}'::text[] NOT NULL,
-    next_alert bigint,
-    first_alert bigint,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT budget_action_check CHECK ((action = ANY (ARRAY['notify'::text, 'block'::text]))),
-    CONSTRAINT budget_limit_check CHECK (((limit_credits >= 1) AND (limit_credits <= '1000000000000000'::bigint))),
-    CONSTRAINT budget_period_check CHECK ((period = ANY (ARRAY['day'::text, 'month'::text])))
-);
-
--- Name: token_daily; Type: TABLE; Schema: public; Owner: -
-
-CREATE TABLE public.token_daily (
-    account_id bigint NOT NULL,
-    day date NOT NULL,
-    token_id uuid NOT NULL,
-    credit bigint DEFAULT 0 NOT NULL,
-    op bigint DEFAULT 0 NOT NULL,
-    byte_in bigint DEFAULT 0 NOT NULL,
-    byte_out bigint DEFAULT 0 NOT NULL,
-    session_second bigint DEFAULT 0 NOT NULL,
-    tunnel bigint DEFAULT 0 NOT NULL,
-    unbilled bigint DEFAULT 0 NOT NULL
-);
-
 -- Name: account_usage; Type: TABLE; Schema: public; Owner: -
 
 CREATE TABLE public.account_usage (
@@ -120,6 +96,43 @@ CREATE TABLE public.account_usage (
     balance_low_sent boolean DEFAULT false NOT NULL,
     balance_depleted_sent boolean DEFAULT true NOT NULL,
     budget_count integer DEFAULT 0 NOT NULL
+);
+
+-- Name: budget; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.budget (
+    account_id bigint NOT NULL,
+    budget_id uuid NOT NULL,
+    name text,
+    token_id uuid,
+    rolled_from uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    period text NOT NULL,
+    limit_credits bigint NOT NULL,
+    action text NOT NULL,
+    thresholds jsonb DEFAULT '[]'::jsonb NOT NULL,
+    window_start date NOT NULL,
+    thresholds_sent text[] DEFAULT '{}'::text[] NOT NULL,
+    next_alert bigint,
+    first_alert bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT budget_action_check CHECK ((action = ANY (ARRAY['notify'::text, 'block'::text]))),
+    CONSTRAINT budget_limit_check CHECK (((limit_credits >= 1) AND (limit_credits <= '1000000000000000'::bigint))),
+    CONSTRAINT budget_period_check CHECK ((period = ANY (ARRAY['day'::text, 'month'::text])))
+);
+
+-- Name: token_daily; Type: TABLE; Schema: public; Owner: -
+
+CREATE TABLE public.token_daily (
+    account_id bigint NOT NULL,
+    day date NOT NULL,
+    token_id uuid NOT NULL,
+    credit bigint DEFAULT 0 NOT NULL,
+    op bigint DEFAULT 0 NOT NULL,
+    byte_in bigint DEFAULT 0 NOT NULL,
+    byte_out bigint DEFAULT 0 NOT NULL,
+    session_second bigint DEFAULT 0 NOT NULL,
+    tunnel bigint DEFAULT 0 NOT NULL,
+    unbilled bigint DEFAULT 0 NOT NULL
 );
 
 -- Name: account; Type: TABLE; Schema: public; Owner: -

@@ -17,8 +17,10 @@ declare
     v_previous text;
     v_scope text;
     v_token uuid := tunnel_token(p_token);
-    budgets budget[] := '{}';
+    loaded record;
+    book budget_book;
     binding record;
+    spending record;
     v_budget uuid;
     v_budget_left bigint;
     v_resets_at timestamp with time zone;
@@ -36,8 +38,9 @@ begin
     end if;
     v_scope := spent_scope(u, v_scope, a.prepaid);
     if u.budget_count > 0 then
-        budgets := account_budgets(p_account);
-        binding := binding_budget(budgets, budgets_held(p_account, u, budgets), v_token);
+        loaded := account_budgets(p_account, u);
+        book := book_for_token(loaded.book, loaded.budgets, v_token);
+        binding := binding_budget(book);
         v_budget_left := binding.remaining;
         if v_budget_left is not null then
             v_scope := budget_scope(u, v_scope, v_budget_left, binding.resets_at);
@@ -54,8 +57,11 @@ begin
         if a.prepaid then
             u := draw_credits(p_account, u, 1, a.bound, p_request_id);
         end if;
-        if cardinality(budgets) > 0 then
-            perform store_budgets(p_account, budgets_spend(p_account, budgets, v_token, 1));
+        if u.budget_count > 0 then
+            spending := budgets_spend(book, 1);
+            if spending.due then
+                perform budgets_alert(p_account, loaded.budgets, spending.book);
+            end if;
         end if;
         perform add_token_usage(p_account, array[row(p_account, null, v_token, 1, 0, 0, 0, 0, 1, 0)::token_daily]);
         v_budget_left := v_budget_left - 1;
@@ -102,12 +108,12 @@ end $function$;
 --   most down to a balance of -leaseChunk x concurrentMax, the rest unbilled; and a lease also grants no more than
 --   is available (balance less held), else 429 with scope balance. Grant moments that have passed (grants_due_at)
 --   are written first, and the balance alerts after the batch.
--- * an account's budgets (R__budgets.sql) are read once per batch, with what the open tunnels in each one's scope
---   hold: a charge is billed only as far as every blocking budget that counts the tunnel's token stays within its
---   limit plus leaseChunk x concurrentMax (the rest unbilled, overshoot first); a lease grants no more than any of
---   them leaves (limit - spent - held in its scope), else 429 with scope budget; each charge is added to the budgets
---   that count the token (their threshold webhooks) and to the token's totals of the day (token_daily). Both are
---   written once, after the batch.
+-- * an account's budgets (R__budgets.sql) are read once per batch, with what each has spent in its window and what
+--   the open tunnels in each one's scope hold: a charge is billed only as far as every blocking budget that counts
+--   the tunnel's token stays within its limit plus leaseChunk x concurrentMax (the rest unbilled, overshoot first); a
+--   lease grants no more than any of them leaves (limit - spent - held in its scope), else 429 with scope budget;
+--   each charge is added to what the budgets that count the token have spent (a threshold reached is sent and its
+--   budget written at once) and to the token's totals of the day (token_daily, written once after the batch).
 -- What changes nothing on the common call is skipped: the level webhook's helper is called only when the level
 -- moved from a known one, the reset time only for a 429, and a batch of one call finds its tunnel without a query.
 --
@@ -160,8 +166,11 @@ declare
     v_balance bigint;
     v_cut bigint;
     budgets budget[] := '{}';
-    budget_held bigint[];
+    book budget_book;
+    loaded record;
     binding record;
+    spending record;
+    alerted record;
     v_billable bigint;
     v_token uuid;
     token_totals token_daily[] := '{}';
@@ -180,8 +189,9 @@ begin
         u := apply_grant_events(p_account, u);
     end if;
     if u.budget_count > 0 then
-        budgets := account_budgets(p_account);
-        budget_held := budgets_held(p_account, u, budgets);
+        loaded := account_budgets(p_account, u);
+        budgets := loaded.budgets;
+        book := loaded.book;
     end if;
     -- The batch's tunnels once, and for each call the position of its tunnel among them.
     select coalesce(array_agg(row(x.*)::tunnel order by x.tunnel_id), '{}') into tunnels
@@ -238,6 +248,9 @@ begin
             t := tunnels[j];
             v_token := tunnel_token(t.token_id);
             v_held_before := t.held;
+            if cardinality(budgets) > 0 then
+                book := book_for_token(book, budgets, v_token);
+            end if;
 
             v_kind := case when p_close[i] then 'close' else 'lease' end;
             if p_keys[i] is not null then
@@ -330,7 +343,7 @@ begin
             -- What the blocking budgets of the tunnel's token cannot bill, and what would take a prepaid balance
             -- below the overshoot bound, is unbilled, overshoot first.
             if cardinality(budgets) > 0 then
-                v_billable := budgets_billable(budgets, v_token, a.overshoot_bound);
+                v_billable := budgets_billable(book, a.overshoot_bound);
                 if v_charge > v_billable then
                     v_cut := v_charge - v_billable;
                     v_over_billed := v_over_billed - least(v_cut, v_over_billed);
@@ -347,7 +360,13 @@ begin
                 v_unbilled := v_unbilled + v_cut;
             end if;
             if v_charge > 0 and cardinality(budgets) > 0 then
-                budgets := budgets_spend(p_account, budgets, v_token, v_charge);
+                spending := budgets_spend(book, v_charge);
+                book := spending.book;
+                if spending.due then
+                    alerted := budgets_alert(p_account, budgets, book);
+                    budgets := alerted.budgets;
+                    book := alerted.book;
+                end if;
             end if;
             u.day_used := sat_add(u.day_used, v_charge);
             u.month_used := sat_add(u.month_used, v_charge);
@@ -379,7 +398,7 @@ begin
                         -- the budgets' scopes hold still counts this tunnel's lease before the commit.
                         v_available := case when a.prepaid then u.balance - u.day_leased end;
                         if cardinality(budgets) > 0 then
-                            binding := binding_budget(budgets, budget_held, v_token);
+                            binding := binding_budget(book);
                             r.budget_remaining := binding.remaining + v_commit;
                         end if;
                         v_granted := greatest(0, least(coalesce(p_want[i], a.lease_chunk), a.lease_chunk,
@@ -473,11 +492,7 @@ begin
             end if;
             -- What the budgets' scopes hold follows the tunnel; the token's day totals add up what was billed.
             if cardinality(budgets) > 0 and r.held <> v_held_before then
-                for m in 1 .. cardinality(budgets) loop
-                    if budget_covers(budgets[m], v_token) then
-                        budget_held[m] := budget_held[m] + r.held - v_held_before;
-                    end if;
-                end loop;
+                book := budgets_hold(book, r.held - v_held_before);
             end if;
             if v_charge > 0 or v_unbilled > 0 or (v_counted and (p_consumed[i] > 0 or v_bytes > 0 or v_seconds > 0)) then
                 v_total_slot := array_position(total_tokens, v_token);
@@ -515,9 +530,6 @@ begin
             u := balance_alerts(p_account, u);
         end if;
         perform store_usage(u);
-        if cardinality(budgets) > 0 then
-            perform store_budgets(p_account, budgets);
-        end if;
         if cardinality(token_totals) > 0 then
             perform add_token_usage(p_account, token_totals);
         end if;
@@ -587,6 +599,10 @@ declare
     v_balance bigint;
     v_charge bigint;
     budgets budget[] := '{}';
+    book budget_book;
+    loaded record;
+    spending record;
+    alerted record;
     totals token_daily[] := '{}';
     share record;
 begin
@@ -626,19 +642,33 @@ begin
             u := apply_grant_events(p_account, u);
         end if;
         if u.budget_count > 0 then
-            budgets := account_budgets(p_account);
+            loaded := account_budgets(p_account, u);
+            budgets := loaded.budgets;
+            book := loaded.book;
         end if;
         for share in
             select tunnel_token(x.token) as token, sum(x.held)::bigint as held
               from unnest(v_tokens, v_held) x(token, held) group by 1 order by 1
         loop
-            v_charge := least(share.held, budgets_billable(budgets, share.token, a.bound));
+            v_charge := share.held;
+            if cardinality(budgets) > 0 then
+                book := book_for_token(book, budgets, share.token);
+                v_charge := least(v_charge, budgets_billable(book, a.bound));
+            end if;
             if a.prepaid then
                 v_balance := u.balance;
                 u := draw_credits(p_account, u, v_charge, a.bound, null);
                 v_charge := v_balance - u.balance;
             end if;
-            budgets := budgets_spend(p_account, budgets, share.token, v_charge);
+            if cardinality(budgets) > 0 then
+                spending := budgets_spend(book, v_charge);
+                book := spending.book;
+                if spending.due then
+                    alerted := budgets_alert(p_account, budgets, book);
+                    budgets := alerted.budgets;
+                    book := alerted.book;
+                end if;
+            end if;
             u.day_used := sat_add(u.day_used, v_charge);
             u.month_used := sat_add(u.month_used, v_charge);
             u.day_unbilled := sat_add(u.day_unbilled, share.held - v_charge);
@@ -646,9 +676,6 @@ begin
             totals := totals
                 || row(p_account, null, share.token, v_charge, 0, 0, 0, 0, 0, share.held - v_charge)::token_daily;
         end loop;
-        if cardinality(budgets) > 0 then
-            perform store_budgets(p_account, budgets);
-        end if;
         perform add_token_usage(p_account, totals);
     end if;
     if a.prepaid then

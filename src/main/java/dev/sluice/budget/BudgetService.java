@@ -48,12 +48,8 @@ public class BudgetService {
     /** Thresholds of a budget created without any: the account levels' 80 % and 100 %. */
     static final List<BudgetViews.ThresholdRequest> DEFAULT_THRESHOLDS = List.of(
             new BudgetViews.ThresholdRequest(80, null), new BudgetViews.ThresholdRequest(100, null));
-    /** What a view shows of a budget row x; {@code thresholds} as text, which any mapping reads alike. */
-    private static final String COLUMNS = "select x.budget_id, x.name, x.token_id, x.period, x.limit_credits, "
-            + "x.action, x.thresholds::text as thresholds_text, x.spent, x.created_at from ";
-    /** Budgets rolled to now; on a Citus shard a bare {@code b} would have the shard's row type, hence row(b.*). */
-    private static final String SELECT_ROLLED = COLUMNS + "(select (rolled_budget(row(b.*)::budget)).* "
-            + "from budget b where b.account_id = :account";
+    /** The account's budgets with what each has spent in its window, oldest first. */
+    private static final String VIEWS = "select * from budget_views(:account) x";
 
     @Inject
     EntityManager em;
@@ -76,17 +72,18 @@ public class BudgetService {
                                 + "account, or \"" + TokenAttribution.TUNNEL_SECRET + "\"."));
         String thresholds = thresholds(request.thresholds() == null ? DEFAULT_THRESHOLDS : request.thresholds(),
                 limit);
-        List<Tuple> added = typed(COLUMNS + "add_budget(:account, :budget, :name, :token, :window, :limit, :action, "
-                + "cast(:thresholds as jsonb), :max) x").setParameter("account", account.accountId())
-                .setParameter("budget", UUID.randomUUID()).setParameter("name", request.name(), String.class)
+        UUID id = UUID.randomUUID();
+        Object added = typed("select add_budget(:account, :budget, :name, :token, :window, :limit, :action, "
+                + "cast(:thresholds as jsonb), :max)").setParameter("account", account.accountId())
+                .setParameter("budget", id).setParameter("name", request.name(), String.class)
                 .setParameter("token", token, UUID.class).setParameter("window", window.wire())
                 .setParameter("limit", limit).setParameter("action", action.wire())
-                .setParameter("thresholds", thresholds).setParameter("max", MAX_BUDGETS).getResultList();
-        if (added.isEmpty()) {
+                .setParameter("thresholds", thresholds).setParameter("max", MAX_BUDGETS).getSingleResult();
+        if (!Boolean.TRUE.equals(added)) {
             throw new SluiceException(409, ErrorCode.BUDGET_LIMIT_REACHED,
                     "An account has at most " + MAX_BUDGETS + " budgets.");
         }
-        BudgetViews.Budget budget = view(added.get(0));
+        BudgetViews.Budget budget = find(account.accountId(), id);
         audit.succeeded(slug, "budget:" + budget.id(), "window=" + budget.window() + " limit=" + budget.limit()
                 + " action=" + budget.action() + (budget.tokenId() == null ? "" : " tokenId=" + budget.tokenId()));
         return budget;
@@ -95,16 +92,19 @@ public class BudgetService {
     public BudgetViews.BudgetList list(String slug) {
         Account account = Accounts.require(slug);
         @SuppressWarnings("unchecked")
-        List<Tuple> rows = em.createNativeQuery(SELECT_ROLLED + ") x order by x.created_at, x.budget_id", Tuple.class)
-                .setParameter("account", account.accountId()).getResultList();
+        List<Tuple> rows = em.createNativeQuery(VIEWS, Tuple.class).setParameter("account", account.accountId())
+                .getResultList();
         return new BudgetViews.BudgetList(rows.stream().map(this::view).toList());
     }
 
     public BudgetViews.Budget get(String slug, String budgetId) {
-        Account account = Accounts.require(slug);
+        return find(Accounts.require(slug).accountId(), id(budgetId));
+    }
+
+    private BudgetViews.Budget find(long accountId, UUID budgetId) {
         @SuppressWarnings("unchecked")
-        List<Tuple> rows = em.createNativeQuery(SELECT_ROLLED + " and b.budget_id = :budget) x", Tuple.class)
-                .setParameter("account", account.accountId()).setParameter("budget", id(budgetId)).getResultList();
+        List<Tuple> rows = em.createNativeQuery(VIEWS + " where x.budget_id = :budget", Tuple.class)
+                .setParameter("account", accountId).setParameter("budget", budgetId).getResultList();
         if (rows.isEmpty()) {
             throw noSuchBudget();
         }
@@ -127,16 +127,16 @@ public class BudgetService {
                             .toList();
             thresholds = thresholds(given, limit != null ? limit : current.limit());
         }
-        List<Tuple> changed = typed(COLUMNS + "change_budget(:account, :budget, :name, :limit, :action, "
-                + "cast(:thresholds as jsonb)) x").setParameter("account", account.accountId())
+        Object changed = typed("select change_budget(:account, :budget, :name, :limit, :action, "
+                + "cast(:thresholds as jsonb))").setParameter("account", account.accountId())
                 .setParameter("budget", id).setParameter("name", change.name(), String.class)
                 .setParameter("limit", limit, Long.class)
                 .setParameter("action", action == null ? null : action.wire(), String.class)
-                .setParameter("thresholds", thresholds, String.class).getResultList();
-        if (changed.isEmpty()) {
+                .setParameter("thresholds", thresholds, String.class).getSingleResult();
+        if (!Boolean.TRUE.equals(changed)) {
             throw noSuchBudget();
         }
-        BudgetViews.Budget budget = view(changed.get(0));
+        BudgetViews.Budget budget = find(account.accountId(), id);
         audit.succeeded(slug, "budget:" + id, "limit=" + budget.limit() + " action=" + budget.action());
         return budget;
     }
@@ -231,7 +231,7 @@ public class BudgetService {
         long spent = SqlValues.number(row.get("spent"));
         UUID token = row.get("token_id", UUID.class);
         List<BudgetViews.Threshold> thresholds = new ArrayList<>();
-        for (JsonNode node : parse(row.get("thresholds_text", String.class))) {
+        for (JsonNode node : parse(row.get("thresholds", String.class))) {
             thresholds.add(new BudgetViews.Threshold(node.has("pct") ? node.get("pct").asInt() : null,
                     node.has("usd") ? node.get("usd").decimalValue() : null, node.get("credits").asLong()));
         }
@@ -250,9 +250,8 @@ public class BudgetService {
     }
 
     /** A native query whose parameters may be bound as typed nulls. */
-    @SuppressWarnings("unchecked")
-    private NativeQuery<Tuple> typed(String sql) {
-        return em.createNativeQuery(sql, Tuple.class).unwrap(NativeQuery.class);
+    private NativeQuery<?> typed(String sql) {
+        return em.createNativeQuery(sql).unwrap(NativeQuery.class);
     }
 
     private static UUID id(String budgetId) {

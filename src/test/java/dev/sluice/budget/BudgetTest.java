@@ -175,6 +175,8 @@ class BudgetTest {
         assertEquals(4, events(owner).size());
         // A new window sends them again.
         update("update budget set window_start = window_start - 1 where budget_id = ?::uuid", budgetId);
+        update("update account_usage set day_start = day_start - 1 where account_id = (select account_id from account "
+                + "where slug = ?)", owner.slug());
         assertEquals(0, owner.get(budgetId).getLong("spent"));
         owner.lease(owner.api(), tunnel, 600).then().statusCode(200);
         assertEquals(6, events(owner).size());
