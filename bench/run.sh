@@ -5,6 +5,8 @@
 #   - leases spread over ACCOUNTS accounts vs the same UPDATE spread over ACCOUNTS rows;
 #   - the same two lease phases on prepaid accounts (contract §11: each lease draws from grants and writes a
 #     ledger entry), the hot one holding 5 active grants, against the postpaid figures of the same run;
+#   - the same two lease phases on accounts with 5 budgets each, 2 of them blocking (contract §12), none binding in
+#     the run, against the postpaid figures of the same run;
 #   - authenticated GET /v1/usage          vs a primary-key SELECT (and GET /q/health/live, on the management
 #                                          port, no database);
 #   - the service's peak resident memory; then bench/reconcile.sh (the mass downgrade).
@@ -65,18 +67,49 @@ prepaid_account() { # slug usd grants -> "token tunnel service-token"
   done
   echo "$seeded"
 }
-read -r PREPAID_API PREPAID_TUNNEL _ <<< "$(prepaid_account prepaid-hot 100000 5)"
-cat > "$WORK/prepaid.lua" <<LUA
+# Budgets: 5 on each account, 2 of them blocking (the whole account's month, the token's day), limits as large as the
+# account's, so none binds during a run; the notify ones have thresholds.
+budgeted_account() { # slug usd -> "token tunnel service-token"
+  local seeded service id body; seeded=$(account "$1" "$2")
+  service=${seeded##* }
+  id=$(curl -sf "$BASE/admin/accounts/$1/tokens" -H "Authorization: Bearer $service" \
+    | json '["tokens"][-1]["id"]')
+  for body in "{\"window\":\"month\",\"limitUsd\":$2,\"action\":\"block\"}" \
+      "{\"tokenId\":\"$id\",\"window\":\"day\",\"limitUsd\":$2,\"action\":\"block\"}" \
+      "{\"window\":\"day\",\"limitUsd\":$2,\"action\":\"notify\",\"thresholds\":[{\"pct\":50},{\"pct\":100}]}" \
+      "{\"tokenId\":\"$id\",\"window\":\"month\",\"limitUsd\":$2,\"action\":\"notify\"}" \
+      "{\"window\":\"month\",\"limitUsd\":$2,\"action\":\"notify\",\"thresholds\":[{\"pct\":90}]}"; do
+    post "/admin/accounts/$1/budgets" "$service" "$body" >/dev/null
+  done
+  echo "$seeded"
+}
+# A lease script on one tunnel: name token tunnel.
+one_tunnel() {
+  cat > "$WORK/$1.lua" <<LUA
 wrk.method = "POST"
-wrk.path = "/v1/tunnels/$PREPAID_TUNNEL/lease"
-wrk.headers["Authorization"] = "Bearer $PREPAID_API"
+wrk.path = "/v1/tunnels/$3/lease"
+wrk.headers["Authorization"] = "Bearer $2"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"consumed":50}'
 LUA
-for i in $(seq 1 "$ACCOUNTS"); do
-  read -r token tunnel _ <<< "$(prepaid_account "prepaid-$i" 1000 1)"
-  echo "  {path = '/v1/tunnels/$tunnel/lease', auth = 'Bearer $token'},"
-done | { echo "local targets = {"; cat; sed -n '/^}$/,$p' "$WORK/spread.lua"; } > "$WORK/prepaid-spread.lua"
+}
+# A lease script over ACCOUNTS accounts, made by the command given (slug as its last argument), round-robin as
+# spread.lua: name command...
+spread_over() {
+  local name=$1; shift
+  for i in $(seq 1 "$ACCOUNTS"); do
+    read -r token tunnel _ <<< "$("$@" "$name-$i")"
+    echo "  {path = '/v1/tunnels/$tunnel/lease', auth = 'Bearer $token'},"
+  done | { echo "local targets = {"; cat; sed -n '/^}$/,$p' "$WORK/spread.lua"; } > "$WORK/$name.lua"
+}
+prepaid_spread() { prepaid_account "$1" 1000 1; }
+budgeted_spread() { budgeted_account "$1" 1000; }
+read -r token tunnel _ <<< "$(prepaid_account prepaid-hot 100000 5)"
+one_tunnel prepaid "$token" "$tunnel"
+spread_over prepaid-spread prepaid_spread
+read -r token tunnel _ <<< "$(budgeted_account budgeted-hot 100000)"
+one_tunnel budgeted "$token" "$tunnel"
+spread_over budgeted-spread budgeted_spread
 cat > "$WORK/lease.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $API"
@@ -117,9 +150,10 @@ for WARM_ROUNDS in $(seq 1 20); do
   before=$(compile_seconds)
   leases 5s lease >/dev/null; leases 5s spread >/dev/null; usage 5s >/dev/null
   leases 5s prepaid >/dev/null; leases 5s prepaid-spread >/dev/null
+  leases 5s budgeted >/dev/null; leases 5s budgeted-spread >/dev/null
   compiler_settled "$before" 1 && break
 done
-WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 25 s, $(compiler_total)"
+WARM_UP="JIT warm-up: $WARM_ROUNDS rounds of 35 s, $(compiler_total)"
 # With PROFILE=1, each lease phase and the usage phase are recorded by Java Flight Recorder into
 # /tmp/sluice-<phase>.jfr (hot, spread, usage).
 # JFR's profile settings, sampling every millisecond instead of every 10, so a 20 s phase gives enough samples.
@@ -140,6 +174,12 @@ stats > "$WORK/spread.stats"
 stats_reset; record prepaid
 leases "$DURATION" prepaid > "$WORK/prepaid.txt"; recorded prepaid; stats > "$WORK/prepaid.stats"
 leases "$DURATION" prepaid-spread > "$WORK/prepaid-spread.txt"
+# Budgets beside a second postpaid run of the same two phases, alternated, so their ratio is of neighbours.
+stats_reset
+leases "$DURATION" budgeted > "$WORK/budgeted.txt"; stats > "$WORK/budgeted.stats"
+leases "$DURATION" lease > "$WORK/lease-2.txt"
+leases "$DURATION" budgeted-spread > "$WORK/budgeted-spread.txt"
+leases "$DURATION" spread > "$WORK/spread-2.txt"
 for c in 1 8 "$CONNECTIONS"; do pgb "$c" hot.sql > "$WORK/hot-$c.txt"; done
 pgb "$CONNECTIONS" spread.sql > "$WORK/pgspread.txt"
 settle_table spread-
@@ -178,6 +218,10 @@ row "  the same, $POOL clients (the pool), prepared" "$(tps pgsettle-pool.txt)" 
 row "  its statements alone, no rules, the same way" "$(tps pgstatements-pool.txt)" "" ""
 row "POST lease, one hot prepaid account (5 grants)" "$(rps prepaid.txt)" "$(pct prepaid.txt 50%)" "$(pct prepaid.txt 99%)"
 row "POST lease, $ACCOUNTS prepaid accounts" "$(rps prepaid-spread.txt)" "$(pct prepaid-spread.txt 50%)" "$(pct prepaid-spread.txt 99%)"
+row "POST lease, one hot account with 5 budgets" "$(rps budgeted.txt)" "$(pct budgeted.txt 50%)" "$(pct budgeted.txt 99%)"
+row "  again without budgets, right after" "$(rps lease-2.txt)" "$(pct lease-2.txt 50%)" "$(pct lease-2.txt 99%)"
+row "POST lease, $ACCOUNTS accounts with 5 budgets" "$(rps budgeted-spread.txt)" "$(pct budgeted-spread.txt 50%)" "$(pct budgeted-spread.txt 99%)"
+row "  again without budgets, right after" "$(rps spread-2.txt)" "$(pct spread-2.txt 50%)" "$(pct spread-2.txt 99%)"
 row "GET /v1/usage (api token)" "$(rps usage.txt)" "$(pct usage.txt 50%)" "$(pct usage.txt 99%)"
 row "  pgbench primary-key SELECT, $CONNECTIONS clients" "$(tps select.txt)" "" ""
 row "GET /q/health/live (no database)" "$(rps health.txt)" "$(pct health.txt 50%)" "$(pct health.txt 99%)"
@@ -188,10 +232,14 @@ print("ratios: hot lease / best hot UPDATE (%s clients) %.2f;  spread lease / sp
 print("prepaid / postpaid leases: hot %.2f (best hot UPDATE %.2f);  spread %.2f (spread UPDATE %.2f)"
       % ($(rps prepaid.txt) / $(rps lease.txt), $(rps prepaid.txt) / float(hot),
          $(rps prepaid-spread.txt) / $(rps spread.txt), $(rps prepaid-spread.txt) / $(tps pgspread.txt)))
+print("5 budgets / none: hot %.2f (%.2f against the first postpaid run);  spread %.2f (%.2f)"
+      % ($(rps budgeted.txt) / $(rps lease-2.txt), $(rps budgeted.txt) / $(rps lease.txt),
+         $(rps budgeted-spread.txt) / $(rps spread-2.txt), $(rps budgeted-spread.txt) / $(rps spread.txt)))
 PY
 echo "$WARM_UP; service peak resident memory: ${RSS_MB} MB"
 echo "non-2xx lease answers: hot $(non2xx lease.txt || true) spread $(non2xx spread.txt || true)" \
-  "prepaid $(non2xx prepaid.txt || true) prepaid spread $(non2xx prepaid-spread.txt || true);" \
+  "prepaid $(non2xx prepaid.txt || true) prepaid spread $(non2xx prepaid-spread.txt || true)" \
+  "budgeted $(non2xx budgeted.txt || true) budgeted spread $(non2xx budgeted-spread.txt || true);" \
   "credits used on the hot account: $(curl -sf "$BASE/v1/usage" -H "Authorization: Bearer $API" | json '["day"]["used"]')"
 echo "while leasing on one hot account $HOT_CPU; on $ACCOUNTS accounts $SPREAD_CPU"
 if [ -s "$WORK/lease.stats" ]; then
@@ -201,6 +249,8 @@ if [ -s "$WORK/lease.stats" ]; then
   cat "$WORK/spread.stats"
   echo "  hot prepaid account:"
   cat "$WORK/prepaid.stats"
+  echo "  hot account with 5 budgets:"
+  cat "$WORK/budgeted.stats"
 fi
 stop_service
 if [ "$RECONCILE" = 1 ]; then
