@@ -677,6 +677,10 @@ CREATE INDEX account_member_by_member ON public.account_member USING btree (memb
 
 CREATE INDEX audit_entry_account ON public.audit_entry USING btree (account_slug, entry_id);
 
+-- Name: audit_entry_at; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX audit_entry_at ON public.audit_entry USING btree (account_id, at);
+
 -- Name: audit_entry_newest; Type: INDEX; Schema: public; Owner: -
 
 CREATE INDEX audit_entry_newest ON public.audit_entry USING btree (entry_id);
@@ -701,6 +705,10 @@ CREATE INDEX stripe_event_unlinked ON public.stripe_event USING btree (customer,
 
 CREATE INDEX tunnel_by_subdomain ON public.tunnel USING btree (account_id, subdomain);
 
+-- Name: tunnel_closed; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX tunnel_closed ON public.tunnel USING btree (account_id, closed_at) WHERE (closed_at IS NOT NULL);
+
 -- Name: tunnel_open_by_account; Type: INDEX; Schema: public; Owner: -
 
 CREATE INDEX tunnel_open_by_account ON public.tunnel USING btree (account_id, created_at) WHERE (closed_at IS NULL);
@@ -713,9 +721,25 @@ CREATE INDEX tunnel_open_by_subdomain ON public.tunnel USING btree (account_id, 
 
 CREATE INDEX tunnel_open_by_token ON public.tunnel USING btree (token_id) WHERE (closed_at IS NULL);
 
+-- Name: usage_daily_by_day; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX usage_daily_by_day ON public.usage_daily USING btree (day, account_id);
+
+-- Name: webhook_attempt_by_event; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX webhook_attempt_by_event ON public.webhook_attempt USING btree (account_id, event_id);
+
+-- Name: webhook_delivery_by_event; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX webhook_delivery_by_event ON public.webhook_delivery USING btree (account_id, event_id);
+
 -- Name: webhook_delivery_due; Type: INDEX; Schema: public; Owner: -
 
 CREATE INDEX webhook_delivery_due ON public.webhook_delivery USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+-- Name: webhook_event_created; Type: INDEX; Schema: public; Owner: -
+
+CREATE INDEX webhook_event_created ON public.webhook_event USING btree (account_id, created_at);
 
 -- Name: account_member account_member_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 

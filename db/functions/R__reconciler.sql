@@ -138,13 +138,17 @@ end $function$;
 -- database's clock; nothing done: the caller moves the account to free through the plan-change path, in a
 -- transaction of its own) or 'reconciled'. A reconciling transaction commits without waiting for the WAL flush:
 -- the reconciler answers no one, and what a crash loses the next round finds out of line and does again.
-create or replace function reconcile_if_free(p_account bigint)
- RETURNS text
+create or replace function reconcile_if_free(p_account bigint, OUT turn text, OUT closed integer,
+    OUT released integer, OUT quarantined integer)
+ RETURNS record
  LANGUAGE plpgsql
 AS $function$
 declare
     a record;
 begin
+    closed := 0;
+    released := 0;
+    quarantined := 0;
     select x.slug, x.plan, x.grace_until, least(p.tunnels, x.concurrent_max) as tunnel_cap,
            p.reserved_subdomains, p.workers
       into a
@@ -152,36 +156,52 @@ begin
      where x.account_id = p_account
        for no key update of x skip locked;
     if not found then
-        return 'busy';
+        turn := 'busy';
+        return;
     end if;
     if a.grace_until is not null and a.grace_until < now() then
-        return 'grace_expired';
+        turn := 'grace_expired';
+        return;
     end if;
     perform set_config('synchronous_commit', 'off', true);
-    perform reconcile_audited(p_account, a.slug, a.plan, a.tunnel_cap, a.reserved_subdomains, a.workers, null);
-    return 'reconciled';
+    select r.closed, coalesce(cardinality(r.released), 0), r.quarantined into closed, released, quarantined
+      from reconcile_audited(p_account, a.slug, a.plan, a.tunnel_cap, a.reserved_subdomains, a.workers, null) r;
+    turn := 'reconciled';
 end $function$;
 
 -- reconcile_if_free on each account in order, committing after each: one transaction per account, so a transaction
 -- touches one account (on Citus the procedure runs on the coordinator and each account's statements go to the
 -- worker that holds it). An account that fails is rolled back alone (the block's subtransaction) and the others go
--- on: its turn is 'failed' and its error message is in failures (null for every other turn). Called outside a
--- transaction block (JDBC autocommit), as COMMIT requires.
-create or replace procedure reconcile_accounts(IN p_accounts bigint[], OUT turns text[], OUT failures text[])
+-- on: its turn is 'failed' and its error message is in failures (null for every other turn). closed, released and
+-- quarantined say what each account's turn did (the reconciler's action metrics). Called outside a transaction
+-- block (JDBC autocommit), as COMMIT requires.
+create or replace procedure reconcile_accounts(IN p_accounts bigint[], OUT turns text[], OUT failures text[],
+    OUT closed integer[], OUT released integer[], OUT quarantined integer[])
  LANGUAGE plpgsql
 AS $procedure$
 declare
     v_account bigint;
+    v_turn record;
 begin
     turns := '{}';
     failures := '{}';
+    closed := '{}';
+    released := '{}';
+    quarantined := '{}';
     foreach v_account in array p_accounts loop
         begin
-            turns := turns || reconcile_if_free(v_account);
+            v_turn := reconcile_if_free(v_account);
+            turns := turns || v_turn.turn;
             failures := failures || null::text;
+            closed := closed || v_turn.closed;
+            released := released || v_turn.released;
+            quarantined := quarantined || v_turn.quarantined;
         exception when others then
             turns := turns || 'failed'::text;
             failures := failures || sqlerrm;
+            closed := closed || 0;
+            released := released || 0;
+            quarantined := quarantined || 0;
         end;
         commit;
     end loop;

@@ -147,3 +147,19 @@ begin
     return (select k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
               from api_token k where k.account_id = p_account and k.token_id = p_token);
 end $function$;
+
+-- Rolls the account's ended day into usage_daily now, under its credit lock, as its next credit movement would, and
+-- stores the rolled row (so a transaction that began before midnight and settles after this adds to the new day, as
+-- it would after any other settlement). The usage export calls it for every account whose row still holds an ended
+-- day, so that usage_daily has every ended day before it is read.
+create or replace function roll_usage(p_account bigint)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+    rolled account_usage := lock_usage(p_account);
+begin
+    if rolled.account_id is not null then
+        perform store_usage(rolled);
+    end if;
+end $function$;

@@ -60,6 +60,7 @@ public class ApiDescriptionFilter implements OASFilter {
     }
 
     static final Map<String, Op> OPERATIONS = new LinkedHashMap<>();
+    private static final String EXPORT = "GET /admin/export/usage";
 
     private static void op(String key, String operationId, String tag, Tier tier, int status, String summary,
             Integer... extraErrors) {
@@ -111,6 +112,8 @@ public class ApiDescriptionFilter implements OASFilter {
         op("GET /admin/accounts/{slug}/webhooks/{id}/deliveries", "listWebhookDeliveries", "webhooks",
                 Tier.MANAGER, 200, "Recent delivery attempts of an endpoint");
         op("GET /admin/usage", "listUsage", "usage", Tier.ROOT, 200, "Usage of every account, with totals");
+        op(EXPORT, "exportUsage", "usage", Tier.ROOT, 200, "Every account's closed UTC days of usage as NDJSON, in "
+                + "(date, account) order, a page at a time; the Next-Cursor header resumes after the last line");
         op("GET /admin/audit", "listAuditEntries", "audit", Tier.ROOT_OR_SERVICE, 200,
                 "Audit entries, newest first, one page at a time");
         op("GET /admin/stripe/events", "listStripeEvents", "billing", Tier.ROOT, 200,
@@ -321,6 +324,10 @@ public class ApiDescriptionFilter implements OASFilter {
         if (IDEMPOTENT.contains(key)) {
             success.addHeader("Idempotent-Replayed", ref("Idempotent-Replayed"));
         }
+        if (key.equals(EXPORT)) {
+            success.addHeader("Next-Cursor", ref("Next-Cursor"));
+            success.addHeader("Link", ref("Link"));
+        }
         success.getContent().getMediaTypes().values().forEach(media -> inlineScalars(media.getSchema(), scalars));
         // SmallRye's generic "400 Bad Request" (no body) is replaced by the contract's error responses.
         Map<String, APIResponse> documented = new LinkedHashMap<>();
@@ -383,11 +390,13 @@ public class ApiDescriptionFilter implements OASFilter {
             }
             case "limit" -> {
                 parameter.setDescription("Page size: 1..500 for accounts (default 50), 1..1000 for the audit log "
-                        + "and the ledger (default 100).");
+                        + "and the ledger (default 100), 1..10000 lines for the usage export (default 1000).");
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.INTEGER).minimum(
                         java.math.BigDecimal.ONE));
             }
             case "cursor" -> parameter.setDescription("The `nextCursor` of the previous page.");
+            case "after" -> parameter.setDescription("The `Next-Cursor` of an earlier page: the export resumes "
+                    + "after that page's last line.");
             case "days" -> {
                 parameter.setDescription("1..90, default 30.");
                 parameter.setSchema(OASFactory.createSchema().addType(SchemaType.INTEGER)
@@ -486,6 +495,10 @@ public class ApiDescriptionFilter implements OASFilter {
         header(components, "Idempotent-Replayed", SchemaType.STRING,
                 "`true` when this is the replayed answer of an earlier request with the same Idempotency-Key.");
         header(components, "WWW-Authenticate", SchemaType.STRING, "`Bearer`.");
+        header(components, "Next-Cursor", SchemaType.STRING, "The cursor after the page's last line (the request's "
+                + "own `after` when the page is empty): pass it as `after` to resume, now or later.");
+        header(components, "Link", SchemaType.STRING,
+                "`<...>; rel=\"next\"` when the page was full: the request for the next page.");
     }
 
     private static void header(Components components, String name, SchemaType type, String description) {

@@ -68,6 +68,18 @@ public class AuditLog {
         return ids.isEmpty() ? 0 : ((Number) ids.get(0)).longValue();
     }
 
+    /**
+     * Deletes at most {@code batch} of the account's entries recorded before {@code before} (account 0: root's and
+     * those naming no account), in one short transaction ({@code AUDIT_RETENTION}).
+     */
+    @Transactional
+    public int purge(long accountId, Instant before, int batch) {
+        return ((Number) AuditEntry.getEntityManager()
+                .createNativeQuery("select purge_audit_entries(:account, :before, :batch)")
+                .setParameter("account", accountId).setParameter("before", before).setParameter("batch", batch)
+                .getSingleResult()).intValue();
+    }
+
     /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */
     public Page page(String account, int size, long before) {
         List<AuditEntry> rows = account == null

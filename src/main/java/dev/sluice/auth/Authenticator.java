@@ -25,9 +25,11 @@ public class Authenticator {
     private final AccountDirectory accounts;
     private final AuthFailureLimit failureLimit;
     private final Optional<byte[]> tunnelSecret;
+    private final AuthMetrics metrics;
 
     public Authenticator(RootTokens rootTokens, TokenStore tokens, AccountDirectory accounts,
-            AuthFailureLimit failureLimit, AuthConfig config) {
+            AuthFailureLimit failureLimit, AuthConfig config, AuthMetrics metrics) {
+        this.metrics = metrics;
         this.rootTokens = rootTokens;
         this.tokens = tokens;
         this.accounts = accounts;
@@ -41,35 +43,53 @@ public class Authenticator {
      * the root token are compared in memory, so they cost no lookup and are never limited.
      */
     public Principal authenticate(String authorization, String clientHost) {
-        String token = bearer(authorization);
+        String token = bearerOrNull(authorization);
+        if (token == null) {
+            throw refused(AuthMetrics.Reason.MISSING);
+        }
         if (tunnelSecret.isPresent()
                 && MessageDigest.isEqual(tunnelSecret.get(), token.getBytes(StandardCharsets.UTF_8))) {
             return accounts.internalPrincipal();
         }
         TokenFormat.Parsed parsed = TokenFormat.parse(token);
         if (parsed == null) {
-            throw SluiceException.unauthorized();
+            throw refused(AuthMetrics.Reason.MALFORMED);
         }
         if (parsed.tier() == TokenFormat.Tier.ROOT) {
             if (rootTokens.matches(token)) {
                 return Principal.root();
             }
-            throw SluiceException.unauthorized();
+            throw refused(AuthMetrics.Reason.UNKNOWN);
         }
         String hash = TokenFormat.sha256(token);
-        String address = failureLimit.admit(clientHost, hash);
+        String address;
+        try {
+            address = failureLimit.admit(clientHost, hash);
+        } catch (SluiceException limited) {
+            metrics.failed(AuthMetrics.Reason.LIMITED);
+            throw limited;
+        }
         TokenStore.Lookup found = tokens.lookUp(hash, parsed);
         switch (found.state()) {
             case LIVE -> {
                 failureLimit.authenticated(address, hash);
                 return found.principal();
             }
-            case NOT_FOUND -> failureLimit.notFound(address);
+            case NOT_FOUND -> {
+                failureLimit.notFound(address);
+                throw refused(AuthMetrics.Reason.UNKNOWN);
+            }
             case DEAD -> {
                 // Known to the store, so no guess: a revoked or expired token does not count against the address.
+                throw refused(AuthMetrics.Reason.DEAD);
             }
         }
         throw SluiceException.unauthorized();
+    }
+
+    private SluiceException refused(AuthMetrics.Reason reason) {
+        metrics.failed(reason);
+        return SluiceException.unauthorized();
     }
 
     /**
@@ -96,11 +116,23 @@ public class Authenticator {
         return accounts.isSuspended(parsed.slug());
     }
 
-    /** The token after {@code Bearer }; a header with control characters is malformed, never trimmed into shape. */
+    /** The token after {@code Bearer }, or 401. */
     private static String bearer(String authorization) {
+        String token = bearerOrNull(authorization);
+        if (token == null) {
+            throw SluiceException.unauthorized();
+        }
+        return token;
+    }
+
+    /**
+     * The token after {@code Bearer }; null for none, or for a header with control characters, which is malformed,
+     * never trimmed into shape.
+     */
+    private static String bearerOrNull(String authorization) {
         if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 || authorization.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw SluiceException.unauthorized();
+            return null;
         }
         return authorization.substring(BEARER.length()).strip();
     }

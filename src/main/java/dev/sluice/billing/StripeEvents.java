@@ -33,10 +33,24 @@ public class StripeEvents {
     StripeLinks links;
     @Inject
     StripeConfig config;
+    @Inject
+    StripeMetrics metrics;
 
     /** Verifies, stores and applies one delivery; returns the outcome recorded for it. */
     @Transactional
     public String receive(String payload, String signatureHeader) {
+        StripeOutcome outcome;
+        try {
+            outcome = apply(payload, signatureHeader);
+        } catch (SluiceException refused) {
+            metrics.rejected();
+            throw refused;
+        }
+        metrics.received(outcome.kind());
+        return outcome.wire();
+    }
+
+    private StripeOutcome apply(String payload, String signatureHeader) {
         verify(payload, signatureHeader);
         JsonNode parsed;
         try {
@@ -52,7 +66,7 @@ public class StripeEvents {
             throw SluiceException.validation(null, "The event contains a NUL character.");
         }
         if (!inbox.store(event, payload)) {
-            return StripeOutcome.of(StripeOutcome.Kind.DUPLICATE).wire();
+            return StripeOutcome.of(StripeOutcome.Kind.DUPLICATE);
         }
         StripeOutcome outcome;
         if (event.isCheckout()) {
@@ -63,7 +77,7 @@ public class StripeEvents {
             outcome = links.deliver(event);
         }
         inbox.record(event.id(), outcome);
-        return outcome.wire();
+        return outcome;
     }
 
     public List<StripeWebhookResource.StoredEvent> recent() {

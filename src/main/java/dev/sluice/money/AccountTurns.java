@@ -29,10 +29,16 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import org.jboss.logging.MDC;
 
+import dev.sluice.WireValues;
 import dev.sluice.auth.Principal;
 import dev.sluice.web.RequestFailure;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.InjectableContext.ContextState;
 import io.quarkus.arc.ManagedContext;
@@ -67,10 +73,13 @@ import io.quarkus.arc.ManagedContext;
 public class AccountTurns {
 
     static final int MAX_BATCH = 256;
+    private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("sluice.outcome");
+    private static final AttributeKey<Long> BATCH_SIZE = AttributeKey.longKey("sluice.batch.size");
     /** Connections of the pool a turn never takes, for usage reads, other calls and the scheduled jobs. */
     static final int SPARE_CONNECTIONS = 2;
 
-    private record Pending(SettleCall call, CompletableFuture<Settlement> result) {
+    /** A queued settlement; its span lasts from the queueing to the answer, the wait for its batch included. */
+    private record Pending(SettleCall call, CompletableFuture<Settlement> result, Span span) {
     }
 
     /**
@@ -131,6 +140,10 @@ public class AccountTurns {
 
     @Inject
     Settlements settlements;
+    @Inject
+    SettlementMetrics metrics;
+    @Inject
+    Tracer tracer;
     final Duration lateReportWindow;
     final Duration maxWait;
 
@@ -151,7 +164,19 @@ public class AccountTurns {
     /** Queues one settlement; the future completes when it has committed (or was withdrawn, or its batch failed). */
     public CompletableFuture<Settlement> settle(SettleCall call) {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
-        Pending mine = new Pending(call, new CompletableFuture<>());
+        // A child of the request's span (the current context): it covers the wait for the account's batch, which an
+        // event marks the end of, and the settlement.
+        Span span = tracer.spanBuilder(call.close() ? "sluice.close" : "sluice.lease").startSpan();
+        Pending mine = new Pending(call, new CompletableFuture<>(), span);
+        mine.result().whenComplete((settled, failure) -> {
+            metrics.settled(call, settled);
+            if (settled != null) {
+                span.setAttribute(OUTCOME, WireValues.wire(settled.outcome()));
+            } else {
+                span.setStatus(StatusCode.ERROR);
+            }
+            span.end();
+        });
         queue.pending.add(mine);
         return inQueue(call.accountId(), queue, mine.result(), () -> withdraw(queue.pending, mine, mine.result()),
                 () -> runBatch(call.accountId(), queue));
@@ -343,9 +368,14 @@ public class AccountTurns {
     private void run(long accountId, List<Pending> batch) {
         Settlement[] results = null;
         Throwable ended = null;
+        for (Pending pending : batch) {
+            pending.span().addEvent("settling", Attributes.of(BATCH_SIZE, (long) batch.size()));
+        }
         try {
+            long started = System.nanoTime();
             results = settlements.settle(accountId, batch.stream().map(Pending::call).toList(),
                     lateReportWindow.toSeconds());
+            metrics.batch(batch.size(), System.nanoTime() - started);
         } catch (Throwable e) {
             ended = e;
         }

@@ -6,6 +6,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -150,6 +152,36 @@ public class Settlements {
                 "select tunnel_id from close_tunnels(:account, null, null, :reason, :charge, :idle)")
                 .setParameter("account", accountId).setParameter("reason", reason.wire())
                 .setParameter("charge", chargeHeld).setParameter("idle", idleSeconds).getResultList().size();
+    }
+
+    /**
+     * Rolls the ended day of every account whose usage row still holds one (a day before {@code today}) into
+     * usage_daily, each in a transaction of its own under its credit lock ({@code roll_usage}), so that every day
+     * before {@code today} is in usage_daily; returns how many accounts it rolled. The accounts are read first,
+     * from every shard; each roll then touches one account.
+     */
+    public int rollEndedDays(LocalDate today) {
+        try (Connection connection = db.getConnection()) {
+            List<Long> accounts = new ArrayList<>();
+            try (PreparedStatement ended = connection.prepareStatement(
+                    "select account_id from account_usage where day_start < ?")) {
+                ended.setObject(1, today);
+                try (ResultSet row = ended.executeQuery()) {
+                    while (row.next()) {
+                        accounts.add(row.getLong("account_id"));
+                    }
+                }
+            }
+            try (PreparedStatement roll = connection.prepareStatement("select roll_usage(?)")) {
+                for (long account : accounts) {
+                    roll.setLong(1, account);
+                    roll.execute();
+                }
+            }
+            return accounts.size();
+        } catch (SQLException e) {
+            throw new IllegalStateException("rolling ended days failed", e);
+        }
     }
 
     private static Settlement settlement(ResultSet row) throws SQLException {

@@ -121,6 +121,8 @@ public class WebhookSender {
     Vertx vertx;
     @Inject
     WebhookConfig config;
+    @Inject
+    WebhookMetrics metrics;
 
     private HttpClient http;
     /** How long a claim lasts: longer than any attempt it starts, resolution and exchange, by {@link #START_WITHIN}. */
@@ -448,6 +450,7 @@ public class WebhookSender {
                     .setParameter("event", d.eventId()).setParameter("attempts", d.attempts()).getResultList();
             return updated.isEmpty() ? "claimed again" : (String) updated.get(0);
         });
+        metrics.attempted(status);
         if (!delivered) {
             LOG.infof("webhook delivery to endpoint %s failed (%s); status %s", d.endpointId(), error, status);
         }

@@ -37,6 +37,15 @@ public class ReconcileJob {
     /** A safety bound on one round: 100 pages of 500 accounts; the next round goes on where this one stopped. */
     static final int MAX_PAGES = 100;
 
+    /** What a round did: accounts fixed, and accounts (or calls) that failed and are left for the next round. */
+    public record Round(int fixed, int failed) {
+        static final Round NONE = new Round(0, 0);
+
+        Round plus(Round other) {
+            return new Round(fixed + other.fixed, failed + other.failed);
+        }
+    }
+
     private final ExecutorService workers = Executors.newFixedThreadPool(PARALLEL);
     /** Where the next page starts: after the last account of the previous one, 0 once a sweep has ended. */
     private volatile long resumeAfter;
@@ -45,6 +54,8 @@ public class ReconcileJob {
     Reconciler reconciler;
     @Inject
     PlanService planService;
+    @Inject
+    ReconcilerMetrics metrics;
 
     @Scheduled(identity = "reconciler", every = "${reconcile-every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -58,18 +69,30 @@ public class ReconcileJob {
 
     /**
      * One sweep over the accounts that are out of line, in account order, a page of candidates at a time (each page
-     * starts after the last, so fixed accounts are not scanned again); returns how many it fixed. A page's accounts
-     * are reconciled {@link #CHUNK} to a call and {@link #PARALLEL} calls at a time, each account in its own
-     * transaction: they are independent, and while one call waits for the database another runs. The next page is
-     * read while this one is reconciled (it starts after this page's last account, so the two never meet), so the
-     * workers do not wait for it. Accounts it had to skip
-     * (locked elsewhere) are found by the next round.
+     * starts after the last, so fixed accounts are not scanned again); returns how many it fixed and how many
+     * failed. A page's accounts are reconciled {@link #CHUNK} to a call and {@link #PARALLEL} calls at a time, each
+     * account in its own transaction: they are independent, and while one call waits for the database another runs.
+     * The next page is read while this one is reconciled (it starts after this page's last account, so the two never
+     * meet), so the workers do not wait for it. Accounts it had to skip (locked elsewhere) are found by the next
+     * round.
      */
-    public int runOnce() {
-        int fixed = 0;
+    public Round runOnce() {
+        Round round;
+        try {
+            round = sweep();
+        } catch (RuntimeException e) {
+            metrics.ran(true);
+            throw e;
+        }
+        metrics.ran(round.failed() > 0);
+        return round;
+    }
+
+    private Round sweep() {
+        Round round = Round.NONE;
         List<Long> candidates = candidatesAfter(resumeAfter);
         for (int page = 0; page < MAX_PAGES; page++) {
-            List<Future<Integer>> results = new ArrayList<>();
+            List<Future<Round>> results = new ArrayList<>();
             for (int from = 0; from < candidates.size(); from += CHUNK) {
                 List<Long> chunk = candidates.subList(from, Math.min(from + CHUNK, candidates.size()));
                 results.add(workers.submit(() -> reconcileIfFree(chunk)));
@@ -77,30 +100,32 @@ public class ReconcileJob {
             boolean sweepEnds = candidates.size() < BATCH;
             long after = sweepEnds ? 0 : candidates.get(candidates.size() - 1);
             List<Long> next = sweepEnds || page == MAX_PAGES - 1 ? List.of() : candidatesAfter(after);
-            fixed += results.stream().mapToInt(ReconcileJob::fixedIn).sum();
+            for (Future<Round> result : results) {
+                round = round.plus(doneIn(result));
+            }
             resumeAfter = after;
             if (sweepEnds) {
                 break;
             }
             candidates = next;
         }
-        return fixed;
+        return round;
     }
 
     private List<Long> candidatesAfter(long after) {
         return QuarkusTransaction.requiringNew().call(() -> reconciler.candidates(after, BATCH));
     }
 
-    /** How many of a call's accounts were fixed; a call that failed is left for the next round, and says why. */
-    private static int fixedIn(Future<Integer> result) {
+    /** What a call did; a call that failed is left for the next round, and says why. */
+    private static Round doneIn(Future<Round> result) {
         try {
             return result.get();
         } catch (ExecutionException e) {
             LOG.warnf("reconciling accounts failed, retrying next round: %s", e.getCause().getMessage());
-            return 0;
+            return new Round(0, 1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return 0;
+            return Round.NONE;
         }
     }
 
@@ -109,21 +134,22 @@ public class ReconcileJob {
         workers.shutdownNow();
     }
 
-    /** Reconciles the accounts; returns how many were fixed. */
-    private int reconcileIfFree(List<Long> accountIds) {
+    /** Reconciles the accounts. */
+    private Round reconcileIfFree(List<Long> accountIds) {
         List<Reconciler.Turn> turns = reconciler.reconcileIfFree(accountIds);
-        int fixed = 0;
+        Round round = Round.NONE;
         for (int i = 0; i < turns.size(); i++) {
-            fixed += fixed(accountIds.get(i), turns.get(i)) ? 1 : 0;
+            round = round.plus(done(accountIds.get(i), turns.get(i)));
         }
-        return fixed;
+        return round;
     }
 
-    private boolean fixed(long accountId, Reconciler.Turn turn) {
+    private Round done(long accountId, Reconciler.Turn turn) {
         return switch (turn) {
-            case BUSY, FAILED -> false;
-            case RECONCILED -> true;
-            case GRACE_EXPIRED -> endGrace(accountId);
+            case BUSY -> Round.NONE;
+            case FAILED -> new Round(0, 1);
+            case RECONCILED -> new Round(1, 0);
+            case GRACE_EXPIRED -> endGrace(accountId) ? new Round(1, 0) : new Round(0, 1);
         };
     }
 

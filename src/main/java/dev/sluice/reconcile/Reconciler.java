@@ -58,6 +58,8 @@ public class Reconciler {
     @Inject
     EntityManager em;
     @Inject
+    ReconcilerMetrics metrics;
+    @Inject
     PlanCatalogue plans;
     @Inject
     TunnelService tunnels;
@@ -114,8 +116,10 @@ public class Reconciler {
                 .setParameter("workers", plan.workers())
                 .setParameter("requestId", RequestIds.current())
                 .getSingleResult();
-        return new Result(count(done, "closed"), List.of(done.get("released", String[].class)),
+        Result result = new Result(count(done, "closed"), List.of(done.get("released", String[].class)),
                 count(done, "quarantined"), count(done, "restored"), count(done, "purged"));
+        metrics.acted(result.closedTunnels(), result.releasedSubdomains().size(), result.quarantinedWorkers());
+        return result;
     }
 
     private static int count(Tuple row, String column) {
@@ -145,12 +149,16 @@ public class Reconciler {
      */
     public List<Turn> reconcileIfFree(List<Long> accountIds) {
         try (Connection connection = db.getConnection();
-                PreparedStatement statement = connection.prepareStatement("call reconcile_accounts(?, null, null)")) {
+                PreparedStatement statement = connection.prepareStatement(
+                        "call reconcile_accounts(?, null, null, null, null, null)")) {
             statement.setArray(1, connection.createArrayOf("bigint", accountIds.toArray()));
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
                 String[] turns = (String[]) row.getArray("turns").getArray();
                 String[] failures = (String[]) row.getArray("failures").getArray();
+                Integer[] closed = (Integer[]) row.getArray("closed").getArray();
+                Integer[] released = (Integer[]) row.getArray("released").getArray();
+                Integer[] quarantined = (Integer[]) row.getArray("quarantined").getArray();
                 List<Turn> result = new ArrayList<>(turns.length);
                 for (int i = 0; i < turns.length; i++) {
                     if (failures[i] != null) {
@@ -158,6 +166,7 @@ public class Reconciler {
                                 failures[i]);
                     }
                     result.add(Turn.valueOf(turns[i].toUpperCase(Locale.ROOT)));
+                    metrics.acted(closed[i], released[i], quarantined[i]);
                 }
                 return result;
             }

@@ -154,7 +154,7 @@ public class SubdomainService {
     }
 
     /** Whether the account released the name, or closed its last tunnel on it, less than the cool-off ago. */
-    private boolean isCoolingOff(long accountId, String name) {
+    boolean isCoolingOff(long accountId, String name) {
         return (Boolean) em.createNativeQuery("""
                 select coalesce(greatest(
                     (select max(closed_at) from tunnel where account_id = :account and subdomain = :name),

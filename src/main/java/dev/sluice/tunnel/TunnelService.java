@@ -65,6 +65,8 @@ public class TunnelService {
     IdempotencyKeys idempotency;
     @Inject
     TunnelConfig config;
+    @Inject
+    RegistrationMetrics metrics;
 
     /**
      * Registration's checks in the contract's order (active account, token, tunnel caps, password cap,
@@ -76,7 +78,8 @@ public class TunnelService {
     public CompletionStage<WithHeaders<TunnelViews.Registered>> register(Principal caller,
             TunnelViews.RegisterRequest request, String key) {
         return turns.inTurn(caller.accountId(),
-                lock -> QuarkusTransaction.requiringNew().call(() -> registerLocked(lock, caller, request, key)));
+                lock -> QuarkusTransaction.requiringNew().call(() -> registerLocked(lock, caller, request, key)))
+                .whenComplete((registered, failure) -> metrics.answered(failure));
     }
 
     private WithHeaders<TunnelViews.Registered> registerLocked(CreditLock lock, Principal caller,

@@ -29,9 +29,27 @@ public final class Pages {
     /** The key a cursor carries; 400 naming {@code cursor} for anything this service did not make. */
     public static long key(String cursor) {
         try {
-            return Long.parseLong(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            throw SluiceException.validation("cursor", "'cursor' is not a cursor this service returned.");
+            return Long.parseLong(text(cursor, "cursor"));
+        } catch (NumberFormatException e) {
+            throw notACursor("cursor");
         }
+    }
+
+    /** A cursor over a key of several parts (their text, joined by the caller). */
+    public static String cursor(String key) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The text a {@link #cursor(String)} carries; 400 naming {@code field} for anything that is not base64url. */
+    public static String text(String cursor, String field) {
+        try {
+            return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw notACursor(field);
+        }
+    }
+
+    public static SluiceException notACursor(String field) {
+        return SluiceException.validation(field, "'" + field + "' is not a cursor this service returned.");
     }
 }

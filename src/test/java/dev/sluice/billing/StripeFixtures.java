@@ -18,7 +18,7 @@ import com.stripe.net.Webhook;
 import io.restassured.response.Response;
 
 /** Stripe's own example objects (../shared/spec/stripe), re-addressed to test customers and signed as Stripe does. */
-final class StripeFixtures {
+public final class StripeFixtures {
 
     static final String SECRET = "whsec_test_current";
     static final String NEXT_SECRET = "whsec_test_next";
@@ -54,12 +54,12 @@ final class StripeFixtures {
     }
 
     /** The signed client_reference_id of the account, as its owner gets it. */
-    static String reference(String slug) {
+    public static String reference(String slug) {
         return asRoot().get("/admin/accounts/" + slug + "/stripe-reference").then().statusCode(200).extract()
                 .path("reference");
     }
 
-    static String checkout(String clientReferenceId, String customer, String subscription, long created)
+    public static String checkout(String clientReferenceId, String customer, String subscription, long created)
             throws Exception {
         ObjectNode session = (ObjectNode) JSON.readTree(Files.readString(SPEC.resolve("checkout.session.json")));
         session.put("client_reference_id", clientReferenceId).put("customer", customer)
@@ -107,7 +107,7 @@ final class StripeFixtures {
         return JSON.writeValueAsString(event);
     }
 
-    static Response send(String payload) throws Exception {
+    public static Response send(String payload) throws Exception {
         return given().contentType("application/json")
                 .header("Stripe-Signature", Webhook.Signature.generateSignatureHeader(payload, SECRET)).body(payload)
                 .post("/webhooks/stripe");

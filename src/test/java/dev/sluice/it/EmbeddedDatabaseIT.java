@@ -43,7 +43,7 @@ import com.sun.net.httpserver.HttpServer;
  */
 class EmbeddedDatabaseIT {
 
-    static final String ROOT = TwoReplicasIT.ROOT;
+    static final String ROOT = PackagedJar.ROOT;
     static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
     /** What the refusal tests point at: they stop before serving, but Flyway has migrated it by then. */
     static final String JDBC_URL = System.getProperty("it.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/test");
@@ -132,7 +132,7 @@ class EmbeddedDatabaseIT {
             // The folder as an earlier version left it: trust in pg_hba.conf, no password file, none on the role.
             Files.writeString(data.resolve("data/pg_hba.conf"), TRUST_HBA);
             Files.delete(passwordFile);
-            int oldPort = TwoReplicasIT.freePort();
+            int oldPort = PackagedJar.freePort();
             String pgCtl = binaries(data).resolve("bin/pg_ctl").toString();
             assertEquals(0, exec(DATABASE_USER, List.of(pgCtl, "-D", data.resolve("data").toString(), "-l",
                     data.resolve("old.log").toString(), "-w", "-o", "-p " + oldPort
@@ -197,7 +197,7 @@ class EmbeddedDatabaseIT {
     @Test
     void withoutARootTokenTheJarRefusesToStart() throws Exception {
         String log = refused("no-root-token", Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL,
-                "SECRETS_KEY", TwoReplicasIT.SECRETS_KEY), "ROOT_TOKEN");
+                "SECRETS_KEY", PackagedJar.SECRETS_KEY), "ROOT_TOKEN");
         assertTrue(log.contains("ROOT_TOKEN is not set"));
     }
 
@@ -276,10 +276,12 @@ class EmbeddedDatabaseIT {
                 new String[] { "WEBHOOK_RESOLVE_TIMEOUT", "PT0S",
                         "WEBHOOK_RESOLVE_TIMEOUT must be a positive ISO-8601 duration" },
                 new String[] { "WEBHOOK_TIMEOUT", "-PT1S", "WEBHOOK_TIMEOUT must be a positive ISO-8601 duration" },
-                new String[] { "AUTH_FAILURE_LIMIT", "-1", "AUTH_FAILURE_LIMIT must be 0 (off) or more" });
+                new String[] { "AUTH_FAILURE_LIMIT", "-1", "AUTH_FAILURE_LIMIT must be 0 (off) or more" },
+                new String[] { "TUNNEL_RETENTION", "-P1D", "TUNNEL_RETENTION must not be negative" },
+                new String[] { "LOG_FORMAT", "xml", "LOG_FORMAT must be text or json" });
         for (String[] setting : bad) {
             String log = refused("bad-" + setting[0].toLowerCase(), Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL,
-                    "SECRETS_KEY", TwoReplicasIT.SECRETS_KEY, "ROOT_TOKEN", ROOT, setting[0], setting[1]),
+                    "SECRETS_KEY", PackagedJar.SECRETS_KEY, "ROOT_TOKEN", ROOT, setting[0], setting[1]),
                     "SLUICE_DATA_DIR");
             assertTrue(log.contains(setting[2]), setting[0] + ": " + log);
         }
@@ -345,8 +347,8 @@ class EmbeddedDatabaseIT {
 
     /** Starts the jar in the folder on the embedded database, in {@code data} or (null) where it chooses. */
     private static Started start(Path workingDir, Path data, String logName) throws Exception {
-        int port = TwoReplicasIT.freePort();
-        int managementPort = TwoReplicasIT.freePort();
+        int port = PackagedJar.freePort();
+        int managementPort = PackagedJar.freePort();
         Path log = Path.of("target", logName + ".log");
         ProcessBuilder builder = jar(workingDir, logName);
         Map<String, String> env = builder.environment();

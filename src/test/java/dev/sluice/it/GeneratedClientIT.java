@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -53,36 +51,23 @@ import dev.sluice.client.model.View;
  */
 class GeneratedClientIT {
 
-    static final String ROOT = "vtr_TestRootToken0000000000000000000000rWvyY";
-    static final String SECRETS_KEY = "c2x1aWNlLWl0LXNlY3JldHMta2V5LTMyLWJ5dGVzLi4=";
+    static final String ROOT = PackagedJar.ROOT;
     static final String JDBC_URL = System.getProperty("it.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/test");
 
-    static Process sluice;
+    static PackagedJar sluice;
     static String baseUri;
 
     @BeforeAll
     static void startTheJar() throws Exception {
-        int port = TwoReplicasIT.freePort();
-        int managementPort = TwoReplicasIT.freePort();
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", "target/quarkus-app/quarkus-run.jar")
-                .redirectErrorStream(true)
-                .redirectOutput(new File("target/generated-client-it.log"));
-        Map<String, String> env = builder.environment();
-        env.put("ROOT_TOKEN", ROOT);
-        env.put("SECRETS_KEY", SECRETS_KEY);
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL);
-        sluice = builder.start();
-        baseUri = "http://127.0.0.1:" + port;
-        awaitReady("http://127.0.0.1:" + managementPort);
+        sluice = PackagedJar.start(Path.of("target/generated-client-it.log"),
+                Map.of("QUARKUS_DATASOURCE_JDBC_URL", JDBC_URL)).awaitReady();
+        baseUri = sluice.baseUri;
     }
 
     @AfterAll
     static void stop() {
         if (sluice != null) {
-            sluice.destroy();
+            sluice.close();
         }
     }
 
@@ -181,22 +166,5 @@ class GeneratedClientIT {
             client.setRequestInterceptor(request -> request.header("Authorization", "Bearer " + token));
         }
         return client;
-    }
-
-    private static void awaitReady(String managementUri) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create(managementUri + "/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError(baseUri + " did not become ready; see target/generated-client-it.log");
     }
 }

@@ -3,9 +3,7 @@ package dev.sluice.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,8 +39,8 @@ import dev.sluice.Race;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoReplicasIT {
 
-    static final String ROOT = "vtr_TestRootToken0000000000000000000000rWvyY";
-    static final String SECRETS_KEY = "c2x1aWNlLWl0LXNlY3JldHMta2V5LTMyLWJ5dGVzLi4=";
+    static final String ROOT = PackagedJar.ROOT;
+    static final String SECRETS_KEY = PackagedJar.SECRETS_KEY;
     static final String DATABASE = "sluice_it";
     /**
      * The PostgreSQL port (a Citus coordinator's, say). With {@code it.database.ready} the database {@value #DATABASE}
@@ -53,7 +51,7 @@ class TwoReplicasIT {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     static TcpProxy database;
-    static final List<Process> replicas = new ArrayList<>();
+    static final List<PackagedJar> replicas = new ArrayList<>();
     static final List<String> urls = new ArrayList<>();
     /** Each replica's management port, where its health probes are. */
     static final List<String> managementUrls = new ArrayList<>();
@@ -69,33 +67,21 @@ class TwoReplicasIT {
         }
         database = new TcpProxy(PG_PORT);
         for (int i = 0; i < 2; i++) {
-            int port = freePort();
-            int managementPort = freePort();
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", "target/quarkus-app/quarkus-run.jar")
-                    .redirectErrorStream(true)
-                    .redirectOutput(new File("target/replica-" + i + ".log"));
-            Map<String, String> env = builder.environment();
-            env.put("ROOT_TOKEN", ROOT);
-            env.put("SECRETS_KEY", SECRETS_KEY);
-            env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-            env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
-            env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
-                    + "?connectTimeout=2&socketTimeout=10");
-            env.put("GLOBAL_DAY_LIMIT", "10");
-            env.put("RECONCILE_EVERY", "1s");
-            replicas.add(builder.start());
-            urls.add("http://127.0.0.1:" + port);
-            managementUrls.add("http://127.0.0.1:" + managementPort);
+            replicas.add(PackagedJar.start(Path.of("target/replica-" + i + ".log"), Map.of(
+                    "QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + database.port() + "/" + DATABASE
+                            + "?connectTimeout=2&socketTimeout=10",
+                    "GLOBAL_DAY_LIMIT", "10",
+                    "RECONCILE_EVERY", "1s")));
         }
-        for (String url : managementUrls) {
-            awaitReady(url);
+        for (PackagedJar replica : replicas) {
+            urls.add(replica.awaitReady().baseUri);
+            managementUrls.add(replica.managementUri);
         }
     }
 
     @AfterAll
     static void stopReplicas() throws IOException {
-        replicas.forEach(Process::destroy);
+        replicas.forEach(PackagedJar::close);
         if (database != null) {
             database.close();
         }
@@ -448,32 +434,11 @@ class TwoReplicasIT {
         throw new AssertionError("still " + last.statusCode() + " after 60 s: " + last.body());
     }
 
-    private static void awaitReady(String managementUrl) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (call(managementUrl, "GET", "/q/health/ready", null, null).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError(managementUrl + " did not become ready; see target/replica-*.log");
-    }
-
     static JsonNode json(HttpResponse<String> response) throws IOException {
         return JSON.readTree(response.body());
     }
 
     private static Connection jdbc() throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PG_PORT + "/" + DATABASE, "postgres", "");
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

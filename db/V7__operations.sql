@@ -1,0 +1,14 @@
+-- Operations (contract §13): indexes for retention and the usage export, and the reconciler's action counts.
+-- Each purge finds what is past its retention through an index that starts with account_id, so it runs per
+-- account, which Citus routes to the worker that holds it; the export reads the daily rows in (day, account) order.
+create index tunnel_closed on tunnel (account_id, closed_at) where closed_at is not null;
+create index webhook_event_created on webhook_event (account_id, created_at);
+create index webhook_attempt_by_event on webhook_attempt (account_id, event_id);
+create index webhook_delivery_by_event on webhook_delivery (account_id, event_id);
+create index audit_entry_at on audit_entry (account_id, at);
+create index usage_daily_by_day on usage_daily (day, account_id);
+
+-- reconcile_if_free and reconcile_accounts also answer what each account's turn did (R__reconciler.sql creates them
+-- again): a function's result type and a procedure's OUT arguments change only by dropping them.
+drop procedure if exists reconcile_accounts(bigint[], text[], text[]);
+drop function if exists reconcile_if_free(bigint);

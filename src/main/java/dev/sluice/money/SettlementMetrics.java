@@ -1,0 +1,94 @@
+package dev.sluice.money;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.sluice.TaggedCounter;
+import dev.sluice.WireValues;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
+
+/**
+ * The money core's metrics (docs/operations.md): leases by outcome, credits by what became of them, and each
+ * settlement batch's size and time at the database. All registered at start-up, every outcome at 0.
+ */
+@Startup
+@ApplicationScoped
+public class SettlementMetrics {
+
+    /** A lease that got no answer from a settlement: withdrawn at {@code LEASE_WAIT}, or its batch failed (503). */
+    static final String UNAVAILABLE = "unavailable";
+
+    /**
+     * What became of credits in the relays' settlements (leases, closes, late reports): leased to a tunnel, billed
+     * as used, given back, or consumed beyond the billing bound and not billed. What the server's own closes give back
+     * (suspension, revocation, plan changes, reapers) is not counted here.
+     */
+    enum CreditFlow {
+        GRANTED, CONSUMED, RETURNED, UNBILLED
+    }
+
+    private final TaggedCounter leases;
+    private final TaggedCounter credits;
+    private final DistributionSummary batchSize;
+    private final Timer batchTime;
+
+    @Inject
+    SettlementMetrics(MeterRegistry registry) {
+        List<String> outcomes = new ArrayList<>(TaggedCounter.values(SettleOutcome.class));
+        outcomes.add(UNAVAILABLE);
+        leases = new TaggedCounter(registry, "sluice.leases", "Lease and report calls by outcome", "outcome",
+                outcomes);
+        credits = new TaggedCounter(registry, "sluice.credits", "Credits granted, consumed, returned and unbilled",
+                "kind", TaggedCounter.values(CreditFlow.class));
+        batchSize = DistributionSummary.builder("sluice.settlement.batch.size")
+                .description("Calls settled by one settle_tunnels statement").publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue((double) AccountTurns.MAX_BATCH).register(registry);
+        batchTime = Timer.builder("sluice.settlement.duration")
+                .description("Time of one settle_tunnels statement at the database").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+    }
+
+    void batch(int calls, long nanos) {
+        batchSize.record(calls);
+        batchTime.record(Duration.ofNanos(nanos));
+    }
+
+    /** One call's answer (null with a failure). Closes are not leases; their credits count all the same. */
+    void settled(SettleCall call, Settlement result) {
+        if (!call.close()) {
+            leases.increment(result == null ? UNAVAILABLE : WireValues.wire(result.outcome()));
+        }
+        if (result == null || result.replayed()) {
+            return;
+        }
+        credits.add(wire(CreditFlow.GRANTED), result.granted());
+        credits.add(wire(CreditFlow.RETURNED), result.returned());
+        credits.add(wire(CreditFlow.UNBILLED), result.unbilled());
+        if (charged(result)) {
+            credits.add(wire(CreditFlow.CONSUMED), Math.max(0, call.consumed() - result.unbilled()));
+        }
+    }
+
+    /**
+     * Whether the call's report was charged (in part when some of it went unbilled): settled, refused more, or
+     * closed after its report was charged; not a late report past its window, which is refused whole.
+     */
+    private static boolean charged(Settlement result) {
+        return !(result.lateRefused() && result.unbilled() == 0) && switch (result.outcome()) {
+            case OK, QUOTA, CLOSED -> true;
+            case NOT_FOUND, UNAUTHORIZED, IDEMPOTENCY_CONFLICT -> false;
+        };
+    }
+
+    private static String wire(CreditFlow flow) {
+        return WireValues.wire(flow);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sluice.notify;
+
+import java.time.Instant;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.Tuple;
+import jakarta.transaction.Transactional;
+
+import dev.sluice.SqlValues;
+
+/** The purge of this package's tables (contract §13): events none of whose deliveries is pending, with them. */
+@ApplicationScoped
+public class WebhookRetention {
+
+    /** Rows one purge deleted of each table. */
+    public record Purged(long events, long deliveries, long attempts) {
+    }
+
+    @Inject
+    EntityManager em;
+
+    /**
+     * Deletes at most {@code batch} of the account's events written before {@code createdBefore} that no delivery
+     * waits on (each delivered or given up), with their deliveries and attempts, in one short transaction.
+     */
+    @Transactional
+    public Purged purgeDone(long accountId, Instant createdBefore, int batch) {
+        Tuple purged = (Tuple) em.createNativeQuery(
+                "select events, deliveries, attempts from purge_webhook_events(:account, :before, :batch)",
+                Tuple.class).setParameter("account", accountId).setParameter("before", createdBefore)
+                .setParameter("batch", batch).getSingleResult();
+        return new Purged(SqlValues.number(purged.get("events")), SqlValues.number(purged.get("deliveries")),
+                SqlValues.number(purged.get("attempts")));
+    }
+}

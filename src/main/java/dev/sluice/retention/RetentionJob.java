@@ -1,0 +1,215 @@
+package dev.sluice.retention;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntSupplier;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+
+import org.jboss.logging.Logger;
+
+import dev.sluice.SqlValues;
+import dev.sluice.TaggedCounter;
+import dev.sluice.UtcNow;
+import dev.sluice.audit.AuditLog;
+import dev.sluice.billing.StripeRetention;
+import dev.sluice.money.SettlementConfig;
+import dev.sluice.notify.WebhookRetention;
+import dev.sluice.tunnel.TunnelConfig;
+import dev.sluice.tunnel.TunnelRetention;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.Startup;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Every {@code RETENTION_EVERY}: deletes what is past its retention (contract §13), off the data plane. Each table's
+ * owner deletes at most {@code RETENTION_BATCH} rows per call, in a short transaction of its own that skips rows
+ * anyone holds ({@code SKIP LOCKED}), account by account for the account-scoped tables (one worker's statement on
+ * Citus), until nothing is left; replicas running it at once split the work. Name claims are looked at a page a
+ * round, where the previous round stopped, so a round stays bounded however many names were ever claimed.
+ */
+@Startup
+@ApplicationScoped
+public class RetentionJob {
+
+    private static final Logger LOG = Logger.getLogger(RetentionJob.class);
+    /** Accounts read per page of candidates. */
+    static final int ACCOUNT_PAGE = 500;
+    /** Name claims looked at per round. */
+    static final int CLAIM_PAGE = 2000;
+    /** The account root's audit entries (and those naming no account) are kept under. */
+    static final long NO_ACCOUNT = 0;
+
+    /** Rows deleted from each table. */
+    public record Purged(Map<RetainedTable, Long> rows) {
+        public long of(RetainedTable table) {
+            return rows.getOrDefault(table, 0L);
+        }
+    }
+
+    @Inject
+    EntityManager em;
+    @Inject
+    TunnelRetention tunnels;
+    @Inject
+    WebhookRetention webhooks;
+    @Inject
+    StripeRetention stripe;
+    @Inject
+    AuditLog audit;
+
+    private final RetentionConfig config;
+    private final Duration tunnelRetention;
+    private final Duration cooldown;
+    private final TaggedCounter purged;
+    private volatile String claimsAfter;
+
+    @Inject
+    RetentionJob(RetentionConfig config, TunnelConfig tunnelConfig, SettlementConfig settlement,
+            MeterRegistry registry) {
+        requireNotNegative("TUNNEL_RETENTION", config.tunnelRetention());
+        requireNotNegative("WEBHOOK_DELIVERY_RETENTION", config.webhookDeliveryRetention());
+        requireNotNegative("STRIPE_EVENT_RETENTION", config.stripeEventRetention());
+        requireNotNegative("AUDIT_RETENTION", config.auditRetention().orElse(Duration.ZERO));
+        if (config.retentionBatch() < 1) {
+            throw new IllegalStateException("RETENTION_BATCH must be 1 or more, got " + config.retentionBatch());
+        }
+        this.config = config;
+        this.cooldown = tunnelConfig.subdomainCooldown();
+        // The cool-off reads a name's last close, and a late report its tunnel: neither may be purged under them.
+        this.tunnelRetention = longest(config.tunnelRetention(), cooldown, settlement.tunnelStaleAfter());
+        this.purged = new TaggedCounter(registry, "sluice.retention.purged", "Rows deleted past their retention",
+                "table", TaggedCounter.values(RetainedTable.class));
+    }
+
+    private static void requireNotNegative(String setting, Duration retention) {
+        if (retention.isNegative()) {
+            throw new IllegalStateException(setting + " must not be negative; it is " + retention + ".");
+        }
+    }
+
+    private static Duration longest(Duration... durations) {
+        Duration longest = Duration.ZERO;
+        for (Duration d : durations) {
+            longest = d.compareTo(longest) > 0 ? d : longest;
+        }
+        return longest;
+    }
+
+    @Scheduled(identity = "retention", every = "${retention-every}", delayed = "1m",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        try {
+            Purged round = purge();
+            if (!round.rows().isEmpty()) {
+                LOG.infof("retention purged %s", round.rows());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("retention round failed, retrying next round: %s", e.getMessage());
+        }
+    }
+
+    /** One round, as of now; returns the rows it deleted from each table. */
+    public Purged purge() {
+        Instant now = UtcNow.get();
+        Instant tunnelsBefore = now.minus(tunnelRetention);
+        Instant webhooksBefore = now.minus(config.webhookDeliveryRetention());
+        Instant releasesBefore = now.minus(cooldown);
+        Instant auditBefore = config.auditRetention().map(now::minus).orElse(null);
+        int batch = config.retentionBatch();
+        Map<RetainedTable, Long> rows = new EnumMap<>(RetainedTable.class);
+
+        for (List<Long> page = candidates(0, tunnelsBefore, webhooksBefore, releasesBefore, auditBefore);
+                !page.isEmpty();
+                page = page.size() < ACCOUNT_PAGE ? List.of()
+                        : candidates(page.get(page.size() - 1), tunnelsBefore, webhooksBefore, releasesBefore,
+                                auditBefore)) {
+            for (long account : page) {
+                drain(rows, RetainedTable.TUNNEL, batch, () -> tunnels.purgeClosed(account, tunnelsBefore, batch));
+                drain(rows, RetainedTable.SUBDOMAIN_RELEASE, batch,
+                        () -> tunnels.purgeReleases(account, releasesBefore, batch));
+                drainWebhooks(rows, account, webhooksBefore, batch);
+                if (auditBefore != null) {
+                    drain(rows, RetainedTable.AUDIT_ENTRY, batch, () -> audit.purge(account, auditBefore, batch));
+                }
+            }
+        }
+        if (auditBefore != null) {
+            drain(rows, RetainedTable.AUDIT_ENTRY, batch, () -> audit.purge(NO_ACCOUNT, auditBefore, batch));
+        }
+        Instant stripeBefore = now.minus(config.stripeEventRetention());
+        drain(rows, RetainedTable.STRIPE_EVENT, batch, () -> stripe.purge(stripeBefore, batch));
+        purgeIdleClaims(rows);
+        return new Purged(rows);
+    }
+
+    /** Calls one purge until it deletes less than a batch, counting what it deleted. */
+    private void drain(Map<RetainedTable, Long> rows, RetainedTable table, int batch, IntSupplier purge) {
+        int deleted;
+        do {
+            deleted = purge.getAsInt();
+            count(rows, table, deleted);
+        } while (deleted >= batch);
+    }
+
+    private void drainWebhooks(Map<RetainedTable, Long> rows, long account, Instant before, int batch) {
+        WebhookRetention.Purged step;
+        do {
+            step = webhooks.purgeDone(account, before, batch);
+            count(rows, RetainedTable.WEBHOOK_EVENT, step.events());
+            count(rows, RetainedTable.WEBHOOK_DELIVERY, step.deliveries());
+            count(rows, RetainedTable.WEBHOOK_ATTEMPT, step.attempts());
+        } while (step.events() >= batch);
+    }
+
+    /** A page of claims after where the previous round stopped; the next round starts over after the last name. */
+    private void purgeIdleClaims(Map<RetainedTable, Long> rows) {
+        List<String> names = tunnels.claimedNames(claimsAfter, CLAIM_PAGE);
+        for (String name : names) {
+            if (tunnels.purgeClaimIfIdle(name)) {
+                count(rows, RetainedTable.SUBDOMAIN_CLAIM, 1);
+            }
+        }
+        claimsAfter = names.size() < CLAIM_PAGE ? null : names.get(names.size() - 1);
+    }
+
+    private void count(Map<RetainedTable, Long> rows, RetainedTable table, long deleted) {
+        if (deleted > 0) {
+            rows.merge(table, deleted, Long::sum);
+            purged.add(table.wire(), deleted);
+        }
+    }
+
+    /**
+     * Accounts after {@code after}, in account order, with something past its retention: one index probe per table
+     * and account (each index starts with account_id, so Citus runs the page on every worker at once).
+     */
+    private List<Long> candidates(long after, Instant tunnelsBefore, Instant webhooksBefore, Instant releasesBefore,
+            Instant auditBefore) {
+        @SuppressWarnings("unchecked")
+        List<Object> ids = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
+                select a.account_id from account a
+                 where a.account_id > :after
+                   and (exists (select 1 from tunnel t where t.account_id = a.account_id
+                                                         and t.closed_at < :tunnels_before)
+                        or exists (select 1 from webhook_event e where e.account_id = a.account_id
+                                                                   and e.created_at < :webhooks_before)
+                        or exists (select 1 from subdomain_release r where r.account_id = a.account_id
+                                                                       and r.released_at < :releases_before)
+                        or exists (select 1 from audit_entry x where x.account_id = a.account_id
+                                                                 and x.at < :audit_before))
+                 order by a.account_id limit :page""")
+                .setParameter("after", after).setParameter("tunnels_before", tunnelsBefore)
+                .setParameter("webhooks_before", webhooksBefore).setParameter("releases_before", releasesBefore)
+                // Without AUDIT_RETENTION no entry is older than the beginning of time.
+                .setParameter("audit_before", auditBefore == null ? Instant.EPOCH : auditBefore)
+                .setParameter("page", ACCOUNT_PAGE).getResultList());
+        return ids.stream().map(SqlValues::number).toList();
+    }
+}
