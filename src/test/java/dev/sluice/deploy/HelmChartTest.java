@@ -3,31 +3,68 @@ package dev.sluice.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
 
 /** Lints and renders helm/sluice with the Helm library helm-java bundles, and checks what matters. */
 class HelmChartTest {
 
     static final Path CHART = Path.of("helm/sluice");
     static final Path PRODUCTION = Path.of("src/test/resources/helm-production-values.yaml");
+    /** A metric as PromQL names it: Sluice's own and Quarkus's HTTP meter, each series suffix included. */
+    private static final Pattern METRIC = Pattern.compile("\\b(?:sluice|http_server)_\\w+");
 
     @Test
     void theChartLintsClean() {
         LintResult lint = new Helm(CHART).lint().strict().call();
+        assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+    }
+
+    @Test
+    void theChartLintsCleanWithTheDashboardAndTheAlertsOn(@TempDir Path copy) throws Exception {
+        // helm-java's lint takes no values: it lints a copy of the chart whose values.yaml turns both on.
+        try (Stream<Path> files = Files.walk(CHART)) {
+            for (Path file : files.toList()) {
+                Path target = copy.resolve(CHART.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target);
+                }
+            }
+        }
+        YAMLMapper yaml = new YAMLMapper();
+        ObjectNode values = (ObjectNode) yaml.readTree(copy.resolve("values.yaml").toFile());
+        ((ObjectNode) values.get("grafanaDashboard")).put("enabled", true);
+        ((ObjectNode) values.get("prometheusRule")).put("enabled", true);
+        yaml.writeValue(copy.resolve("values.yaml").toFile(), values);
+        LintResult lint = new Helm(copy).lint().strict().call();
         assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
     }
 
@@ -83,6 +120,8 @@ class HelmChartTest {
         assertEquals("management", port(management.at("/spec/ports"), "management").at("/targetPort").asText());
         assertTrue(find(objects, "HorizontalPodAutoscaler").isEmpty());
         assertTrue(find(objects, "ServiceMonitor").isEmpty());
+        assertTrue(find(objects, "PrometheusRule").isEmpty());
+        assertTrue(objects.stream().noneMatch(o -> o.at("/metadata/name").asText().equals("edge-sluice-dashboard")));
     }
 
     @Test
@@ -114,6 +153,65 @@ class HelmChartTest {
     }
 
     @Test
+    void theDashboardIsForGrafanasSidecarAndTheAlertsTakeTheirThresholdsFromValues() throws Exception {
+        List<JsonNode> objects = render(withMonitoring(new Helm(CHART).template().withName("edge"))
+                .set("grafanaDashboard.namespace", "monitoring")
+                .set("grafanaDashboard.annotations.grafana_folder", "Sluice")
+                .set("prometheusRule.labels.release", "kube-prometheus-stack")
+                .set("prometheusRule.webhookOldestPendingSeconds", 1800)
+                .set("prometheusRule.errorRatio", 0.02)
+                .set("prometheusRule.settlementP99Seconds", 0.25).call());
+        JsonNode configMap = named(objects, "ConfigMap", "edge-sluice-dashboard");
+        assertEquals("1", configMap.at("/metadata/labels/grafana_dashboard").asText());
+        assertEquals("monitoring", configMap.at("/metadata/namespace").asText());
+        assertEquals("Sluice", configMap.at("/metadata/annotations/grafana_folder").asText());
+        JsonNode dashboard = dashboard(objects);
+        assertEquals("datasource", dashboard.at("/templating/list/0/type").asText());
+        assertFalse(dashboard.at("/panels").isEmpty());
+        for (JsonNode panel : dashboard.at("/panels")) {
+            assertFalse(panel.at("/targets").isEmpty(), panel.at("/title").asText());
+            for (JsonNode target : panel.at("/targets")) {
+                assertEquals("${datasource}", target.at("/datasource/uid").asText(), panel.at("/title").asText());
+            }
+        }
+        JsonNode rule = only(objects, "PrometheusRule");
+        assertEquals("kube-prometheus-stack", rule.at("/metadata/labels/release").asText());
+        Map<String, JsonNode> alerts = alerts(rule);
+        assertEquals(Set.of("SluiceWebhookDeliveriesBehind", "SluiceHigh5xxRate", "SluiceSettlementSlow",
+                "SluiceReconcilerFailing"), alerts.keySet());
+        assertTrue(alerts.get("SluiceWebhookDeliveriesBehind").at("/expr").asText().endsWith("> 1800"));
+        assertTrue(alerts.get("SluiceHigh5xxRate").at("/expr").asText().endsWith("> 0.02"));
+        assertTrue(alerts.get("SluiceSettlementSlow").at("/expr").asText().endsWith("> 0.25"));
+        for (JsonNode alert : alerts.values()) {
+            String name = alert.at("/alert").asText();
+            assertTrue(Set.of("warning", "critical").contains(alert.at("/labels/severity").asText()), name);
+            assertFalse(alert.at("/annotations/summary").asText().isBlank(), name);
+            assertFalse(alert.at("/annotations/description").asText().isBlank(), name);
+        }
+        // Left for Prometheus to fill in, not rendered away by Helm.
+        assertTrue(alerts.get("SluiceHigh5xxRate").at("/annotations/description").asText()
+                .startsWith("{{ $value | humanizePercentage }}"));
+    }
+
+    @Test
+    void theAlertsDefaultToTheThresholdsInValues() throws Exception {
+        Map<String, JsonNode> alerts = alerts(only(render(withMonitoring(new Helm(CHART).template()).call()),
+                "PrometheusRule"));
+        assertTrue(alerts.get("SluiceWebhookDeliveriesBehind").at("/expr").asText().endsWith("> 900"));
+        assertTrue(alerts.get("SluiceHigh5xxRate").at("/expr").asText().endsWith("> 0.05"));
+        assertTrue(alerts.get("SluiceSettlementSlow").at("/expr").asText().endsWith("> 0.5"));
+    }
+
+    @Test
+    void theMetricsTheChartQueriesAreNamedAsPromQlWritesThem() throws Exception {
+        Set<String> metrics = metricsQueriedByTheChart();
+        assertTrue(metrics.contains("sluice_settlement_duration_seconds_bucket"), metrics.toString());
+        assertTrue(metrics.contains("sluice_webhook_oldest_pending_age_seconds"), metrics.toString());
+        assertTrue(metrics.contains("http_server_requests_seconds_count"), metrics.toString());
+        assertTrue(metrics.stream().noneMatch(m -> m.contains("rate_interval")), metrics.toString());
+    }
+
+    @Test
     void theSchemaRefusesBadValues() {
         RuntimeException replicas = assertThrows(RuntimeException.class,
                 () -> new Helm(CHART).template().set("replicaCount", 0).call());
@@ -121,6 +219,12 @@ class HelmChartTest {
         RuntimeException url = assertThrows(RuntimeException.class,
                 () -> new Helm(CHART).template().set("database.url", "mysql://db/sluice").call());
         assertTrue(url.getMessage().contains("url"), url.getMessage());
+        RuntimeException ratio = assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("prometheusRule.errorRatio", "five percent").call());
+        assertTrue(ratio.getMessage().contains("errorRatio"), ratio.getMessage());
+        RuntimeException label = assertThrows(RuntimeException.class,
+                () -> new Helm(CHART).template().set("grafanaDashboard.labels.grafana_dashboard", 1).call());
+        assertTrue(label.getMessage().contains("grafana_dashboard"), label.getMessage());
     }
 
     @Test
@@ -157,6 +261,48 @@ class HelmChartTest {
             }
         }
         throw new AssertionError(variable + " is not taken from a Secret");
+    }
+
+    /** The chart with its Grafana dashboard and its PrometheusRule switched on. */
+    private static TemplateCommand withMonitoring(TemplateCommand template) {
+        return template.set("grafanaDashboard.enabled", true).set("prometheusRule.enabled", true);
+    }
+
+    /** Every metric a dashboard panel or an alert queries, as written in the PromQL (ChartMetricsTest's list). */
+    static Set<String> metricsQueriedByTheChart() throws Exception {
+        List<JsonNode> objects = render(withMonitoring(new Helm(CHART).template()).call());
+        List<String> expressions = new ArrayList<>();
+        for (JsonNode panel : dashboard(objects).at("/panels")) {
+            panel.at("/targets").forEach(target -> expressions.add(target.at("/expr").asText()));
+        }
+        alerts(only(objects, "PrometheusRule")).values().forEach(alert -> expressions.add(alert.at("/expr").asText()));
+        Set<String> metrics = new TreeSet<>();
+        for (String expression : expressions) {
+            Matcher metric = METRIC.matcher(expression);
+            while (metric.find()) {
+                metrics.add(metric.group());
+            }
+        }
+        return metrics;
+    }
+
+    /** The dashboard JSON the sidecar's ConfigMap carries. */
+    private static JsonNode dashboard(List<JsonNode> objects) throws Exception {
+        JsonNode configMap = objects.stream().filter(o -> o.at("/kind").asText().equals("ConfigMap"))
+                .filter(o -> o.at("/data").has("sluice.json")).findFirst()
+                .orElseThrow(() -> new AssertionError("no dashboard ConfigMap"));
+        return new ObjectMapper().readTree(configMap.at("/data/sluice.json").asText());
+    }
+
+    /** A PrometheusRule's alerting rules by alert name, across its groups. */
+    private static Map<String, JsonNode> alerts(JsonNode rule) {
+        Map<String, JsonNode> alerts = new TreeMap<>();
+        for (JsonNode group : rule.at("/spec/groups")) {
+            for (JsonNode alert : group.at("/rules")) {
+                assertNull(alerts.put(alert.at("/alert").asText(), alert), alert.at("/alert").asText());
+            }
+        }
+        return alerts;
     }
 
     private static List<JsonNode> render(String manifests) throws Exception {
