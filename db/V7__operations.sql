@@ -1,4 +1,5 @@
--- Operations (contract §13): indexes for retention and the usage export, and the reconciler's action counts.
+-- Operations (contract §13): indexes for retention and the usage export, what each settlement call billed and what
+-- each reconciler turn did (for the metrics).
 -- Each purge finds what is past its retention through an index that starts with account_id, so it runs per
 -- account, which Citus routes to the worker that holds it; the export reads the daily rows in (day, account) order.
 create index tunnel_closed on tunnel (account_id, closed_at) where closed_at is not null;
@@ -12,3 +13,6 @@ create index usage_daily_by_day on usage_daily (day, account_id);
 -- again): a function's result type and a procedure's OUT arguments change only by dropping them.
 drop procedure if exists reconcile_accounts(bigint[], text[], text[]);
 drop function if exists reconcile_if_free(bigint);
+
+-- What the call billed (0 when nothing): the credits metric counts it, as replays and refusals bill nothing.
+alter type settlement add attribute charged bigint;

@@ -47,7 +47,8 @@ CREATE TYPE public.settlement AS (
 	unbilled bigint,
 	capped boolean,
 	budget_id uuid,
-	budget_remaining bigint
+	budget_remaining bigint,
+	charged bigint
 );
 
 -- Name: tunnel_close_reason; Type: DOMAIN; Schema: public; Owner: -

@@ -1,9 +1,9 @@
 -- Retention (contract §13): each function deletes at most p_batch rows of one account that are past their
 -- retention, in one short transaction, and answers how many it deleted. Rows are taken FOR UPDATE SKIP LOCKED, so a
 -- purge never waits for a row the data plane holds (a late report's tunnel, a delivery being sent), and the data
--- plane waits at most for one batch's delete of rows it no longer uses. Run per account (p_account), which Citus
--- delegates to the worker holding it. The totals of what is deleted live on in account_usage, usage_daily and
--- token_daily, which no purge touches, nor the prepaid ledger.
+-- plane waits at most for one batch's delete of rows it no longer uses. Each touches one account (p_account), so
+-- Citus routes its statements to the worker that holds it. The totals of what is deleted live on in account_usage,
+-- usage_daily and token_daily, which no purge touches, nor the prepaid ledger.
 
 -- Closed tunnels that closed before p_closed_before.
 create or replace function purge_closed_tunnels(p_account bigint, p_closed_before timestamptz, p_batch int)

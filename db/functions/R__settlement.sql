@@ -220,6 +220,7 @@ begin
         r.replayed := false;
         r.late_refused := false;
         r.unbilled := 0;
+        r.charged := 0;
         r.capped := false;
         <<settle>>
         begin
@@ -484,6 +485,7 @@ begin
             r.day_unbilled := u.day_unbilled;
             r.month_unbilled := u.month_unbilled;
             r.unbilled := v_unbilled;
+            r.charged := v_charge;
             r.plan := a.plan;
             if r.scope = 'budget' then
                 r.resets_at := binding.resets_at;

@@ -68,10 +68,14 @@ begin
     end if;
     if locked.day_closed then
         select * into closed_day from account_usage where account_id = p_account;
-        insert into usage_daily (account_id, day, credit, op, byte_in, byte_out, session_second, tunnel)
-        values (p_account, closed_day.day_start, closed_day.day_used, closed_day.day_ops, closed_day.day_bytes_in,
-                closed_day.day_bytes_out, closed_day.day_session_seconds, closed_day.day_tunnels)
-        on conflict (account_id, day) do nothing;
+        -- A day the account did nothing in keeps no row (the usage export has no line for it).
+        if closed_day.day_used <> 0 or closed_day.day_ops <> 0 or closed_day.day_bytes_in <> 0
+           or closed_day.day_bytes_out <> 0 or closed_day.day_session_seconds <> 0 or closed_day.day_tunnels <> 0 then
+            insert into usage_daily (account_id, day, credit, op, byte_in, byte_out, session_second, tunnel)
+            values (p_account, closed_day.day_start, closed_day.day_used, closed_day.day_ops, closed_day.day_bytes_in,
+                    closed_day.day_bytes_out, closed_day.day_session_seconds, closed_day.day_tunnels)
+            on conflict (account_id, day) do nothing;
+        end if;
     end if;
     return locked.usage;
 end $function$;

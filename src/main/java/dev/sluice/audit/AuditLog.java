@@ -1,5 +1,6 @@
 package dev.sluice.audit;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -69,15 +70,15 @@ public class AuditLog {
     }
 
     /**
-     * Deletes at most {@code batch} of the account's entries recorded before {@code before} (account 0: root's and
-     * those naming no account), in one short transaction ({@code AUDIT_RETENTION}).
+     * Deletes at most {@code batch} of the account's entries recorded more than {@code keep} ago by the database's
+     * clock (account 0: root's and those naming no account), in one short transaction ({@code AUDIT_RETENTION}).
      */
     @Transactional
-    public int purge(long accountId, Instant before, int batch) {
-        return ((Number) AuditEntry.getEntityManager()
-                .createNativeQuery("select purge_audit_entries(:account, :before, :batch)")
-                .setParameter("account", accountId).setParameter("before", before).setParameter("batch", batch)
-                .getSingleResult()).intValue();
+    public int purge(long accountId, Duration keep, int batch) {
+        return ((Number) AuditEntry.getEntityManager().createNativeQuery(
+                "select purge_audit_entries(:account, now() - make_interval(secs => :keep), :batch)")
+                .setParameter("account", accountId).setParameter("keep", (double) keep.toSeconds())
+                .setParameter("batch", batch).getSingleResult()).intValue();
     }
 
     /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */

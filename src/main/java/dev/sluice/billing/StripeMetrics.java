@@ -6,6 +6,7 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.sluice.AfterCommit;
 import dev.sluice.TaggedCounter;
 import dev.sluice.WireValues;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,17 +24,20 @@ public class StripeMetrics {
     static final String REJECTED = "rejected";
 
     private final TaggedCounter events;
+    private final AfterCommit afterCommit;
 
     @Inject
-    StripeMetrics(MeterRegistry registry) {
+    StripeMetrics(MeterRegistry registry, AfterCommit afterCommit) {
+        this.afterCommit = afterCommit;
         List<String> outcomes = new ArrayList<>(TaggedCounter.values(StripeOutcome.Kind.class));
         outcomes.add(REJECTED);
         events = new TaggedCounter(registry, "sluice.stripe.events", "Stripe webhook deliveries by outcome",
                 "outcome", outcomes);
     }
 
+    /** Counted once the event's transaction commits: one rolled back is Stripe's to send again. */
     void received(StripeOutcome.Kind kind) {
-        events.increment(WireValues.wire(kind));
+        afterCommit.run(() -> events.increment(WireValues.wire(kind)));
     }
 
     void rejected() {

@@ -1,6 +1,6 @@
 package dev.sluice.billing;
 
-import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,19 +19,21 @@ public class StripeRetention {
     EntityManager em;
 
     /**
-     * Deletes at most {@code batch} such events, oldest first, in one short transaction. Two statements, the keys
+     * Deletes at most {@code batch} such events received more than {@code keep} ago (by the database's clock), oldest
+     * first, in one short transaction. Two statements, the keys
      * first: a reference table on Citus, whose delete cannot carry a row-locking subquery. No one changes a decided
      * event again, so there is no lock to skip: a duplicate delivery only reads it.
      */
     @Transactional
-    public int purge(Instant receivedBefore, int batch) {
+    public int purge(Duration keep, int batch) {
         List<String> pending = List.of("received", StripeOutcome.of(StripeOutcome.Kind.UNKNOWN_CUSTOMER).wire());
         @SuppressWarnings("unchecked")
         List<String> doomed = em.createNativeQuery("""
                 select event_id from stripe_event
-                 where received_at < :before and outcome <> all (cast(:pending as text[]))
+                 where received_at < now() - make_interval(secs => :keep)
+                   and outcome <> all (cast(:pending as text[]))
                  order by received_at limit :batch""")
-                .setParameter("before", receivedBefore).setParameter("pending", pending.toArray(String[]::new))
+                .setParameter("keep", (double) keep.toSeconds()).setParameter("pending", pending.toArray(String[]::new))
                 .setParameter("batch", batch).getResultList();
         if (doomed.isEmpty()) {
             return 0;

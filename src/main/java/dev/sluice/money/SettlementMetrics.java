@@ -27,7 +27,7 @@ public class SettlementMetrics {
 
     /**
      * What became of credits in the relays' settlements (leases, closes, late reports): leased to a tunnel, billed
-     * as used, given back, or consumed beyond the billing bound and not billed. What the server's own closes give back
+     * for reported use, given back, or consumed beyond the billing bound and not billed. What the server's own closes give back
      * (suspension, revocation, plan changes, reapers) is not counted here.
      */
     enum CreditFlow {
@@ -72,20 +72,7 @@ public class SettlementMetrics {
         credits.add(wire(CreditFlow.GRANTED), result.granted());
         credits.add(wire(CreditFlow.RETURNED), result.returned());
         credits.add(wire(CreditFlow.UNBILLED), result.unbilled());
-        if (charged(result)) {
-            credits.add(wire(CreditFlow.CONSUMED), Math.max(0, call.consumed() - result.unbilled()));
-        }
-    }
-
-    /**
-     * Whether the call's report was charged (in part when some of it went unbilled): settled, refused more, or
-     * closed after its report was charged; not a late report past its window, which is refused whole.
-     */
-    private static boolean charged(Settlement result) {
-        return !(result.lateRefused() && result.unbilled() == 0) && switch (result.outcome()) {
-            case OK, QUOTA, CLOSED -> true;
-            case NOT_FOUND, UNAUTHORIZED, IDEMPOTENCY_CONFLICT -> false;
-        };
+        credits.add(wire(CreditFlow.CONSUMED), result.charged());
     }
 
     private static String wire(CreditFlow flow) {

@@ -155,13 +155,19 @@ public class Settlements {
     }
 
     /**
-     * Rolls the ended day of every account whose usage row still holds one (a day before {@code today}) into
-     * usage_daily, each in a transaction of its own under its credit lock ({@code roll_usage}), so that every day
-     * before {@code today} is in usage_daily; returns how many accounts it rolled. The accounts are read first,
-     * from every shard; each roll then touches one account.
+     * Rolls the ended day of every account whose usage row still holds one into usage_daily, each in a transaction of
+     * its own under its credit lock ({@code roll_usage}), so that every day before the database's today is in
+     * usage_daily; answers that today (UTC), which the rolls were judged by. The accounts are read first, from every
+     * shard; each roll then touches one account. One connection, in autocommit.
      */
-    public int rollEndedDays(LocalDate today) {
+    public LocalDate rollEndedDays() {
         try (Connection connection = db.getConnection()) {
+            LocalDate today;
+            try (PreparedStatement clock = connection.prepareStatement(
+                    "select (now() at time zone 'utc')::date as today"); ResultSet row = clock.executeQuery()) {
+                row.next();
+                today = row.getObject("today", LocalDate.class);
+            }
             List<Long> accounts = new ArrayList<>();
             try (PreparedStatement ended = connection.prepareStatement(
                     "select account_id from account_usage where day_start < ?")) {
@@ -178,7 +184,7 @@ public class Settlements {
                     roll.execute();
                 }
             }
-            return accounts.size();
+            return today;
         } catch (SQLException e) {
             throw new IllegalStateException("rolling ended days failed", e);
         }
@@ -191,7 +197,7 @@ public class Settlements {
                 instant(row.getTimestamp("decided_at")), row.getString("request_id"), row.getBoolean("replayed"),
                 row.getBoolean("late_refused"), row.getLong("unbilled"), row.getBoolean("capped"),
                 UsageWindows.Counters.of(row), row.getObject("budget_id", UUID.class),
-                row.getObject("budget_remaining", Long.class));
+                row.getObject("budget_remaining", Long.class), row.getLong("charged"));
     }
 
     private static long number(Tuple tuple, String column) {

@@ -1,6 +1,6 @@
 package dev.sluice.notify;
 
-import java.time.Instant;
+import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,14 +22,15 @@ public class WebhookRetention {
     EntityManager em;
 
     /**
-     * Deletes at most {@code batch} of the account's events written before {@code createdBefore} that no delivery
-     * waits on (each delivered or given up), with their deliveries and attempts, in one short transaction.
+     * Deletes at most {@code batch} of the account's events written more than {@code keep} ago (by the database's
+     * clock) that no delivery waits on (each delivered or given up), with their deliveries and attempts, in one
+     * short transaction.
      */
     @Transactional
-    public Purged purgeDone(long accountId, Instant createdBefore, int batch) {
-        Tuple purged = (Tuple) em.createNativeQuery(
-                "select events, deliveries, attempts from purge_webhook_events(:account, :before, :batch)",
-                Tuple.class).setParameter("account", accountId).setParameter("before", createdBefore)
+    public Purged purgeDone(long accountId, Duration keep, int batch) {
+        Tuple purged = (Tuple) em.createNativeQuery("select events, deliveries, attempts from purge_webhook_events("
+                + ":account, now() - make_interval(secs => :keep), :batch)", Tuple.class)
+                .setParameter("account", accountId).setParameter("keep", (double) keep.toSeconds())
                 .setParameter("batch", batch).getSingleResult();
         return new Purged(SqlValues.number(purged.get("events")), SqlValues.number(purged.get("deliveries")),
                 SqlValues.number(purged.get("attempts")));

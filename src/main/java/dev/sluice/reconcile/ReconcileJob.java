@@ -149,17 +149,21 @@ public class ReconcileJob {
             case BUSY -> Round.NONE;
             case FAILED -> new Round(0, 1);
             case RECONCILED -> new Round(1, 0);
-            case GRACE_EXPIRED -> endGrace(accountId) ? new Round(1, 0) : new Round(0, 1);
+            case GRACE_EXPIRED -> endGrace(accountId);
         };
     }
 
-    /** Moves an account whose payment grace has run out to free; one that fails is left for the next round. */
-    private boolean endGrace(long accountId) {
+    /**
+     * Moves an account whose payment grace has run out to free. One locked elsewhere, or whose grace was cleared
+     * meanwhile, is not a failure; one that fails is left for the next round.
+     */
+    private Round endGrace(long accountId) {
         try {
-            return QuarkusTransaction.requiringNew().call(() -> planService.endGrace(accountId));
+            return QuarkusTransaction.requiringNew().call(() -> planService.endGrace(accountId))
+                    ? new Round(1, 0) : Round.NONE;
         } catch (RuntimeException e) {
             LOG.warnf("ending account %d's payment grace failed, retrying next round: %s", accountId, e.getMessage());
-            return false;
+            return new Round(0, 1);
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.sluice.AfterCommit;
 import dev.sluice.TaggedCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
@@ -25,9 +26,11 @@ public class ReconcilerMetrics {
 
     private final TaggedCounter runs;
     private final TaggedCounter actions;
+    private final AfterCommit afterCommit;
 
     @Inject
-    ReconcilerMetrics(MeterRegistry registry) {
+    ReconcilerMetrics(MeterRegistry registry, AfterCommit afterCommit) {
+        this.afterCommit = afterCommit;
         runs = new TaggedCounter(registry, "sluice.reconciler.runs", "Scheduled reconciler rounds by outcome",
                 "outcome", List.of(OK, FAILED));
         actions = new TaggedCounter(registry, "sluice.reconciler.actions",
@@ -39,9 +42,12 @@ public class ReconcilerMetrics {
         runs.increment(failed ? FAILED : OK);
     }
 
+    /** Counted once the caller's transaction commits (a plan change's), or at once (a committed round's turns). */
     void acted(long closedTunnels, long releasedSubdomains, long quarantinedWorkers) {
-        actions.add(TUNNEL_CLOSED, closedTunnels);
-        actions.add(SUBDOMAIN_RELEASED, releasedSubdomains);
-        actions.add(WORKER_QUARANTINED, quarantinedWorkers);
+        afterCommit.run(() -> {
+            actions.add(TUNNEL_CLOSED, closedTunnels);
+            actions.add(SUBDOMAIN_RELEASED, releasedSubdomains);
+            actions.add(WORKER_QUARANTINED, quarantinedWorkers);
+        });
     }
 }

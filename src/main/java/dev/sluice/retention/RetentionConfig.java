@@ -35,4 +35,11 @@ public interface RetentionConfig {
     /** Rows one purge statement deletes at most: each is a short transaction of its own. */
     @WithDefault("500")
     int retentionBatch();
+
+    /**
+     * The pause after a purge statement that deleted rows, before the next: deleting is work for the database's
+     * CPU and disk, which the data plane shares, so a large purge proceeds at a pace instead of all at once.
+     */
+    @WithDefault("PT0.1S")
+    Duration retentionPause();
 }

@@ -1,10 +1,10 @@
 package dev.sluice.retention;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.IntSupplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,7 +15,6 @@ import org.jboss.logging.Logger;
 
 import dev.sluice.SqlValues;
 import dev.sluice.TaggedCounter;
-import dev.sluice.UtcNow;
 import dev.sluice.audit.AuditLog;
 import dev.sluice.billing.StripeRetention;
 import dev.sluice.money.SettlementConfig;
@@ -31,7 +30,8 @@ import io.quarkus.scheduler.Scheduled;
  * Every {@code RETENTION_EVERY}: deletes what is past its retention (contract §13), off the data plane. Each table's
  * owner deletes at most {@code RETENTION_BATCH} rows per call, in a short transaction of its own that skips rows
  * anyone holds ({@code SKIP LOCKED}), account by account for the account-scoped tables (one worker's statement on
- * Citus), until nothing is left; replicas running it at once split the work. Name claims are looked at a page a
+ * Citus), until nothing is left, {@code RETENTION_PAUSE} between two full batches so that a large purge leaves the
+ * database's CPU to the data plane; replicas running it at once split the work. Name claims are looked at a page a
  * round, where the previous round stopped, so a round stays bounded however many names were ever claimed.
  */
 @Startup
@@ -77,6 +77,7 @@ public class RetentionJob {
         requireNotNegative("WEBHOOK_DELIVERY_RETENTION", config.webhookDeliveryRetention());
         requireNotNegative("STRIPE_EVENT_RETENTION", config.stripeEventRetention());
         requireNotNegative("AUDIT_RETENTION", config.auditRetention().orElse(Duration.ZERO));
+        requireNotNegative("RETENTION_PAUSE", config.retentionPause());
         if (config.retentionBatch() < 1) {
             throw new IllegalStateException("RETENTION_BATCH must be 1 or more, got " + config.retentionBatch());
         }
@@ -88,9 +89,9 @@ public class RetentionJob {
                 "table", TaggedCounter.values(RetainedTable.class));
     }
 
-    private static void requireNotNegative(String setting, Duration retention) {
-        if (retention.isNegative()) {
-            throw new IllegalStateException(setting + " must not be negative; it is " + retention + ".");
+    private static void requireNotNegative(String setting, Duration duration) {
+        if (duration.isNegative()) {
+            throw new IllegalStateException(setting + " must not be negative; it is " + duration + ".");
         }
     }
 
@@ -115,57 +116,59 @@ public class RetentionJob {
         }
     }
 
-    /** One round, as of now; returns the rows it deleted from each table. */
+    /** One round; returns the rows it deleted from each table. Cut-offs are the database's clock less a retention. */
     public Purged purge() {
-        Instant now = UtcNow.get();
-        Instant tunnelsBefore = now.minus(tunnelRetention);
-        Instant webhooksBefore = now.minus(config.webhookDeliveryRetention());
-        Instant releasesBefore = now.minus(cooldown);
-        Instant auditBefore = config.auditRetention().map(now::minus).orElse(null);
+        Duration webhookRetention = config.webhookDeliveryRetention();
+        Optional<Duration> auditRetention = config.auditRetention();
         int batch = config.retentionBatch();
         Map<RetainedTable, Long> rows = new EnumMap<>(RetainedTable.class);
 
-        for (List<Long> page = candidates(0, tunnelsBefore, webhooksBefore, releasesBefore, auditBefore);
-                !page.isEmpty();
-                page = page.size() < ACCOUNT_PAGE ? List.of()
-                        : candidates(page.get(page.size() - 1), tunnelsBefore, webhooksBefore, releasesBefore,
-                                auditBefore)) {
+        for (List<Long> page = candidates(0); !page.isEmpty();
+                page = page.size() < ACCOUNT_PAGE ? List.of() : candidates(page.get(page.size() - 1))) {
             for (long account : page) {
-                drain(rows, RetainedTable.TUNNEL, batch, () -> tunnels.purgeClosed(account, tunnelsBefore, batch));
+                drain(rows, RetainedTable.TUNNEL, batch, () -> tunnels.purgeClosed(account, tunnelRetention, batch));
                 drain(rows, RetainedTable.SUBDOMAIN_RELEASE, batch,
-                        () -> tunnels.purgeReleases(account, releasesBefore, batch));
-                drainWebhooks(rows, account, webhooksBefore, batch);
-                if (auditBefore != null) {
-                    drain(rows, RetainedTable.AUDIT_ENTRY, batch, () -> audit.purge(account, auditBefore, batch));
-                }
+                        () -> tunnels.purgeReleases(account, cooldown, batch));
+                drainWebhooks(rows, account, webhookRetention, batch);
+                auditRetention.ifPresent(keep -> drain(rows, RetainedTable.AUDIT_ENTRY, batch,
+                        () -> audit.purge(account, keep, batch)));
             }
         }
-        if (auditBefore != null) {
-            drain(rows, RetainedTable.AUDIT_ENTRY, batch, () -> audit.purge(NO_ACCOUNT, auditBefore, batch));
-        }
-        Instant stripeBefore = now.minus(config.stripeEventRetention());
-        drain(rows, RetainedTable.STRIPE_EVENT, batch, () -> stripe.purge(stripeBefore, batch));
+        auditRetention.ifPresent(keep -> drain(rows, RetainedTable.AUDIT_ENTRY, batch,
+                () -> audit.purge(NO_ACCOUNT, keep, batch)));
+        drain(rows, RetainedTable.STRIPE_EVENT, batch, () -> stripe.purge(config.stripeEventRetention(), batch));
         purgeIdleClaims(rows);
         return new Purged(rows);
     }
 
-    /** Calls one purge until it deletes less than a batch, counting what it deleted. */
+    /** Calls one purge until it deletes less than a batch, counting what it deleted, pausing after each delete. */
     private void drain(Map<RetainedTable, Long> rows, RetainedTable table, int batch, IntSupplier purge) {
         int deleted;
         do {
             deleted = purge.getAsInt();
             count(rows, table, deleted);
-        } while (deleted >= batch);
+        } while (deleted >= batch && paused());
     }
 
-    private void drainWebhooks(Map<RetainedTable, Long> rows, long account, Instant before, int batch) {
+    private void drainWebhooks(Map<RetainedTable, Long> rows, long account, Duration keep, int batch) {
         WebhookRetention.Purged step;
         do {
-            step = webhooks.purgeDone(account, before, batch);
+            step = webhooks.purgeDone(account, keep, batch);
             count(rows, RetainedTable.WEBHOOK_EVENT, step.events());
             count(rows, RetainedTable.WEBHOOK_DELIVERY, step.deliveries());
             count(rows, RetainedTable.WEBHOOK_ATTEMPT, step.attempts());
-        } while (step.events() >= batch);
+        } while (step.events() >= batch && paused());
+    }
+
+    /** {@code RETENTION_PAUSE} before the next batch; false when the thread is interrupted (shutting down). */
+    private boolean paused() {
+        try {
+            Thread.sleep(config.retentionPause().toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** A page of claims after where the previous round stopped; the next round starts over after the last name. */
@@ -190,26 +193,32 @@ public class RetentionJob {
      * Accounts after {@code after}, in account order, with something past its retention: one index probe per table
      * and account (each index starts with account_id, so Citus runs the page on every worker at once).
      */
-    private List<Long> candidates(long after, Instant tunnelsBefore, Instant webhooksBefore, Instant releasesBefore,
-            Instant auditBefore) {
+    private List<Long> candidates(long after) {
         @SuppressWarnings("unchecked")
         List<Object> ids = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("""
                 select a.account_id from account a
                  where a.account_id > :after
                    and (exists (select 1 from tunnel t where t.account_id = a.account_id
-                                                         and t.closed_at < :tunnels_before)
+                                  and t.closed_at < now() - make_interval(secs => :tunnel_keep))
                         or exists (select 1 from webhook_event e where e.account_id = a.account_id
-                                                                   and e.created_at < :webhooks_before)
+                                     and e.created_at < now() - make_interval(secs => :webhook_keep))
                         or exists (select 1 from subdomain_release r where r.account_id = a.account_id
-                                                                       and r.released_at < :releases_before)
-                        or exists (select 1 from audit_entry x where x.account_id = a.account_id
-                                                                 and x.at < :audit_before))
+                                     and r.released_at < now() - make_interval(secs => :release_keep))
+                        or (cast(:audit as boolean) and exists (select 1 from audit_entry x
+                                     where x.account_id = a.account_id
+                                       and x.at < now() - make_interval(secs => :audit_keep))))
                  order by a.account_id limit :page""")
-                .setParameter("after", after).setParameter("tunnels_before", tunnelsBefore)
-                .setParameter("webhooks_before", webhooksBefore).setParameter("releases_before", releasesBefore)
-                // Without AUDIT_RETENTION no entry is older than the beginning of time.
-                .setParameter("audit_before", auditBefore == null ? Instant.EPOCH : auditBefore)
+                .setParameter("after", after)
+                .setParameter("tunnel_keep", seconds(tunnelRetention))
+                .setParameter("webhook_keep", seconds(config.webhookDeliveryRetention()))
+                .setParameter("release_keep", seconds(cooldown))
+                .setParameter("audit", config.auditRetention().isPresent())
+                .setParameter("audit_keep", config.auditRetention().map(RetentionJob::seconds).orElse(0.0))
                 .setParameter("page", ACCOUNT_PAGE).getResultList());
         return ids.stream().map(SqlValues::number).toList();
+    }
+
+    private static double seconds(Duration duration) {
+        return duration.toSeconds();
     }
 }

@@ -1,6 +1,6 @@
 package dev.sluice.tunnel;
 
-import java.time.Instant;
+import java.time.Duration;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,21 +20,24 @@ public class TunnelRetention {
     @Inject
     SubdomainService subdomains;
 
-    /** Deletes at most {@code batch} of the account's tunnels that closed before {@code closedBefore}. */
+    /** Deletes at most {@code batch} of the account's tunnels that closed more than {@code keep} ago. */
     @Transactional
-    public int purgeClosed(long accountId, Instant closedBefore, int batch) {
-        return purge("select purge_closed_tunnels(:account, :before, :batch)", accountId, closedBefore, batch);
+    public int purgeClosed(long accountId, Duration keep, int batch) {
+        return purge("purge_closed_tunnels", accountId, keep, batch);
     }
 
-    /** Deletes at most {@code batch} of the account's releases made before {@code releasedBefore}. */
+    /** Deletes at most {@code batch} of the account's releases made more than {@code keep} ago. */
     @Transactional
-    public int purgeReleases(long accountId, Instant releasedBefore, int batch) {
-        return purge("select purge_subdomain_releases(:account, :before, :batch)", accountId, releasedBefore, batch);
+    public int purgeReleases(long accountId, Duration keep, int batch) {
+        return purge("purge_subdomain_releases", accountId, keep, batch);
     }
 
-    private int purge(String sql, long accountId, Instant before, int batch) {
-        return ((Number) em.createNativeQuery(sql).setParameter("account", accountId).setParameter("before", before)
-                .setParameter("batch", batch).getSingleResult()).intValue();
+    /** The cut-off is the database's clock less {@code keep}, as the cool-off it ends is judged by that clock. */
+    private int purge(String function, long accountId, Duration keep, int batch) {
+        return ((Number) em.createNativeQuery("select " + function
+                + "(:account, now() - make_interval(secs => :keep), :batch)").setParameter("account", accountId)
+                .setParameter("keep", (double) keep.toSeconds()).setParameter("batch", batch).getSingleResult())
+                .intValue();
     }
 
     /** Up to {@code page} claimed names after {@code after} (null: from the first), in name order. */
@@ -49,24 +52,34 @@ public class TunnelRetention {
 
     /**
      * Deletes the claim of a name its holder neither uses (reserved, or open as a tunnel) nor keeps in its cool-off:
-     * such a claim decides nothing, as any account's next claim of the name would go as if there were none. The claim
-     * row is locked with {@code SKIP LOCKED} (a claim in progress holds it, and the name is left for the next round)
-     * and the holder checked after the lock is taken: every use of a name takes that lock first
-     * ({@link SubdomainService#claim}), so none can begin between the check and the delete.
+     * such a claim decides nothing, as any account's next claim of the name would go as if there were none. Only a
+     * name found idle is locked, with {@code SKIP LOCKED} (a claim in progress holds it, and the name is left for the
+     * next round), and its holder checked again under the lock: every use of a name takes that lock first
+     * ({@link SubdomainService#claim}), so none can begin between the check and the delete. A claim of that name
+     * made meanwhile waits for this transaction, three short reads and a delete.
      */
     @Transactional
     public boolean purgeClaimIfIdle(String name) {
-        List<?> holders = em.createNativeQuery(
-                "select holder_account_id from subdomain_claim where name = :name for update skip locked")
-                .setParameter("name", name).getResultList();
-        if (holders.isEmpty()) {
+        // Looked at first without a lock, so that a name in use is never locked here: a claim of it would wait.
+        if (!isIdle(name, holder(name, ""))) {
             return false;
         }
-        long holder = ((Number) holders.get(0)).longValue();
-        if (subdomains.isInUseBy(holder, name) || subdomains.isCoolingOff(holder, name)) {
+        Long holder = holder(name, " for update skip locked");
+        if (!isIdle(name, holder)) {
             return false;
         }
         return em.createNativeQuery("delete from subdomain_claim where name = :name")
                 .setParameter("name", name).executeUpdate() == 1;
+    }
+
+    /** Whether a claim's holder neither uses the name nor keeps it in its cool-off (false: no claim). */
+    private boolean isIdle(String name, Long holder) {
+        return holder != null && !subdomains.isInUseBy(holder, name) && !subdomains.isCoolingOff(holder, name);
+    }
+
+    private Long holder(String name, String lock) {
+        List<?> holders = em.createNativeQuery("select holder_account_id from subdomain_claim where name = :name"
+                + lock).setParameter("name", name).getResultList();
+        return holders.isEmpty() ? null : ((Number) holders.get(0)).longValue();
     }
 }

@@ -59,9 +59,8 @@ public class UsageExport {
     public Page page(String after, Integer limit) {
         int size = Pages.size(limit, DEFAULT_LINES, MAX_LINES);
         After from = after == null ? null : after(after);
+        LocalDate today = settlements.rollEndedDays();
         try (Connection connection = db.getConnection()) {
-            LocalDate today = today(connection);
-            settlements.rollEndedDays(today);
             List<Line> lines = read(connection, today, from, size);
             String cursor = lines.isEmpty() ? after
                     : cursor(lines.get(lines.size() - 1).date(), lines.get(lines.size() - 1).account());
@@ -71,27 +70,20 @@ public class UsageExport {
         }
     }
 
-    /** The database's UTC date, which decides which days have ended (the rolls read the same clock). */
-    private static LocalDate today(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "select (now() at time zone 'utc')::date as today"); ResultSet row = statement.executeQuery()) {
-            row.next();
-            return row.getObject("today", LocalDate.class);
-        }
-    }
-
     private static List<Line> read(Connection connection, LocalDate today, After from, int size) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("""
                 select d.day, a.slug, d.credit, d.op, d.byte_in, d.byte_out, d.session_second, d.tunnel
                   from usage_daily d join account a on a.account_id = d.account_id
-                 where d.day < ?
-                   and (cast(? as date) is null or (d.day, a.slug collate "C") > (cast(? as date), cast(? as text)))
+                 where d.day < ? and d.day >= ?
+                   and (d.day, a.slug collate "C") > (cast(? as date), cast(? as text))
                  order by d.day, a.slug collate "C"
                  limit ?""")) {
+            // From the beginning: the earliest day there is, after the empty slug, which every slug follows.
+            LocalDate day = from == null ? LocalDate.of(1970, 1, 1) : from.day();
             statement.setObject(1, today);
-            statement.setObject(2, from == null ? null : from.day());
-            statement.setObject(3, from == null ? null : from.day());
-            statement.setString(4, from == null ? null : from.slug());
+            statement.setObject(2, day);
+            statement.setObject(3, day);
+            statement.setString(4, from == null ? "" : from.slug());
             statement.setInt(5, size);
             try (ResultSet row = statement.executeQuery()) {
                 List<Line> lines = new ArrayList<>();

@@ -11,8 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +165,7 @@ class RetentionTest {
         // AUDIT_RETENTION is unset here: entries are kept. Set, the round calls this for every account.
         assertEquals(1, sql.count("select count(*) from audit_entry where account_id = ? and at < now() - interval "
                 + "'1 year'", account));
-        assertEquals(1, audit.purge(account, Instant.now().minus(365, ChronoUnit.DAYS), 500));
+        assertEquals(1, audit.purge(account, Duration.ofDays(365), 500));
         assertEquals(0, sql.count("select count(*) from audit_entry where account_id = ? and at < now() - interval "
                 + "'1 year'", account));
     }

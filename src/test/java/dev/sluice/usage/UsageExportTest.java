@@ -109,6 +109,19 @@ class UsageExportTest {
     }
 
     @Test
+    void aDayAnAccountDidNothingInHasNoLine() throws Exception {
+        String slug = uniqueSlug("export-idle");
+        serviceToken(slug);
+        long account = sql.accountId(slug);
+        sql.update("update account_usage set day_start = day_start - 2 where account_id = ?", account);
+
+        assertTrue(lines(page(null, 10_000)).stream().noneMatch(l -> l.path("account").asText().equals(slug)));
+        assertEquals(0, sql.count("select count(*) from usage_daily where account_id = ?", account));
+        assertEquals(1, sql.count("select count(*) from account_usage where account_id = ? "
+                + "and day_start = (now() at time zone 'utc')::date", account), "rolled to today all the same");
+    }
+
+    @Test
     void badCursorsAndLimitsAre400AndOnlyRootExports() {
         for (String bad : List.of("not-base64!", "bm90IGEgY3Vyc29y", "MjAyNi0xMy0wMS9hY21l", "MjAyNi0wMS0wMS9fXw")) {
             asRoot().accept(NDJSON).get("/admin/export/usage?after=" + bad).then().statusCode(400)
