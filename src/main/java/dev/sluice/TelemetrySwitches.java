@@ -36,6 +36,9 @@ public class TelemetrySwitches implements ConfigSource {
         String endpoint = environment.get(OTLP_ENDPOINT);
         boolean tracing = endpoint != null && !endpoint.isBlank();
         switches.put("quarkus.otel.sdk.disabled", String.valueOf(!tracing));
+        // Without a collector the per-request instrumentation would only cost time: every request pays for it.
+        switches.put("quarkus.otel.instrument.vertx-http", String.valueOf(tracing));
+        switches.put("quarkus.otel.instrument.vertx-event-bus", String.valueOf(tracing));
         if (tracing) {
             switches.put("quarkus.otel.exporter.otlp.endpoint", endpoint.strip());
             // grpc (Quarkus's default) or http/protobuf, as the standard variable names them.

@@ -17,6 +17,7 @@ class TelemetrySwitchesTest {
         TelemetrySwitches switches = new TelemetrySwitches(Map.of());
         assertEquals("false", switches.getValue("quarkus.log.console.json.enabled"));
         assertEquals("true", switches.getValue("quarkus.otel.sdk.disabled"));
+        assertEquals("false", switches.getValue("quarkus.otel.instrument.vertx-http"));
         assertNull(switches.getValue("quarkus.otel.exporter.otlp.endpoint"));
     }
 
@@ -26,6 +27,7 @@ class TelemetrySwitchesTest {
                 "OTEL_EXPORTER_OTLP_ENDPOINT", " http://collector:4318 ", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
         assertEquals("true", switches.getValue("quarkus.log.console.json.enabled"));
         assertEquals("false", switches.getValue("quarkus.otel.sdk.disabled"));
+        assertEquals("true", switches.getValue("quarkus.otel.instrument.vertx-http"));
         assertEquals("http://collector:4318", switches.getValue("quarkus.otel.exporter.otlp.endpoint"));
         assertEquals("http/protobuf", switches.getValue("quarkus.otel.exporter.otlp.protocol"));
         assertTrue(switches.getOrdinal() < 250, "under application.properties");
