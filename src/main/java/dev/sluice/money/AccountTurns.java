@@ -165,8 +165,10 @@ public class AccountTurns {
     public CompletableFuture<Settlement> settle(SettleCall call) {
         AccountQueue queue = queues.computeIfAbsent(call.accountId(), id -> new AccountQueue());
         // A child of the request's span (the current context): it covers the wait for the account's batch, which an
-        // event marks the end of, and the settlement.
-        Span span = tracer.spanBuilder(call.close() ? "sluice.close" : "sluice.lease").startSpan();
+        // event marks the end of, and the settlement. Without a traced request (no collector) nothing is made.
+        Span span = Span.current().getSpanContext().isValid()
+                ? tracer.spanBuilder(call.close() ? "sluice.close" : "sluice.lease").startSpan()
+                : Span.getInvalid();
         Pending mine = new Pending(call, new CompletableFuture<>(), span);
         mine.result().whenComplete((settled, failure) -> {
             metrics.settled(call, settled);
