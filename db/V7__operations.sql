@@ -8,6 +8,9 @@ create index webhook_attempt_by_event on webhook_attempt (account_id, event_id);
 create index webhook_delivery_by_event on webhook_delivery (account_id, event_id);
 create index audit_entry_at on audit_entry (account_id, at);
 create index usage_daily_by_day on usage_daily (day, account_id);
+-- Idempotency records are purged per account too (the global index served one unbounded delete).
+create index idempotency_key_by_age on idempotency_key (account_id, created_at);
+drop index idempotency_key_created;
 
 -- reconcile_if_free and reconcile_accounts also answer what each account's turn did (R__reconciler.sql creates them
 -- again): a function's result type and a procedure's OUT arguments change only by dropping them.

@@ -690,9 +690,9 @@ CREATE INDEX audit_entry_newest ON public.audit_entry USING btree (entry_id);
 
 CREATE INDEX credit_grant_drawable ON public.credit_grant USING btree (account_id, priority, expires_at) WHERE ((state = 'active'::text) AND (remaining > 0));
 
--- Name: idempotency_key_created; Type: INDEX; Schema: public; Owner: -
+-- Name: idempotency_key_by_age; Type: INDEX; Schema: public; Owner: -
 
-CREATE INDEX idempotency_key_created ON public.idempotency_key USING btree (created_at);
+CREATE INDEX idempotency_key_by_age ON public.idempotency_key USING btree (account_id, created_at);
 
 -- Name: stripe_event_received; Type: INDEX; Schema: public; Owner: -
 

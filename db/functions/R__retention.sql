@@ -85,3 +85,22 @@ begin
     get diagnostics deleted = row_count;
     return deleted;
 end $function$;
+
+-- Idempotency records written before p_created_before (registrations' keys answer for 24 hours; a lease's or close's
+-- key stands only for its tunnel's latest report, which a day-old record no longer is).
+create or replace function purge_idempotency_keys(p_account bigint, p_created_before timestamptz, p_batch int)
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+declare
+    deleted integer;
+begin
+    delete from idempotency_key k
+     where k.account_id = p_account
+       and k.idem_key in (select x.idem_key from idempotency_key x
+                           where x.account_id = p_account and x.created_at < p_created_before
+                           order by x.created_at limit p_batch
+                             for update skip locked);
+    get diagnostics deleted = row_count;
+    return deleted;
+end $function$;

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -23,6 +25,18 @@ public class Sql {
                 ResultSet row = s.executeQuery()) {
             row.next();
             return row.getLong(1);
+        }
+    }
+
+    /** The first column of every row, as text. */
+    public List<String> list(String sql, Object... parameters) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement s = prepare(c, sql, parameters);
+                ResultSet row = s.executeQuery()) {
+            List<String> values = new ArrayList<>();
+            while (row.next()) {
+                values.add(row.getString(1));
+            }
+            return values;
         }
     }
 

@@ -19,6 +19,7 @@ import dev.sluice.audit.AuditLog;
 import dev.sluice.billing.StripeRetention;
 import dev.sluice.money.SettlementConfig;
 import dev.sluice.notify.WebhookRetention;
+import dev.sluice.tunnel.IdempotencyKeys;
 import dev.sluice.tunnel.TunnelConfig;
 import dev.sluice.tunnel.TunnelRetention;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -57,6 +58,8 @@ public class RetentionJob {
     EntityManager em;
     @Inject
     TunnelRetention tunnels;
+    @Inject
+    IdempotencyKeys idempotency;
     @Inject
     WebhookRetention webhooks;
     @Inject
@@ -130,6 +133,7 @@ public class RetentionJob {
                 drain(rows, RetainedTable.SUBDOMAIN_RELEASE, batch,
                         () -> tunnels.purgeReleases(account, cooldown, batch));
                 drainWebhooks(rows, account, webhookRetention, batch);
+                drain(rows, RetainedTable.IDEMPOTENCY_KEY, batch, () -> idempotency.purgeExpired(account, batch));
                 auditRetention.ifPresent(keep -> drain(rows, RetainedTable.AUDIT_ENTRY, batch,
                         () -> audit.purge(account, keep, batch)));
             }
@@ -204,6 +208,8 @@ public class RetentionJob {
                                      and e.created_at < now() - make_interval(secs => :webhook_keep))
                         or exists (select 1 from subdomain_release r where r.account_id = a.account_id
                                      and r.released_at < now() - make_interval(secs => :release_keep))
+                        or exists (select 1 from idempotency_key k where k.account_id = a.account_id
+                                     and k.created_at < now() - interval '24 hours')
                         or (cast(:audit as boolean) and exists (select 1 from audit_entry x
                                      where x.account_id = a.account_id
                                        and x.at < now() - make_interval(secs => :audit_keep))))

@@ -75,7 +75,7 @@ public class IdempotencyKeys {
         result.set("body", json.valueToTree(answer.body()));
         result.set("headers", json.valueToTree(answer.headers()));
         result.put("requestId", RequestIds.current());
-        // A record older than 24 h may still be there (purged in rounds); this key starts afresh.
+        // A record older than 24 h may still be there (purged by the retention rounds); this key starts afresh.
         em.createNativeQuery("""
                 insert into idempotency_key (account_id, idem_key, kind, tunnel_id, fingerprint, result)
                 values (:account, :key, 'register', :tunnel, :fingerprint, cast(:result as jsonb))
@@ -87,10 +87,14 @@ public class IdempotencyKeys {
                 .executeUpdate();
     }
 
-    /** Forgets records older than a day (a background round, off the hot path). */
+    /**
+     * Forgets at most {@code batch} of the account's records older than a day, in one short transaction (the
+     * retention round, off the hot path).
+     */
     @Transactional
-    public int purgeExpired() {
-        return em.createNativeQuery("delete from idempotency_key where created_at < now() - interval '24 hours'")
-                .executeUpdate();
+    public int purgeExpired(long accountId, int batch) {
+        return ((Number) em.createNativeQuery(
+                "select purge_idempotency_keys(:account, now() - interval '24 hours', :batch)")
+                .setParameter("account", accountId).setParameter("batch", batch).getSingleResult()).intValue();
     }
 }

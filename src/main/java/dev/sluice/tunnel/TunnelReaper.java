@@ -37,8 +37,6 @@ public class TunnelReaper {
     @Inject
     AuditLog audit;
     @Inject
-    IdempotencyKeys idempotency;
-    @Inject
     SettlementConfig config;
     @Inject
     Settlements settlements;
@@ -78,10 +76,6 @@ public class TunnelReaper {
         }
         if (closed > 0) {
             LOG.infof("reaper closed %d idle tunnels", closed);
-        }
-        int forgotten = idempotency.purgeExpired();
-        if (forgotten > 0) {
-            LOG.debugf("forgot %d idempotency keys older than a day", forgotten);
         }
         return closed;
     }

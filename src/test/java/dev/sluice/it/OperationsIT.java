@@ -118,7 +118,7 @@ class OperationsIT {
             series.add("sluice_auth_failures_total{reason=\"" + reason + "\"}");
         }
         for (String table : List.of("tunnel", "webhook_event", "webhook_delivery", "webhook_attempt",
-                "stripe_event", "subdomain_claim", "subdomain_release", "audit_entry")) {
+                "stripe_event", "subdomain_claim", "subdomain_release", "audit_entry", "idempotency_key")) {
             series.add("sluice_retention_purged_total{table=\"" + table + "\"}");
         }
         series.addAll(List.of("sluice_settlement_batch_size_count", "sluice_settlement_duration_seconds_count",

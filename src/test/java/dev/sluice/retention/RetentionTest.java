@@ -126,6 +126,9 @@ class RetentionTest {
         sql.update("insert into reserved_subdomain (account_id, name) values (?, ?)", account, reserved);
         sql.update("insert into subdomain_release (account_id, name, released_at) values (?, ?, now()), "
                 + "(?, ?, now() - interval '25 hours')", account, cooling, account, released);
+        sql.update("insert into idempotency_key (account_id, idem_key, kind, fingerprint, result, created_at) values "
+                + "(?, 'day-old', 'register', 'f', '{}', now() - interval '25 hours'), "
+                + "(?, 'fresh', 'register', 'f', '{}', now() - interval '23 hours')", account, account);
         sql.update("insert into audit_entry (account_id, at, actor_kind, actor_id, action, account_slug, outcome) "
                 + "values (?, now() - interval '3 years', 'root', 'root', 'account.update', ?, 'ok')", account, slug);
 
@@ -145,6 +148,7 @@ class RetentionTest {
             assertEquals(1, sql.count("select count(*) from webhook_attempt where account_id = ? and event_id = ?",
                     account, kept));
         }
+        assertEquals(List.of("fresh"), sql.list("select idem_key from idempotency_key where account_id = ?", account));
         assertEquals(0, sql.count("select count(*) from stripe_event where event_id = ?", oldStripe));
         for (String kept : List.of(oldUnlinked, oldReceived, recentStripe)) {
             assertEquals(1, sql.count("select count(*) from stripe_event where event_id = ?", kept), kept);
