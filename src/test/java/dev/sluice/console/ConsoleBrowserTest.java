@@ -187,6 +187,8 @@ class ConsoleBrowserTest {
 
         // the audit log filtered by this account, then usage sorted
         role(AriaRole.LINK, "Audit log of this account").click();
+        // The account's page has tables of its own: the audit log's is the one once its heading is there.
+        assertThat(role(AriaRole.HEADING, "Audit log")).isVisible();
         assertThat(page.locator("table")).containsText("account.suspend");
         role(AriaRole.LINK, "Usage").click();
         role(AriaRole.BUTTON, "Account").click();
