@@ -2,12 +2,12 @@
 # Leases while retention purges closed tunnels (docs/operations.md#retention). ACCOUNTS accounts get ROWS closed
 # tunnels each that closed 100 days ago (seeded in SQL: history an API cannot make); wrk then leases on the account
 # "other" for DURATION, RUNS times alone and once while the purge runs: the statements RetentionJob sends for each
-# account, purge_closed_tunnels(account, now() - 90 days, BATCH) one transaction at a time until one deletes less
-# than BATCH. Prints each run's rate, p50 and p99, how long the purge took and whether it covered the whole run, and
-# the run under the purge's p99 against the spread of the runs without it. The purge's statements go through one psql
-# session, with RetentionJob's pause after each full batch (PAUSE, its RETENTION_PAUSE, slept in the database by
-# pg_sleep, which costs no CPU); PAUSE=0 purges as fast as the database deletes. The JIT is warmed first (at most WARM
-# rounds of 5 s).
+# account, purge_account_rows(account, 'tunnel', 'tunnel_id', 'closed_at', now() - 90 days, BATCH), one transaction
+# at a time until one deletes less than BATCH. Prints each run's rate, p50 and p99, how long the purge took and
+# whether it covered the whole run, and the run under the purge's p99 against the spread of the runs without it.
+# The purge's statements go through one psql session, with RetentionJob's pause after each full batch (PAUSE, its
+# RETENTION_PAUSE, slept in the database by pg_sleep, which costs no CPU); PAUSE=0 purges as fast as the database
+# deletes. The JIT is warmed first (at most WARM rounds of 5 s).
 #   bench/purge.sh   (DURATION=10s CONNECTIONS=8 RUNS=3 ACCOUNTS=1 ROWS=100000 BATCH=500 PAUSE=0.1 WARM=20
 #                     PORT=8097 BENCH_DB=sluice_purge_bench JAR=... to change; see bench/service.sh)
 set -euo pipefail
@@ -65,6 +65,9 @@ seed() {
         from generate_series(1, $ROWS) g" -c "analyze tunnel"
   done
 }
+purge_statement() {
+  echo "select purge_account_rows($1, 'tunnel', 'tunnel_id', 'closed_at', now() - interval '90 days', $BATCH);"
+}
 # The purge as RetentionJob drains each account: one autocommit statement at a time, PAUSE after each full batch
 # (each account's last statement, which deletes less than a batch, is where the job stops).
 purge() {
@@ -72,10 +75,10 @@ purge() {
   started=$(date +%s.%N)
   for account in "${HISTORY[@]}"; do
     for _ in $(seq 1 $((ROWS / BATCH))); do
-      echo "select purge_closed_tunnels($account, now() - interval '90 days', $BATCH);"
+      purge_statement "$account"
       echo "select pg_sleep($PAUSE);"
     done
-    echo "select purge_closed_tunnels($account, now() - interval '90 days', $BATCH);"
+    purge_statement "$account"
   done | $PG -d "$BENCH_DB" -tA | awk '$1 ~ /^[0-9]+$/ {total += $1} END {print total + 0}' > "$WORK/purged"
   python3 -c "print('%d rows in %.1f s' % ($(cat "$WORK/purged"), $(date +%s.%N) - $started))"
 }

@@ -5,20 +5,21 @@
 -- Citus routes its statements to the worker that holds it. The totals of what is deleted live on in account_usage,
 -- usage_daily and token_daily, which no purge touches, nor the prepaid ledger.
 
--- Closed tunnels that closed before p_closed_before.
-create or replace function purge_closed_tunnels(p_account bigint, p_closed_before timestamptz, p_batch int)
+-- At most p_batch of the account's rows of p_table whose p_moment column is before p_before, oldest first: the
+-- closed tunnels, releases, audit entries and idempotency records each owner purges (p_key, with account_id, keys a
+-- row of each). The names come from the owners' code, never from a request.
+create or replace function purge_account_rows(p_account bigint, p_table text, p_key text, p_moment text,
+    p_before timestamptz, p_batch integer)
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$
 declare
     deleted integer;
 begin
-    delete from tunnel t
-     where t.account_id = p_account
-       and t.tunnel_id in (select x.tunnel_id from tunnel x
-                            where x.account_id = p_account and x.closed_at < p_closed_before
-                            order by x.closed_at limit p_batch
-                              for update skip locked);
+    execute format('delete from %1$I d where d.account_id = $1 and d.%2$I in ('
+                   'select x.%2$I from %1$I x where x.account_id = $1 and x.%3$I < $2 '
+                   'order by x.%3$I limit $3 for update skip locked)', p_table, p_key, p_moment)
+      using p_account, p_before, p_batch;
     get diagnostics deleted = row_count;
     return deleted;
 end $function$;
@@ -47,60 +48,4 @@ begin
     get diagnostics deliveries = row_count;
     delete from webhook_event e where e.account_id = p_account and e.event_id = any (doomed);
     get diagnostics events = row_count;
-end $function$;
-
--- Releases of names whose cool-off began before p_released_before: they no longer keep the name (claim reads only
--- a release within the cool-off).
-create or replace function purge_subdomain_releases(p_account bigint, p_released_before timestamptz, p_batch int)
- RETURNS integer
- LANGUAGE plpgsql
-AS $function$
-declare
-    deleted integer;
-begin
-    delete from subdomain_release r
-     where r.account_id = p_account
-       and r.name in (select x.name from subdomain_release x
-                       where x.account_id = p_account and x.released_at < p_released_before
-                       limit p_batch
-                         for update skip locked);
-    get diagnostics deleted = row_count;
-    return deleted;
-end $function$;
-
--- Audit entries recorded before p_before (account 0 holds root's and those naming no account).
-create or replace function purge_audit_entries(p_account bigint, p_before timestamptz, p_batch int)
- RETURNS integer
- LANGUAGE plpgsql
-AS $function$
-declare
-    deleted integer;
-begin
-    delete from audit_entry a
-     where a.account_id = p_account
-       and a.entry_id in (select x.entry_id from audit_entry x
-                           where x.account_id = p_account and x.at < p_before
-                           order by x.at limit p_batch
-                             for update skip locked);
-    get diagnostics deleted = row_count;
-    return deleted;
-end $function$;
-
--- Idempotency records written before p_created_before (registrations' keys answer for 24 hours; a lease's or close's
--- key stands only for its tunnel's latest report, which a day-old record no longer is).
-create or replace function purge_idempotency_keys(p_account bigint, p_created_before timestamptz, p_batch int)
- RETURNS integer
- LANGUAGE plpgsql
-AS $function$
-declare
-    deleted integer;
-begin
-    delete from idempotency_key k
-     where k.account_id = p_account
-       and k.idem_key in (select x.idem_key from idempotency_key x
-                           where x.account_id = p_account and x.created_at < p_created_before
-                           order by x.created_at limit p_batch
-                             for update skip locked);
-    get diagnostics deleted = row_count;
-    return deleted;
 end $function$;

@@ -9,6 +9,7 @@ import jakarta.transaction.Transactional;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
+import dev.sluice.PastRetention;
 import dev.sluice.UtcNow;
 import dev.sluice.web.Pages;
 import dev.sluice.web.RequestIds;
@@ -75,10 +76,8 @@ public class AuditLog {
      */
     @Transactional
     public int purge(long accountId, Duration keep, int batch) {
-        return ((Number) AuditEntry.getEntityManager().createNativeQuery(
-                "select purge_audit_entries(:account, now() - make_interval(secs => :keep), :batch)")
-                .setParameter("account", accountId).setParameter("keep", (double) keep.toSeconds())
-                .setParameter("batch", batch).getSingleResult()).intValue();
+        return PastRetention.purge(AuditEntry.getEntityManager(), accountId, "audit_entry", "entry_id", "at", keep,
+                batch);
     }
 
     /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */

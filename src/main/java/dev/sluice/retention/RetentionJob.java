@@ -209,7 +209,7 @@ public class RetentionJob {
                         or exists (select 1 from subdomain_release r where r.account_id = a.account_id
                                      and r.released_at < now() - make_interval(secs => :release_keep))
                         or exists (select 1 from idempotency_key k where k.account_id = a.account_id
-                                     and k.created_at < now() - interval '24 hours')
+                                     and k.created_at < now() - make_interval(secs => :key_keep))
                         or (cast(:audit as boolean) and exists (select 1 from audit_entry x
                                      where x.account_id = a.account_id
                                        and x.at < now() - make_interval(secs => :audit_keep))))
@@ -218,6 +218,7 @@ public class RetentionJob {
                 .setParameter("tunnel_keep", seconds(tunnelRetention))
                 .setParameter("webhook_keep", seconds(config.webhookDeliveryRetention()))
                 .setParameter("release_keep", seconds(cooldown))
+                .setParameter("key_keep", seconds(IdempotencyKeys.REMEMBERED))
                 .setParameter("audit", config.auditRetention().isPresent())
                 .setParameter("audit_keep", config.auditRetention().map(RetentionJob::seconds).orElse(0.0))
                 .setParameter("page", ACCOUNT_PAGE).getResultList());

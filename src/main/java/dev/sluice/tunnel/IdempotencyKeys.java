@@ -1,5 +1,6 @@
 package dev.sluice.tunnel;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.sluice.PastRetention;
 import dev.sluice.web.RequestIds;
 import dev.sluice.web.SluiceException;
 
@@ -27,6 +29,9 @@ import dev.sluice.web.SluiceException;
  */
 @ApplicationScoped
 public class IdempotencyKeys {
+
+    /** How long a registration's key answers: contract §5's 24 hours. */
+    public static final Duration REMEMBERED = Duration.ofHours(24);
 
     @Inject
     EntityManager em;
@@ -93,8 +98,6 @@ public class IdempotencyKeys {
      */
     @Transactional
     public int purgeExpired(long accountId, int batch) {
-        return ((Number) em.createNativeQuery(
-                "select purge_idempotency_keys(:account, now() - interval '24 hours', :batch)")
-                .setParameter("account", accountId).setParameter("batch", batch).getSingleResult()).intValue();
+        return PastRetention.purge(em, accountId, "idempotency_key", "idem_key", "created_at", REMEMBERED, batch);
     }
 }

@@ -8,6 +8,8 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
+import dev.sluice.PastRetention;
+
 /**
  * The purges of this package's tables (contract §13): closed tunnels, releases whose cool-off is over, and name
  * claims nobody uses any more. Each call is one short transaction that deletes at most one batch.
@@ -23,21 +25,16 @@ public class TunnelRetention {
     /** Deletes at most {@code batch} of the account's tunnels that closed more than {@code keep} ago. */
     @Transactional
     public int purgeClosed(long accountId, Duration keep, int batch) {
-        return purge("purge_closed_tunnels", accountId, keep, batch);
+        return PastRetention.purge(em, accountId, "tunnel", "tunnel_id", "closed_at", keep, batch);
     }
 
-    /** Deletes at most {@code batch} of the account's releases made more than {@code keep} ago. */
+    /**
+     * Deletes at most {@code batch} of the account's releases made more than {@code keep} ago, by the database's clock
+     * as the cool-off they end is judged.
+     */
     @Transactional
     public int purgeReleases(long accountId, Duration keep, int batch) {
-        return purge("purge_subdomain_releases", accountId, keep, batch);
-    }
-
-    /** The cut-off is the database's clock less {@code keep}, as the cool-off it ends is judged by that clock. */
-    private int purge(String function, long accountId, Duration keep, int batch) {
-        return ((Number) em.createNativeQuery("select " + function
-                + "(:account, now() - make_interval(secs => :keep), :batch)").setParameter("account", accountId)
-                .setParameter("keep", (double) keep.toSeconds()).setParameter("batch", batch).getSingleResult())
-                .intValue();
+        return PastRetention.purge(em, accountId, "subdomain_release", "name", "released_at", keep, batch);
     }
 
     /** Up to {@code page} claimed names after {@code after} (null: from the first), in name order. */

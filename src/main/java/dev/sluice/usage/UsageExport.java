@@ -105,7 +105,12 @@ public class UsageExport {
     private static After after(String cursor) {
         String[] parts = Pages.text(cursor, "after").split(CURSOR_SEPARATOR, 2);
         try {
-            return new After(LocalDate.parse(parts[0]), Slugs.require(parts.length == 2 ? parts[1] : null, "after"));
+            LocalDate day = LocalDate.parse(parts[0]);
+            // The years a cursor this service made can name; PostgreSQL refuses a date past 5874897 AD.
+            if (day.getYear() < 1 || day.getYear() > 9999) {
+                throw Pages.notACursor("after");
+            }
+            return new After(day, Slugs.require(parts.length == 2 ? parts[1] : null, "after"));
         } catch (DateTimeParseException | SluiceException e) {
             throw Pages.notACursor("after");
         }

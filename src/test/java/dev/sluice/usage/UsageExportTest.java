@@ -123,7 +123,9 @@ class UsageExportTest {
 
     @Test
     void badCursorsAndLimitsAre400AndOnlyRootExports() {
-        for (String bad : List.of("not-base64!", "bm90IGEgY3Vyc29y", "MjAyNi0xMy0wMS9hY21l", "MjAyNi0wMS0wMS9fXw")) {
+        // not base64; no date; month 13; a slug of "__"; years -1, 10000 and 9999999 (the last past PostgreSQL's dates)
+        for (String bad : List.of("not-base64!", "bm90IGEgY3Vyc29y", "MjAyNi0xMy0wMS9hY21l", "MjAyNi0wMS0wMS9fXw",
+                "LTAwMDEtMDEtMDEvYWNtZQ", "KzEwMDAwLTAxLTAxL2FjbWU", "Kzk5OTk5OTktMDEtMDEvYWNtZQ")) {
             asRoot().accept(NDJSON).get("/admin/export/usage?after=" + bad).then().statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("after"));
         }
