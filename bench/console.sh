@@ -10,8 +10,8 @@ RUNS=${RUNS:-5}
 BENCH_DB=${BENCH_DB:-sluice_console_bench}
 ASSETS=src/main/resources/META-INF/resources/console
 
-command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 source bench/service.sh
+needs chromium
 fresh_database
 start_service
 trap 'stop_service || true; $PG -d postgres -c "drop database if exists $BENCH_DB with (force)"' EXIT

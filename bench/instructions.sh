@@ -30,9 +30,8 @@ PGPORT=$CLUSTER_PORT
 BENCH_DB_READY=0
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
-command -v valgrind >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
 source bench/service.sh
+needs valgrind
 # PostgreSQL refuses to run as root: the cluster, its copies and the statements it reads belong to postgres.
 CLUSTER=$(mktemp -d)
 as_postgres() { runuser -u postgres -- "$@"; }

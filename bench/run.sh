@@ -85,13 +85,8 @@ budgeted_account() { # slug usd -> "token tunnel service-token"
 }
 # A lease script on one tunnel: name token tunnel.
 one_tunnel() {
-  cat > "$WORK/$1.lua" <<LUA
-wrk.method = "POST"
-wrk.path = "/v1/tunnels/$3/lease"
-wrk.headers["Authorization"] = "Bearer $2"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"consumed":50}'
-LUA
+  lease_script "$1" "$2"
+  echo "wrk.path = \"/v1/tunnels/$3/lease\"" >> "$WORK/$1.lua"
 }
 # A lease script over ACCOUNTS accounts, made by the command given (slug as its last argument), round-robin as
 # spread.lua: name command...
@@ -110,12 +105,7 @@ spread_over prepaid-spread prepaid_spread
 read -r token tunnel _ <<< "$(budgeted_account budgeted-hot 100000)"
 one_tunnel budgeted "$token" "$tunnel"
 spread_over budgeted-spread budgeted_spread
-cat > "$WORK/lease.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $API"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"consumed":50}'
-LUA
+lease_script lease "$API"
 cat > "$WORK/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $API"
 LUA

@@ -6,7 +6,9 @@
 #   start_service [NAME=value]   starts JAR with JVM on PORT against BENCH_DB and the extra environment given,
 #                                waits until it is ready, and sets SLUICE (its pid);
 #   stop_service                 stops it, keeps its log in /tmp/<BENCH_DB>.log and removes WORK (also on exit);
+#   needs PACKAGE [COMMAND]      installs a Debian package when its command (PACKAGE unless given) is missing;
 #   json, post, account          read answers and seed accounts through the API, as a customer would;
+#   lease_script, wrk_leases     a wrk script of one account's leases, and wrk's rate and latency on it;
 #   settle_table, settle_call    PostgreSQL's side of a lease without the service: a table of seeded tunnels and one
 #                                settle_tunnels call on one of them.
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
@@ -44,6 +46,11 @@ stop_service() {
 }
 trap 'stop_service || true' EXIT
 
+needs() {
+  command -v "${2:-$1}" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
+}
+
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -sf -X POST "$BASE$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$3"; }
 # An account (Pro, day and month limits of $2 USD) with an api token and one open tunnel; prints "token tunnel
@@ -53,6 +60,27 @@ account() {
   service=$(post /admin/accounts "$ROOT" "{\"slug\":\"$1\",\"plan\":\"pro\",\"dayUsd\":$2,\"monthUsd\":$2}" | json '["serviceToken"]')
   api=$(post "/admin/accounts/$1/tokens" "$service" '{}' | json '["token"]')
   echo "$api $(post /v1/tunnels "$api" '{}' | json '["id"]') $service"
+}
+
+# lease_script NAME TOKEN: $WORK/NAME.lua, a wrk script that leases {"consumed":50} with TOKEN on the tunnel in wrk's
+# URL.
+lease_script() {
+  cat > "$WORK/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $2"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"consumed":50}'
+LUA
+}
+# wrk_leases NAME [DURATION]: $WORK/lease.lua on TUNNEL for DURATION, one wrk thread with CONNECTIONS connections;
+# prints "NAME rate p50 p99 non-2xx" and keeps the p99 in $WORK/p99.
+wrk_leases() {
+  wrk -t1 -c"$CONNECTIONS" -d"${2:-$DURATION}" --latency -s "$WORK/lease.lua" "$BASE/v1/tunnels/$TUNNEL/lease" \
+    > "$WORK/wrk.out"
+  awk -v name="$1" -v keep="$WORK/p99" '/Requests\/sec/ {rate = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
+    /Non-2xx/ {errors = $NF}
+    END {printf "%-52s %10s/s  p50 %8s  p99 %8s  non-2xx %s\n", name, rate, p50, p99, errors + 0
+         print p99 > keep}' "$WORK/wrk.out"
 }
 
 # bench_settle: the open tunnels of the accounts whose slug starts with $1, numbered n from 1, with their account and

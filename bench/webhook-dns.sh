@@ -19,9 +19,8 @@ WARM=${WARM:-20}
 PORT=${PORT:-8096}
 BENCH_DB=${BENCH_DB:-sluice_dns_bench}
 
-command -v wrk >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 source bench/service.sh
+needs wrk
 fresh_database
 
 # The silent nameserver: its port in $WORK/dns.port, the queries it took so far in $WORK/dns.queries.
@@ -47,12 +46,7 @@ for i in $(seq 1 "$SPREAD"); do
   read -r _ _ service <<< "$(account "noisy-$i" 10)"
   FLOODERS+=("noisy-$i:$service")
 done
-cat > "$WORK/lease.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $API"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"consumed":50}'
-LUA
+lease_script lease "$API"
 
 # flood SECONDS ACCOUNTS...: FLOOD clients, spread over the given "slug:service-token" accounts, each creating
 # webhooks one after another (at most one per PACE seconds) until SECONDS have passed; prints how they were answered.
@@ -92,15 +86,6 @@ for answer, count in sorted(answers.items()):
 PY
 }
 
-# leases NAME [DURATION]: wrk on the other account's lease; prints "NAME rate p50 p99".
-leases() {
-  wrk -t1 -c"$CONNECTIONS" -d"${2:-$DURATION}" --latency -s "$WORK/lease.lua" "$BASE/v1/tunnels/$TUNNEL/lease" \
-    > "$WORK/wrk.out"
-  awk -v name="$1" '/Requests\/sec/ {rate = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
-    /Non-2xx/ {errors = $NF}
-    END {printf "%-52s %10s/s  p50 %8s  p99 %8s  non-2xx %s\n", name, rate, p50, p99, errors + 0}' \
-    "$WORK/wrk.out"
-}
 
 SECONDS_OF_RUN=$(python3 -c "import re,sys; v='$DURATION'; m=re.fullmatch(r'(\d+)([smh]?)', v); \
 print(int(m.group(1)) * {'': 1, 's': 1, 'm': 60, 'h': 3600}[m.group(2)])")
@@ -108,21 +93,21 @@ source bench/jit.sh
 for WARM_ROUNDS in $(seq 1 "$WARM"); do
   before=$(compile_seconds)
   flood 5 "${FLOODERS[@]}" > /dev/null &
-  leases warm-up 5s > /dev/null
+  wrk_leases warm-up 5s > /dev/null
   wait $!
   compiler_settled "$before" 1 && break
 done
 echo "JIT warm-up: $WARM_ROUNDS rounds of 5 s, $(compiler_total)"
 queries() { cat "$WORK/dns.queries" 2>/dev/null || echo 0; }
 echo "another account's leases, $CONNECTIONS connections, $DURATION each (rate, p50, p99):"
-leases "alone"
+wrk_leases "alone"
 Q0=$(queries)
 flood "$SECONDS_OF_RUN" "${FLOODERS[0]}" > "$WORK/flood-one" &
-leases "while $FLOOD clients of one account create webhooks"
+wrk_leases "while $FLOOD clients of one account create webhooks"
 wait $!
 Q1=$(queries)
 flood "$SECONDS_OF_RUN" "${FLOODERS[@]}" > "$WORK/flood-spread" &
-leases "while $FLOOD clients of $SPREAD accounts do"
+wrk_leases "while $FLOOD clients of $SPREAD accounts do"
 wait $!
 echo "the creations of one account (count, answer, slowest), $((Q1 - Q0)) queries to the silent nameserver:"
 cat "$WORK/flood-one"
