@@ -2,8 +2,8 @@
 # Leases while retention purges closed tunnels (docs/operations.md#retention). ACCOUNTS accounts get ROWS closed
 # tunnels each that closed 100 days ago (seeded in SQL: history an API cannot make); wrk then leases on the account
 # "other" for DURATION, RUNS times alone and once while the purge runs: the statements RetentionJob sends for each
-# account, purge_account_rows(account, 'tunnel', 'tunnel_id', 'closed_at', now() - 90 days, BATCH), one transaction
-# at a time until one deletes less than BATCH. Prints each run's rate, p50 and p99, how long the purge took and
+# account, purge_account_rows(account, 'tunnel', now() - 90 days, BATCH), one transaction at a time until one
+# deletes less than BATCH. Prints each run's rate, p50 and p99, how long the purge took and
 # whether it covered the whole run, and the run under the purge's p99 against the spread of the runs without it.
 # The purge's statements go through one psql session, with RetentionJob's pause after each full batch (PAUSE, its
 # RETENTION_PAUSE, slept in the database by pg_sleep, which costs no CPU); PAUSE=0 purges as fast as the database
@@ -23,9 +23,8 @@ WARM=${WARM:-20}
 PORT=${PORT:-8097}
 BENCH_DB=${BENCH_DB:-sluice_purge_bench}
 
-command -v wrk >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 source bench/service.sh
+needs wrk
 fresh_database
 # The service's own rounds stay off: the purge below is timed against the leases.
 start_service GLOBAL_DAY_LIMIT=100000 GLOBAL_MONTH_LIMIT=1000000 RETENTION_EVERY=off
@@ -36,22 +35,8 @@ for i in $(seq 1 "$ACCOUNTS"); do
   account "history-$i" 10 > /dev/null
   HISTORY+=("$($PG -d "$BENCH_DB" -tAc "select account_id from account where slug = 'history-$i'")")
 done
-cat > "$WORK/lease.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer $API"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"consumed":50}'
-LUA
+lease_script lease "$API"
 
-# leases NAME [DURATION]: wrk on the other account's lease; prints "NAME rate p50 p99" and keeps p99 in $WORK/p99.
-leases() {
-  wrk -t1 -c"$CONNECTIONS" -d"${2:-$DURATION}" --latency -s "$WORK/lease.lua" "$BASE/v1/tunnels/$TUNNEL/lease" \
-    > "$WORK/wrk.out"
-  awk -v name="$1" -v keep="$WORK/p99" '/Requests\/sec/ {rate = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
-    /Non-2xx/ {errors = $NF}
-    END {printf "%-34s %10s/s  p50 %8s  p99 %8s  non-2xx %s\n", name, rate, p50, p99, errors + 0
-         print p99 > keep}' "$WORK/wrk.out"
-}
 # In milliseconds, from wrk's "1.23ms" / "456.78us" / "1.02s".
 millis() { python3 -c "import re; v='$1'; n, u = re.fullmatch(r'([\d.]+)(us|ms|s)', v).groups(); \
 print(float(n) * {'us': 0.001, 'ms': 1, 's': 1000}[u])"; }
@@ -66,7 +51,7 @@ seed() {
   done
 }
 purge_statement() {
-  echo "select purge_account_rows($1, 'tunnel', 'tunnel_id', 'closed_at', now() - interval '90 days', $BATCH);"
+  echo "select purge_account_rows($1, 'tunnel', now() - interval '90 days', $BATCH);"
 }
 # The purge as RetentionJob drains each account: one autocommit statement at a time, PAUSE after each full batch
 # (each account's last statement, which deletes less than a batch, is where the job stops).
@@ -86,7 +71,7 @@ purge() {
 source bench/jit.sh
 for WARM_ROUNDS in $(seq 1 "$WARM"); do
   before=$(compile_seconds)
-  leases warm-up 5s > /dev/null
+  wrk_leases warm-up 5s > /dev/null
   compiler_settled "$before" 1 && break
 done
 echo "JIT warm-up: $WARM_ROUNDS rounds of 5 s, $(compiler_total)"
@@ -94,12 +79,12 @@ seed
 echo "another account's leases, $CONNECTIONS connections, $DURATION each (rate, p50, p99):"
 BASELINE=()
 for run in $(seq 1 "$RUNS"); do
-  leases "no purge, run $run"
+  wrk_leases "no purge, run $run"
   BASELINE+=("$(millis "$(cat "$WORK/p99")")")
 done
 purge > "$WORK/purge.out" &
 PURGE=$!
-leases "while $((ACCOUNTS * ROWS)) closed tunnels are purged"
+wrk_leases "while $((ACCOUNTS * ROWS)) closed tunnels are purged"
 DURING=$(millis "$(cat "$WORK/p99")")
 if kill -0 "$PURGE" 2>/dev/null; then COVERED="the whole run"; else COVERED="part of the run only"; fi
 wait "$PURGE"

@@ -1,7 +1,7 @@
 -- Operations (contract §13): indexes for retention and the usage export, what each settlement call billed and what
 -- each reconciler turn did (for the metrics).
 -- Each purge finds what is past its retention through an index that starts with account_id, so it runs per
--- account, which Citus routes to the worker that holds it; the export reads the daily rows in (day, account) order.
+-- account, which Citus routes to the worker that holds it; the export reads the daily rows a day at a time.
 create index tunnel_closed on tunnel (account_id, closed_at) where closed_at is not null;
 create index webhook_event_created on webhook_event (account_id, created_at);
 create index webhook_attempt_by_event on webhook_attempt (account_id, event_id);
@@ -17,5 +17,11 @@ drop index idempotency_key_created;
 drop procedure if exists reconcile_accounts(bigint[], text[], text[]);
 drop function if exists reconcile_if_free(bigint);
 
--- What the call billed (0 when nothing): the credits metric counts it, as replays and refusals bill nothing.
+-- What the call billed (0 when nothing, null in a result stored before this column): the credits metric counts it,
+-- and skips replays, which answer with the first call's result.
 alter type settlement add attribute charged bigint;
+
+-- A day an account did nothing in keeps no daily row now (lock_usage); those kept before go too, so that the export
+-- and the series read old days and new ones alike.
+delete from usage_daily
+ where credit = 0 and op = 0 and byte_in = 0 and byte_out = 0 and session_second = 0 and tunnel = 0;

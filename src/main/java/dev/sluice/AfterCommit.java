@@ -8,7 +8,7 @@ import jakarta.transaction.TransactionSynchronizationRegistry;
 
 /**
  * Runs an action once the caller's transaction has committed, or at once outside one: a metric counts what
- * happened, never what was rolled back.
+ * happened, never what was rolled back (nor what is marked to be).
  */
 @ApplicationScoped
 public class AfterCommit {
@@ -17,8 +17,12 @@ public class AfterCommit {
     TransactionSynchronizationRegistry transactions;
 
     public void run(Runnable action) {
-        if (transactions.getTransactionStatus() != Status.STATUS_ACTIVE) {
+        int status = transactions.getTransactionStatus();
+        if (status == Status.STATUS_NO_TRANSACTION) {
             action.run();
+            return;
+        }
+        if (status != Status.STATUS_ACTIVE) {
             return;
         }
         transactions.registerInterposedSynchronization(new Synchronization() {

@@ -14,16 +14,14 @@ public final class PastRetention {
     }
 
     /**
-     * Deletes at most {@code batch} of the account's rows of {@code table} (keyed by account_id and {@code key}) whose
-     * {@code moment} column is more than {@code keep} ago by the database's clock, oldest first, skipping rows
-     * someone holds; answers how many.
+     * Deletes at most {@code batch} of the account's rows of {@code table} dated more than {@code keep} ago by the
+     * database's clock, oldest first, skipping rows someone holds; answers how many. The function knows each table's
+     * dating column and refuses any table it does not purge.
      */
-    public static int purge(EntityManager em, long accountId, String table, String key, String moment, Duration keep,
-            int batch) {
-        return ((Number) em.createNativeQuery("select purge_account_rows(:account, :table, :key, :moment, "
+    public static int purge(EntityManager em, long accountId, String table, Duration keep, int batch) {
+        return ((Number) em.createNativeQuery("select purge_account_rows(:account, :table, "
                 + "now() - make_interval(secs => :keep), :batch)").setParameter("account", accountId)
-                .setParameter("table", table).setParameter("key", key).setParameter("moment", moment)
-                .setParameter("keep", (double) keep.toSeconds()).setParameter("batch", batch).getSingleResult())
-                .intValue();
+                .setParameter("table", table).setParameter("keep", (double) keep.toSeconds())
+                .setParameter("batch", batch).getSingleResult()).intValue();
     }
 }

@@ -76,8 +76,7 @@ public class AuditLog {
      */
     @Transactional
     public int purge(long accountId, Duration keep, int batch) {
-        return PastRetention.purge(AuditEntry.getEntityManager(), accountId, "audit_entry", "entry_id", "at", keep,
-                batch);
+        return PastRetention.purge(AuditEntry.getEntityManager(), accountId, "audit_entry", keep, batch);
     }
 
     /** Entries of one account (or all, {@code account} null), newest first, before the entry {@code before}. */

@@ -4,7 +4,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import dev.sluice.TaggedCounter;
-import dev.sluice.WireValues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 
@@ -31,10 +30,10 @@ public class AuthMetrics {
     @Inject
     AuthMetrics(MeterRegistry registry) {
         failures = new TaggedCounter(registry, "sluice.auth.failures", "Failed authentications by reason", "reason",
-                TaggedCounter.values(Reason.class));
+                Reason.class);
     }
 
     void failed(Reason reason) {
-        failures.increment(WireValues.wire(reason));
+        failures.increment(reason);
     }
 }

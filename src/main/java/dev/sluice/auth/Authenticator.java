@@ -70,21 +70,18 @@ public class Authenticator {
             throw limited;
         }
         TokenStore.Lookup found = tokens.lookUp(hash, parsed);
-        switch (found.state()) {
+        return switch (found.state()) {
             case LIVE -> {
                 failureLimit.authenticated(address, hash);
-                return found.principal();
+                yield found.principal();
             }
             case NOT_FOUND -> {
                 failureLimit.notFound(address);
                 throw refused(AuthMetrics.Reason.UNKNOWN);
             }
-            case DEAD -> {
-                // Known to the store, so no guess: a revoked or expired token does not count against the address.
-                throw refused(AuthMetrics.Reason.DEAD);
-            }
-        }
-        throw SluiceException.unauthorized();
+            // Known to the store, so no guess: a revoked or expired token does not count against the address.
+            case DEAD -> throw refused(AuthMetrics.Reason.DEAD);
+        };
     }
 
     private SluiceException refused(AuthMetrics.Reason reason) {

@@ -172,6 +172,9 @@ public class AccountTurns {
         Pending mine = new Pending(call, new CompletableFuture<>(), span);
         mine.result().whenComplete((settled, failure) -> {
             metrics.settled(call, settled);
+            if (!span.isRecording()) {
+                return;
+            }
             if (settled != null) {
                 span.setAttribute(OUTCOME, WireValues.wire(settled.outcome()));
             } else {
@@ -370,8 +373,11 @@ public class AccountTurns {
     private void run(long accountId, List<Pending> batch) {
         Settlement[] results = null;
         Throwable ended = null;
+        Attributes settling = Attributes.of(BATCH_SIZE, (long) batch.size());
         for (Pending pending : batch) {
-            pending.span().addEvent("settling", Attributes.of(BATCH_SIZE, (long) batch.size()));
+            if (pending.span().isRecording()) {
+                pending.span().addEvent("settling", settling);
+            }
         }
         try {
             long started = System.nanoTime();

@@ -1,14 +1,11 @@
 package dev.sluice.money;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import dev.sluice.TaggedCounter;
-import dev.sluice.WireValues;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -41,12 +38,10 @@ public class SettlementMetrics {
 
     @Inject
     SettlementMetrics(MeterRegistry registry) {
-        List<String> outcomes = new ArrayList<>(TaggedCounter.values(SettleOutcome.class));
-        outcomes.add(UNAVAILABLE);
         leases = new TaggedCounter(registry, "sluice.leases", "Lease and report calls by outcome", "outcome",
-                outcomes);
+                SettleOutcome.class, UNAVAILABLE);
         credits = new TaggedCounter(registry, "sluice.credits", "Credits granted, consumed, returned and unbilled",
-                "kind", TaggedCounter.values(CreditFlow.class));
+                "kind", CreditFlow.class);
         batchSize = DistributionSummary.builder("sluice.settlement.batch.size")
                 .description("Calls settled by one settle_tunnels statement").publishPercentileHistogram()
                 .minimumExpectedValue(1.0).maximumExpectedValue((double) AccountTurns.MAX_BATCH).register(registry);
@@ -63,19 +58,21 @@ public class SettlementMetrics {
 
     /** One call's answer (null with a failure). Closes are not leases; their credits count all the same. */
     void settled(SettleCall call, Settlement result) {
-        if (!call.close()) {
-            leases.increment(result == null ? UNAVAILABLE : WireValues.wire(result.outcome()));
-        }
-        if (result == null || result.replayed()) {
+        if (result == null) {
+            if (!call.close()) {
+                leases.increment(UNAVAILABLE);
+            }
             return;
         }
-        credits.add(wire(CreditFlow.GRANTED), result.granted());
-        credits.add(wire(CreditFlow.RETURNED), result.returned());
-        credits.add(wire(CreditFlow.UNBILLED), result.unbilled());
-        credits.add(wire(CreditFlow.CONSUMED), result.charged());
-    }
-
-    private static String wire(CreditFlow flow) {
-        return WireValues.wire(flow);
+        if (!call.close()) {
+            leases.increment(result.outcome());
+        }
+        if (result.replayed()) {
+            return;
+        }
+        credits.add(CreditFlow.GRANTED, result.granted());
+        credits.add(CreditFlow.RETURNED, result.returned());
+        credits.add(CreditFlow.UNBILLED, result.unbilled());
+        credits.add(CreditFlow.CONSUMED, result.charged());
     }
 }

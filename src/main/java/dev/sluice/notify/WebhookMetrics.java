@@ -68,7 +68,7 @@ public class WebhookMetrics {
         try {
             refresh();
         } catch (RuntimeException e) {
-            LOG.debugf("reading the webhook backlog failed, retrying next round: %s", e.getMessage());
+            LOG.warnf("reading the webhook backlog failed, retrying next round: %s", e.getMessage());
         }
     }
 

@@ -12,7 +12,8 @@ public interface RetentionConfig {
 
     /**
      * A closed tunnel is deleted this long after it closed (its totals live on in the daily usage rows); never sooner
-     * than {@code SUBDOMAIN_COOLDOWN} and {@code TUNNEL_STALE_AFTER}, whose rules read closed tunnels.
+     * than {@code SUBDOMAIN_COOLDOWN}, {@code TUNNEL_STALE_AFTER} and an Idempotency-Key's 24 hours, whose rules read
+     * closed tunnels.
      */
     @WithDefault("P90D")
     Duration tunnelRetention();
@@ -37,7 +38,7 @@ public interface RetentionConfig {
     int retentionBatch();
 
     /**
-     * The pause after a purge statement that deleted rows, before the next: deleting is work for the database's
+     * The pause after a purge statement that deleted a full batch, before the next: deleting is work for the database's
      * CPU and disk, which the data plane shares, so a large purge proceeds at a pace instead of all at once.
      */
     @WithDefault("PT0.1S")

@@ -86,10 +86,12 @@ public class RetentionJob {
         }
         this.config = config;
         this.cooldown = tunnelConfig.subdomainCooldown();
-        // The cool-off reads a name's last close, and a late report its tunnel: neither may be purged under them.
-        this.tunnelRetention = longest(config.tunnelRetention(), cooldown, settlement.tunnelStaleAfter());
+        // The cool-off reads a name's last close, a late report its tunnel, and a replayed registration answers with
+        // its tunnel's id: none may be purged under them.
+        this.tunnelRetention = longest(config.tunnelRetention(), cooldown, settlement.tunnelStaleAfter(),
+                IdempotencyKeys.REMEMBERED);
         this.purged = new TaggedCounter(registry, "sluice.retention.purged", "Rows deleted past their retention",
-                "table", TaggedCounter.values(RetainedTable.class));
+                "table", RetainedTable.class);
     }
 
     private static void requireNotNegative(String setting, Duration duration) {
@@ -189,7 +191,7 @@ public class RetentionJob {
     private void count(Map<RetainedTable, Long> rows, RetainedTable table, long deleted) {
         if (deleted > 0) {
             rows.merge(table, deleted, Long::sum);
-            purged.add(table.wire(), deleted);
+            purged.add(table, deleted);
         }
     }
 

@@ -51,9 +51,10 @@ public class IdempotencyKeys {
         @SuppressWarnings("unchecked")
         List<Tuple> rows = em.createNativeQuery("""
                 select kind, fingerprint, cast(result as text) as result from idempotency_key
-                 where account_id = :account and idem_key = :key and created_at > now() - interval '24 hours'""",
-                Tuple.class)
-                .setParameter("account", accountId).setParameter("key", key).getResultList();
+                 where account_id = :account and idem_key = :key
+                   and created_at > now() - make_interval(secs => :remembered)""", Tuple.class)
+                .setParameter("account", accountId).setParameter("key", key)
+                .setParameter("remembered", (double) REMEMBERED.toSeconds()).getResultList();
         if (rows.isEmpty()) {
             return Optional.empty();
         }
@@ -98,6 +99,6 @@ public class IdempotencyKeys {
      */
     @Transactional
     public int purgeExpired(long accountId, int batch) {
-        return PastRetention.purge(em, accountId, "idempotency_key", "idem_key", "created_at", REMEMBERED, batch);
+        return PastRetention.purge(em, accountId, "idempotency_key", REMEMBERED, batch);
     }
 }

@@ -6,7 +6,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import dev.sluice.TaggedCounter;
-import dev.sluice.WireValues;
 import dev.sluice.web.SluiceException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
@@ -32,11 +31,11 @@ public class RegistrationMetrics {
     @Inject
     RegistrationMetrics(MeterRegistry registry) {
         registrations = new TaggedCounter(registry, "sluice.registrations", "Tunnel registrations by outcome",
-                "outcome", TaggedCounter.values(Outcome.class));
+                "outcome", Outcome.class);
     }
 
     void answered(Throwable failure) {
-        registrations.increment(WireValues.wire(outcome(failure)));
+        registrations.increment(outcome(failure));
     }
 
     private static Outcome outcome(Throwable failure) {

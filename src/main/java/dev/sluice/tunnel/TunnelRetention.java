@@ -25,7 +25,7 @@ public class TunnelRetention {
     /** Deletes at most {@code batch} of the account's tunnels that closed more than {@code keep} ago. */
     @Transactional
     public int purgeClosed(long accountId, Duration keep, int batch) {
-        return PastRetention.purge(em, accountId, "tunnel", "tunnel_id", "closed_at", keep, batch);
+        return PastRetention.purge(em, accountId, "tunnel", keep, batch);
     }
 
     /**
@@ -34,7 +34,7 @@ public class TunnelRetention {
      */
     @Transactional
     public int purgeReleases(long accountId, Duration keep, int batch) {
-        return PastRetention.purge(em, accountId, "subdomain_release", "name", "released_at", keep, batch);
+        return PastRetention.purge(em, accountId, "subdomain_release", keep, batch);
     }
 
     /** Up to {@code page} claimed names after {@code after} (null: from the first), in name order. */

@@ -12,7 +12,6 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -38,7 +37,6 @@ public class UsageExport {
     private static final String CURSOR_SEPARATOR = "/";
 
     /** One line of the export, a day of one account's usage. */
-    @Schema(name = "UsageExportLine")
     public record Line(LocalDate date, String account, long credit, long op,
             @JsonProperty("byte_in") long byteIn, @JsonProperty("byte_out") long byteOut,
             @JsonProperty("session_second") long sessionSecond, long tunnel) {
@@ -58,11 +56,12 @@ public class UsageExport {
 
     public Page page(String after, Integer limit) {
         int size = Pages.size(limit, DEFAULT_LINES, MAX_LINES);
-        After from = after == null ? null : after(after);
+        // An empty cursor is the start, as the first page's own (absent) Next-Cursor passed on would be.
+        After from = after == null || after.isEmpty() ? null : after(after);
         LocalDate today = settlements.rollEndedDays();
         try (Connection connection = db.getConnection()) {
             List<Line> lines = read(connection, today, from, size);
-            String cursor = lines.isEmpty() ? after
+            String cursor = lines.isEmpty() ? (from == null ? null : after)
                     : cursor(lines.get(lines.size() - 1).date(), lines.get(lines.size() - 1).account());
             return new Page(lines, cursor, lines.size() == size);
         } catch (SQLException e) {
@@ -78,7 +77,8 @@ public class UsageExport {
                    and (d.day, a.slug collate "C") > (cast(? as date), cast(? as text))
                  order by d.day, a.slug collate "C"
                  limit ?""")) {
-            // From the beginning: the earliest day there is, after the empty slug, which every slug follows.
+            // From the beginning: a day before any the service has kept, after the empty slug, which every slug
+            // follows.
             LocalDate day = from == null ? LocalDate.of(1970, 1, 1) : from.day();
             statement.setObject(1, today);
             statement.setObject(2, day);
@@ -104,15 +104,18 @@ public class UsageExport {
     /** The line a cursor names; 400 naming {@code after} for anything this service did not make. */
     private static After after(String cursor) {
         String[] parts = Pages.text(cursor, "after").split(CURSOR_SEPARATOR, 2);
+        LocalDate day;
+        String slug;
         try {
-            LocalDate day = LocalDate.parse(parts[0]);
-            // The years a cursor this service made can name; PostgreSQL refuses a date past 5874897 AD.
-            if (day.getYear() < 1 || day.getYear() > 9999) {
-                throw Pages.notACursor("after");
-            }
-            return new After(day, Slugs.require(parts.length == 2 ? parts[1] : null, "after"));
+            day = LocalDate.parse(parts[0]);
+            slug = Slugs.require(parts.length == 2 ? parts[1] : null, "after");
         } catch (DateTimeParseException | SluiceException e) {
             throw Pages.notACursor("after");
         }
+        // The years a cursor this service made can name; PostgreSQL refuses a date past 5874897 AD.
+        if (day.getYear() < 1 || day.getYear() > 9999) {
+            throw Pages.notACursor("after");
+        }
+        return new After(day, slug);
     }
 }

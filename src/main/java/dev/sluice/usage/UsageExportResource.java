@@ -8,6 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -27,8 +28,8 @@ import dev.sluice.web.QueryParams;
 @Path("/admin/export/usage")
 public class UsageExportResource {
 
-    public static final String NDJSON = "application/x-ndjson";
-    public static final String NEXT_CURSOR = "Next-Cursor";
+    static final String NDJSON = "application/x-ndjson";
+    static final String NEXT_CURSOR = "Next-Cursor";
 
     @Inject
     UsageExport export;
@@ -38,8 +39,11 @@ public class UsageExportResource {
     @GET
     @Access(Access.Who.ROOT)
     @Produces(NDJSON)
-    @APIResponse(responseCode = "200", content = @Content(mediaType = NDJSON,
-            schema = @Schema(implementation = UsageExport.Line.class)))
+    // The body is described as bytes: OpenAPI 3.0 has no schema for a sequence of JSON lines, and a client generated
+    // from one line's schema would read the first line and drop the rest.
+    @APIResponse(responseCode = "200", content = @Content(mediaType = NDJSON, schema = @Schema(type = SchemaType.STRING,
+            format = "binary", description = "One JSON object per line: {date, account, credit, op, byte_in, byte_out, "
+                    + "session_second, tunnel}")))
     public RestResponse<String> usage(@QueryParam("after") String after, @QueryParam("limit") String limit) {
         UsageExport.Page page = export.page(after, QueryParams.integer("limit", limit));
         String body = page.lines().stream().map(this::line).collect(Collectors.joining());

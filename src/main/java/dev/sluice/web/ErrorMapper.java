@@ -138,7 +138,7 @@ public class ErrorMapper {
     private static String describe(int status) {
         return switch (status) {
             case 405 -> "Method not allowed on this path.";
-            case 406 -> "Only application/json responses are produced.";
+            case 406 -> "No media type in Accept is one this path answers in.";
             case 415 -> "Request bodies must be application/json.";
             default -> "Bad request.";
         };

@@ -7,12 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,6 +28,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.sluice.client.ApiClient;
 import dev.sluice.client.ApiException;
+import dev.sluice.client.ApiResponse;
 import dev.sluice.client.api.AccountsApi;
 import dev.sluice.client.api.BudgetsApi;
 import dev.sluice.client.api.PlansApi;
@@ -143,6 +149,32 @@ class GeneratedClientIT {
         assertEquals(Error.ScopeEnum.DAY, error.getScope());
         assertEquals(Error.ErrorEnum.QUOTA_EXCEEDED, error.getError());
         assertTrue(error.getRetryAfter() > 0);
+    }
+
+    @Test
+    void theUsageExportReachesTheGeneratedClientWhole() throws Exception {
+        String slug = "export-" + UUID.randomUUID().toString().substring(0, 8);
+        new AccountsApi(client(ROOT)).createAccount(new CreateRequest().slug(slug));
+        // A day long ended, as a database with a history holds: the first page has it.
+        try (Connection connection = DriverManager.getConnection(JDBC_URL, "postgres", "");
+                PreparedStatement seed = connection.prepareStatement("""
+                        insert into usage_daily (account_id, day, credit, op, byte_in, byte_out, session_second, tunnel)
+                        select account_id, date '1999-12-31', 5, 1, 10, 20, 30, 1 from account where slug = ?""")) {
+            seed.setString(1, slug);
+            assertEquals(1, seed.executeUpdate());
+        }
+
+        ApiResponse<File> page = new UsageApi(client(ROOT)).exportUsageWithHttpInfo(null, 10_000);
+        String body = Files.readString(page.getData().toPath());
+        HttpResponse<String> direct = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(baseUri + "/admin/export/usage?limit=10000")).header("Authorization", "Bearer " + ROOT)
+                .header("Accept", "application/x-ndjson").build(), HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(direct.body(), body, "every line, not the first alone");
+        assertTrue(body.lines().anyMatch(line -> line.equals("{\"date\":\"1999-12-31\",\"account\":\"" + slug
+                + "\",\"credit\":5,\"op\":1,\"byte_in\":10,\"byte_out\":20,\"session_second\":30,\"tunnel\":1}")),
+                body);
+        assertFalse(page.getHeaders().getOrDefault("next-cursor", List.of()).isEmpty(), page.getHeaders().toString());
     }
 
     @Test

@@ -5,7 +5,9 @@ import static dev.sluice.Api.as;
 import static dev.sluice.Api.asRoot;
 import static dev.sluice.Api.serviceToken;
 import static dev.sluice.Api.uniqueSlug;
+import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -77,7 +79,7 @@ class UsageExportTest {
                 fieldNames(line));
 
         // From the last line on, nothing more until another day ends; the cursor keeps its place.
-        Response after = page(whole.isEmpty() ? null : cursor(whole), 10);
+        Response after = page(cursor(whole), 10);
         assertEquals(List.of(), lines(after));
         assertEquals(cursor(whole), after.header("Next-Cursor"));
     }
@@ -85,12 +87,7 @@ class UsageExportTest {
     @Test
     void aDayThatEndedWithoutAnyCallIsRolledUpBeforeItIsExported() throws Exception {
         String slug = uniqueSlug("export-roll");
-        String api = apiToken(slug, serviceToken(slug));
-        String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
-        as(api).body(Map.of("consumed", 42)).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
-        long account = sql.accountId(slug);
-        // The account's last call was yesterday: its usage row still holds that day, which nothing has rolled.
-        sql.update("update account_usage set day_start = day_start - 1 where account_id = ?", account);
+        long account = lastCalledYesterday(slug, 42);
         assertEquals(0, sql.count("select count(*) from usage_daily where account_id = ?", account));
         String before = asRoot().get("/admin/accounts/" + slug + "/usage").then().statusCode(200).extract()
                 .asString();
@@ -131,12 +128,48 @@ class UsageExportTest {
         }
         for (String bad : List.of("0", "10001", "-1", "ten")) {
             asRoot().accept(NDJSON).get("/admin/export/usage?limit=" + bad).then().statusCode(400)
-                    .body("field", equalTo("limit"));
+                    .body("code", equalTo("VALIDATION_FAILED")).body("field", equalTo("limit"));
         }
         String slug = uniqueSlug("export-denied");
         String service = serviceToken(slug);
-        as(service).accept(NDJSON).get("/admin/export/usage").then().statusCode(403);
-        as("vtr_nope").accept(NDJSON).get("/admin/export/usage").then().statusCode(401);
+        for (String owner : List.of(service, apiToken(slug, service))) {
+            as(owner).accept(NDJSON).get("/admin/export/usage").then().statusCode(403)
+                    .body("code", equalTo("FORBIDDEN"));
+        }
+        as("vtr_nope").accept(NDJSON).get("/admin/export/usage").then().statusCode(401)
+                .body("code", equalTo("UNAUTHORIZED")).header("WWW-Authenticate", startsWith("Bearer"));
+        given().accept(NDJSON).get("/admin/export/usage").then().statusCode(401)
+                .body("code", equalTo("UNAUTHORIZED")).header("WWW-Authenticate", startsWith("Bearer"));
+        // Only NDJSON is made here: asked for JSON alone, the answer says so.
+        asRoot().accept("application/json").get("/admin/export/usage").then().statusCode(406)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("message", equalTo("No media type in Accept is one this path answers in."));
+    }
+
+    @Test
+    void anEmptyCursorIsTheStart() throws Exception {
+        String slug = uniqueSlug("export-empty");
+        lastCalledYesterday(slug, 7);
+
+        Response fromStart = page(null, 10_000);
+        Response fromEmpty = page("", 10_000);
+
+        assertEquals(lines(fromStart), lines(fromEmpty));
+        assertTrue(lines(fromEmpty).stream().anyMatch(l -> l.path("account").asText().equals(slug)));
+        assertEquals(fromStart.header("Next-Cursor"), fromEmpty.header("Next-Cursor"));
+    }
+
+    /**
+     * An account whose one tunnel consumed {@code consumed} credits and closed, its last call made yesterday: its usage
+     * row still holds that day, which nothing has rolled. Answers its id.
+     */
+    private long lastCalledYesterday(String slug, long consumed) throws SQLException {
+        String api = apiToken(slug, serviceToken(slug));
+        String tunnel = as(api).body(Map.of()).post("/v1/tunnels").then().statusCode(201).extract().path("id");
+        as(api).body(Map.of("consumed", consumed)).post("/v1/tunnels/" + tunnel + "/close").then().statusCode(200);
+        long account = sql.accountId(slug);
+        sql.update("update account_usage set day_start = day_start - 1 where account_id = ?", account);
+        return account;
     }
 
     private static Response page(String after, int limit) {
